@@ -1,0 +1,870 @@
+//! Listing: page requests in both styles, user filters with the Nodeum operators, sort orders,
+//! and the parsers every HTTP family shares.
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use std::fmt;
+
+/// One page of a listing: how many rows and how many to skip.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageRequest {
+    limit: u32,
+    offset: u64,
+}
+
+/// Why a page request was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PageError {
+    /// `limit` below 1.
+    #[error("limit must be greater than or equal to 1")]
+    LimitTooSmall,
+    /// `offset` below 0.
+    #[error("offset must be greater than or equal to 0")]
+    NegativeOffset,
+    /// `per_page` below 1.
+    #[error("per_page must be at least 1")]
+    PerPageTooSmall,
+    /// Not a number.
+    #[error("{0} must be an integer")]
+    NotANumber(&'static str),
+}
+
+impl PageRequest {
+    /// Default page size in both styles.
+    pub const DEFAULT_LIMIT: u32 = 50;
+    /// Largest page; larger requests clamp to it.
+    pub const MAX_LIMIT: u32 = 1000;
+
+    /// A page of `limit` rows after `offset` rows, `limit` clamped to 1..=1000.
+    pub fn new(limit: u32, offset: u64) -> Self {
+        Self {
+            limit: limit.clamp(1, Self::MAX_LIMIT),
+            offset,
+        }
+    }
+
+    /// The first page of the default size.
+    pub fn first() -> Self {
+        Self::new(Self::DEFAULT_LIMIT, 0)
+    }
+
+    /// The `limit`/`offset` style (v2): default 50, above 1000 clamps, below 1 is refused,
+    /// a negative offset is refused.
+    ///
+    /// # Errors
+    /// [`PageError`] naming the bad parameter.
+    pub fn from_limit_offset(limit: Option<&str>, offset: Option<&str>) -> Result<Self, PageError> {
+        let limit = parse_int(limit, "limit")?.unwrap_or(i64::from(Self::DEFAULT_LIMIT));
+        let offset = parse_int(offset, "offset")?.unwrap_or(0);
+        if limit < 1 {
+            return Err(PageError::LimitTooSmall);
+        }
+        let offset = u64::try_from(offset).map_err(|_| PageError::NegativeOffset)?;
+        Ok(Self::new(clamp_limit(limit), offset))
+    }
+
+    /// The `page`/`per_page` style (application): `page` below 1 reads as 1, `per_page`
+    /// default 50, above 1000 clamps, below 1 is refused.
+    ///
+    /// # Errors
+    /// [`PageError`] naming the bad parameter.
+    pub fn from_page(page: Option<&str>, per_page: Option<&str>) -> Result<Self, PageError> {
+        let page = parse_int(page, "page")?.unwrap_or(1).max(1);
+        let per_page = parse_int(per_page, "per_page")?.unwrap_or(i64::from(Self::DEFAULT_LIMIT));
+        if per_page < 1 {
+            return Err(PageError::PerPageTooSmall);
+        }
+        let per_page = clamp_limit(per_page);
+        let page = u64::try_from(page).unwrap_or(1);
+        Ok(Self::new(
+            per_page,
+            (page - 1).saturating_mul(u64::from(per_page)),
+        ))
+    }
+
+    /// Rows per page.
+    pub fn limit(&self) -> u32 {
+        self.limit
+    }
+
+    /// Rows skipped.
+    pub fn offset(&self) -> u64 {
+        self.offset
+    }
+
+    /// The 1-based page number in `page`/`per_page` terms.
+    pub fn page_number(&self) -> u64 {
+        self.offset / u64::from(self.limit) + 1
+    }
+
+    /// How many pages `total` rows fill (at least 1).
+    pub fn total_pages(&self, total: u64) -> u64 {
+        total.div_ceil(u64::from(self.limit)).max(1)
+    }
+}
+
+fn clamp_limit(v: i64) -> u32 {
+    u32::try_from(v.min(i64::from(PageRequest::MAX_LIMIT))).unwrap_or(PageRequest::MAX_LIMIT)
+}
+
+fn parse_int(raw: Option<&str>, name: &'static str) -> Result<Option<i64>, PageError> {
+    match raw {
+        None => Ok(None),
+        Some(s) if s.is_empty() => Ok(None),
+        Some(s) => s
+            .trim()
+            .parse::<i64>()
+            .map(Some)
+            .map_err(|_| PageError::NotANumber(name)),
+    }
+}
+
+/// A page of results and the number of rows matching the query overall.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listed<T> {
+    /// The rows of this page.
+    pub items: Vec<T>,
+    /// Rows matching the filters, ignoring paging.
+    pub total: u64,
+}
+
+/// The user fields that can be filtered or sorted on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum UserField {
+    /// `id`
+    Id,
+    /// `uuid`
+    Uuid,
+    /// `username`
+    Username,
+    /// `email`
+    Email,
+    /// `external_id`
+    ExternalId,
+    /// `is_admin`
+    IsAdmin,
+    /// `enabled`
+    Enabled,
+    /// `source_type`
+    SourceType,
+    /// `user_id` (POSIX uid)
+    UserId,
+    /// `group_id` (POSIX gid)
+    GroupId,
+    /// `created_at`
+    CreatedAt,
+    /// `updated_at`
+    UpdatedAt,
+    /// `expired_at`
+    ExpiredAt,
+}
+
+/// The type of a field's values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldKind {
+    /// Whole numbers.
+    Integer,
+    /// Text (LIKE applies).
+    Text,
+    /// Booleans.
+    Boolean,
+    /// Timestamps.
+    Timestamp,
+}
+
+impl UserField {
+    /// The fields of the v2 (Nodeum) filter convention.
+    pub const NODEUM_FILTERABLE: [UserField; 12] = [
+        Self::Id,
+        Self::Username,
+        Self::Email,
+        Self::ExternalId,
+        Self::IsAdmin,
+        Self::Enabled,
+        Self::SourceType,
+        Self::UserId,
+        Self::GroupId,
+        Self::CreatedAt,
+        Self::UpdatedAt,
+        Self::ExpiredAt,
+    ];
+
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Id => "id",
+            Self::Uuid => "uuid",
+            Self::Username => "username",
+            Self::Email => "email",
+            Self::ExternalId => "external_id",
+            Self::IsAdmin => "is_admin",
+            Self::Enabled => "enabled",
+            Self::SourceType => "source_type",
+            Self::UserId => "user_id",
+            Self::GroupId => "group_id",
+            Self::CreatedAt => "created_at",
+            Self::UpdatedAt => "updated_at",
+            Self::ExpiredAt => "expired_at",
+        }
+    }
+
+    /// The field of a v2 filter or sort name; `uuid` is not part of that convention.
+    pub fn parse_nodeum(name: &str) -> Option<Self> {
+        Self::NODEUM_FILTERABLE
+            .into_iter()
+            .find(|f| f.as_str() == name)
+    }
+
+    /// The type of the field's values.
+    pub fn kind(self) -> FieldKind {
+        match self {
+            Self::Id | Self::UserId | Self::GroupId => FieldKind::Integer,
+            Self::Uuid | Self::Username | Self::Email | Self::ExternalId | Self::SourceType => {
+                FieldKind::Text
+            }
+            Self::IsAdmin | Self::Enabled => FieldKind::Boolean,
+            Self::CreatedAt | Self::UpdatedAt | Self::ExpiredAt => FieldKind::Timestamp,
+        }
+    }
+
+    /// True when the field can hold null.
+    pub fn is_nullable(self) -> bool {
+        matches!(
+            self,
+            Self::Email | Self::ExternalId | Self::UserId | Self::GroupId | Self::ExpiredAt
+        )
+    }
+}
+
+impl fmt::Display for UserField {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A typed value in a filter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FilterValue {
+    /// For integer fields.
+    Integer(i64),
+    /// For text fields.
+    Text(String),
+    /// For boolean fields.
+    Boolean(bool),
+    /// For timestamp fields (microsecond precision).
+    Timestamp(DateTime<Utc>),
+}
+
+/// A comparison applied to one field. A null field matches no comparison (SQL semantics);
+/// [`Condition::IsNull`] and [`Condition::IsNotNull`] test for null.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Condition {
+    /// `=`
+    Eq(FilterValue),
+    /// `!=`
+    Ne(FilterValue),
+    /// `>`
+    Gt(FilterValue),
+    /// `>=`
+    Ge(FilterValue),
+    /// `<`
+    Lt(FilterValue),
+    /// `<=`
+    Le(FilterValue),
+    /// `><`: in the list.
+    In(Vec<FilterValue>),
+    /// `!><`: not in the list.
+    NotIn(Vec<FilterValue>),
+    /// `~`: case-insensitive LIKE on a text field; `%` and `_` are wildcards and `\` escapes
+    /// the next character (the pattern is used with `ESCAPE '\'` on every backend).
+    Like(String),
+    /// `!~`: the negation of [`Condition::Like`] (null still matches nothing).
+    NotLike(String),
+    /// `=null`
+    IsNull,
+    /// `!=null`
+    IsNotNull,
+}
+
+/// One filter: a field and a condition on it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Filter {
+    /// The field.
+    pub field: UserField,
+    /// The condition.
+    pub condition: Condition,
+}
+
+/// Why a filter or sort was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ListingError {
+    /// No such field.
+    #[error("{0} is not a field that can be filtered or sorted on")]
+    UnknownField(String),
+    /// `~`/`!~` on a non-text field, or an operator that does not apply.
+    #[error("the operator {operator} does not apply to {field}")]
+    OperatorNotApplicable {
+        /// The field.
+        field: UserField,
+        /// The operator.
+        operator: &'static str,
+    },
+    /// A value that does not parse as the field's type.
+    #[error("{value:?} is not a valid value for {field}")]
+    InvalidValue {
+        /// The field.
+        field: UserField,
+        /// The value as given.
+        value: String,
+    },
+    /// A sort direction other than `asc`/`desc`, or a malformed sort string.
+    #[error("{0:?} is not a valid sort order")]
+    InvalidSort(String),
+}
+
+impl ListingError {
+    /// The field at fault, as named in the request.
+    pub fn field_name(&self) -> String {
+        match self {
+            Self::UnknownField(name) => name.clone(),
+            Self::OperatorNotApplicable { field, .. } | Self::InvalidValue { field, .. } => {
+                field.as_str().to_owned()
+            }
+            Self::InvalidSort(_) => "sort_by".to_owned(),
+        }
+    }
+}
+
+/// Escapes `%`, `_` and `\` so that `text` matches literally inside a LIKE pattern.
+pub fn escape_like(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Evaluates a LIKE pattern (`%`, `_`, `\` escape) case-insensitively, as the SQL backends
+/// do. In-memory adapters use it so that results never depend on the backend.
+pub fn like_matches(pattern: &str, text: &str) -> bool {
+    #[derive(Clone, Copy, PartialEq)]
+    enum Token {
+        AnyRun,
+        AnyOne,
+        Literal(char),
+    }
+    let mut pat = Vec::new();
+    let mut chars = pattern.chars();
+    while let Some(c) = chars.next() {
+        pat.push(match c {
+            '%' => Token::AnyRun,
+            '_' => Token::AnyOne,
+            '\\' => Token::Literal(chars.next().unwrap_or('\\')),
+            c => Token::Literal(c),
+        });
+    }
+    let fold = |c: char| c.to_lowercase().next().unwrap_or(c);
+    let txt: Vec<char> = text.chars().map(fold).collect();
+    // Wildcard matching, backtracking to the last `%`.
+    let (mut p, mut t) = (0usize, 0usize);
+    let (mut star, mut mark) = (None::<usize>, 0usize);
+    while t < txt.len() {
+        match pat.get(p) {
+            Some(Token::AnyOne) => {
+                p += 1;
+                t += 1;
+            }
+            Some(Token::Literal(c)) if fold(*c) == txt[t] => {
+                p += 1;
+                t += 1;
+            }
+            Some(Token::AnyRun) => {
+                star = Some(p);
+                mark = t;
+                p += 1;
+            }
+            _ => match star {
+                Some(s) => {
+                    p = s + 1;
+                    mark += 1;
+                    t = mark;
+                }
+                None => return false,
+            },
+        }
+    }
+    while pat.get(p) == Some(&Token::AnyRun) {
+        p += 1;
+    }
+    p == pat.len()
+}
+
+/// The operators of the Nodeum convention, longest first so that prefixes parse right.
+const OPERATORS: [(&str, Op); 10] = [
+    ("!><", Op::NotIn),
+    ("><", Op::In),
+    ("!=", Op::Ne),
+    (">=", Op::Ge),
+    ("<=", Op::Le),
+    ("!~", Op::NotLike),
+    (">", Op::Gt),
+    ("<", Op::Lt),
+    ("~", Op::Like),
+    ("=", Op::Eq),
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Op {
+    Eq,
+    Ne,
+    Gt,
+    Ge,
+    Lt,
+    Le,
+    In,
+    NotIn,
+    Like,
+    NotLike,
+}
+
+impl Op {
+    fn symbol(self) -> &'static str {
+        OPERATORS
+            .iter()
+            .find(|(_, op)| *op == self)
+            .map_or("=", |(s, _)| s)
+    }
+}
+
+/// Parses one v2 filter, `?field=<op><value>`: `field` must be one of
+/// [`UserField::NODEUM_FILTERABLE`], the operator one of `= != > >= < <= >< !>< ~ !~`
+/// (`=` when absent), and the value of the field's type (`null` tests for null).
+///
+/// # Errors
+/// [`ListingError`] for an unknown field, an operator that does not apply or a bad value.
+pub fn parse_nodeum_filter(field: &str, raw: &str) -> Result<Filter, ListingError> {
+    let field = UserField::parse_nodeum(field)
+        .ok_or_else(|| ListingError::UnknownField(field.to_owned()))?;
+    let (op, value) = OPERATORS
+        .iter()
+        .find_map(|(sym, op)| raw.strip_prefix(sym).map(|rest| (*op, rest)))
+        .unwrap_or((Op::Eq, raw));
+    let condition = match op {
+        Op::Eq | Op::Ne if value == "null" => {
+            if op == Op::Eq {
+                Condition::IsNull
+            } else {
+                Condition::IsNotNull
+            }
+        }
+        Op::Like | Op::NotLike => {
+            if field.kind() != FieldKind::Text {
+                return Err(ListingError::OperatorNotApplicable {
+                    field,
+                    operator: op.symbol(),
+                });
+            }
+            reject_nul(field, value)?;
+            if op == Op::Like {
+                Condition::Like(value.to_owned())
+            } else {
+                Condition::NotLike(value.to_owned())
+            }
+        }
+        Op::In | Op::NotIn => {
+            let values = value
+                .split('|')
+                .map(|v| parse_value(field, v))
+                .collect::<Result<Vec<_>, _>>()?;
+            if op == Op::In {
+                Condition::In(values)
+            } else {
+                Condition::NotIn(values)
+            }
+        }
+        Op::Gt | Op::Ge | Op::Lt | Op::Le if field.kind() == FieldKind::Boolean => {
+            return Err(ListingError::OperatorNotApplicable {
+                field,
+                operator: op.symbol(),
+            });
+        }
+        _ => {
+            let v = parse_value(field, value)?;
+            match op {
+                Op::Eq => Condition::Eq(v),
+                Op::Ne => Condition::Ne(v),
+                Op::Gt => Condition::Gt(v),
+                Op::Ge => Condition::Ge(v),
+                Op::Lt => Condition::Lt(v),
+                _ => Condition::Le(v),
+            }
+        }
+    };
+    Ok(Filter { field, condition })
+}
+
+/// The application family's `filter[field]=text`: a case-insensitive substring match in which
+/// `%` and `_` match literally. Only `email`, `uuid`, `username` and `external_id` apply.
+///
+/// # Errors
+/// [`ListingError::UnknownField`] for any other field.
+pub fn substring_filter(field: &str, text: &str) -> Result<Filter, ListingError> {
+    let field = match field {
+        "email" => UserField::Email,
+        "uuid" => UserField::Uuid,
+        "username" => UserField::Username,
+        "external_id" => UserField::ExternalId,
+        other => return Err(ListingError::UnknownField(other.to_owned())),
+    };
+    reject_nul(field, text)?;
+    Ok(Filter {
+        field,
+        condition: Condition::Like(format!("%{}%", escape_like(text))),
+    })
+}
+
+fn reject_nul(field: UserField, value: &str) -> Result<(), ListingError> {
+    if value.contains('\0') {
+        return Err(ListingError::InvalidValue {
+            field,
+            value: value.replace('\0', "\\0"),
+        });
+    }
+    Ok(())
+}
+
+fn parse_value(field: UserField, raw: &str) -> Result<FilterValue, ListingError> {
+    let invalid = || ListingError::InvalidValue {
+        field,
+        value: raw.to_owned(),
+    };
+    match field.kind() {
+        FieldKind::Integer => raw.parse().map(FilterValue::Integer).map_err(|_| invalid()),
+        FieldKind::Boolean => match raw {
+            "true" | "1" => Ok(FilterValue::Boolean(true)),
+            "false" | "0" => Ok(FilterValue::Boolean(false)),
+            _ => Err(invalid()),
+        },
+        FieldKind::Timestamp => parse_timestamp(raw)
+            .map(FilterValue::Timestamp)
+            .ok_or_else(invalid),
+        FieldKind::Text => {
+            reject_nul(field, raw)?;
+            Ok(FilterValue::Text(raw.to_owned()))
+        }
+    }
+}
+
+/// Parses any RFC 3339 timestamp into UTC, truncated to microseconds (the precision every
+/// backend stores).
+pub fn parse_timestamp(raw: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(raw)
+        .ok()
+        .map(|t| truncate_to_micros(t.with_timezone(&Utc)))
+}
+
+/// Drops sub-microsecond precision so that in-memory and SQL stores agree.
+pub fn truncate_to_micros(t: DateTime<Utc>) -> DateTime<Utc> {
+    use chrono::SubsecRound;
+    t.trunc_subsecs(6)
+}
+
+/// v2's timestamp format: RFC 3339 UTC with milliseconds and `Z`.
+pub fn format_v2_timestamp(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+/// The application family's timestamp format: seconds and `+00:00`.
+pub fn format_application_timestamp(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, false)
+}
+
+/// Sort direction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    /// Ascending.
+    Asc,
+    /// Descending.
+    Desc,
+}
+
+/// One sort key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SortKey {
+    /// The field.
+    pub field: UserField,
+    /// The direction.
+    pub direction: Direction,
+}
+
+/// A sort order. Ties are always broken by id ascending (unless id is already a key), so
+/// paging is stable; see [`SortOrder::keys_with_tiebreak`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SortOrder(Vec<SortKey>);
+
+impl Default for SortOrder {
+    fn default() -> Self {
+        Self(vec![SortKey {
+            field: UserField::Id,
+            direction: Direction::Asc,
+        }])
+    }
+}
+
+impl SortOrder {
+    /// The given keys.
+    pub fn new(keys: Vec<SortKey>) -> Self {
+        if keys.is_empty() {
+            Self::default()
+        } else {
+            Self(keys)
+        }
+    }
+
+    /// The keys as requested.
+    pub fn keys(&self) -> &[SortKey] {
+        &self.0
+    }
+
+    /// The keys followed by `id asc` when id is not among them.
+    pub fn keys_with_tiebreak(&self) -> Vec<SortKey> {
+        let mut keys = self.0.clone();
+        if !keys.iter().any(|k| k.field == UserField::Id) {
+            keys.push(SortKey {
+                field: UserField::Id,
+                direction: Direction::Asc,
+            });
+        }
+        keys
+    }
+
+    /// v2's `sort_by=field[:asc|:desc]|…`.
+    ///
+    /// # Errors
+    /// [`ListingError`] for an unknown field or direction.
+    pub fn parse_nodeum(raw: &str) -> Result<Self, ListingError> {
+        let mut keys = Vec::new();
+        for item in raw.split('|').filter(|s| !s.is_empty()) {
+            let (name, dir) = item.split_once(':').unwrap_or((item, "asc"));
+            let field = UserField::parse_nodeum(name)
+                .ok_or_else(|| ListingError::UnknownField(name.to_owned()))?;
+            let direction = match dir {
+                "asc" => Direction::Asc,
+                "desc" => Direction::Desc,
+                _ => return Err(ListingError::InvalidSort(item.to_owned())),
+            };
+            keys.push(SortKey { field, direction });
+        }
+        Ok(Self::new(keys))
+    }
+
+    /// The application family's `sort`: `id`, `-id`, `uuid` or `-uuid`.
+    ///
+    /// # Errors
+    /// [`ListingError::InvalidSort`] for anything else.
+    pub fn parse_application(raw: &str) -> Result<Self, ListingError> {
+        let (name, direction) = match raw.strip_prefix('-') {
+            Some(rest) => (rest, Direction::Desc),
+            None => (raw, Direction::Asc),
+        };
+        let field = match name {
+            "id" => UserField::Id,
+            "uuid" => UserField::Uuid,
+            _ => return Err(ListingError::InvalidSort(raw.to_owned())),
+        };
+        Ok(Self::new(vec![SortKey { field, direction }]))
+    }
+}
+
+/// A user listing: every filter must hold; sorted; one page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserQuery {
+    /// Conditions, all of which must hold.
+    pub filters: Vec<Filter>,
+    /// Order.
+    pub sort: SortOrder,
+    /// Page.
+    pub page: PageRequest,
+}
+
+impl Default for UserQuery {
+    fn default() -> Self {
+        Self {
+            filters: Vec::new(),
+            sort: SortOrder::default(),
+            page: PageRequest::first(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limit_offset_defaults_clamps_and_refuses() {
+        let p = PageRequest::from_limit_offset(None, None).unwrap();
+        assert_eq!((p.limit(), p.offset()), (50, 0));
+        let p = PageRequest::from_limit_offset(Some("5000"), Some("20")).unwrap();
+        assert_eq!((p.limit(), p.offset()), (1000, 20));
+        assert_eq!(
+            PageRequest::from_limit_offset(Some("0"), None),
+            Err(PageError::LimitTooSmall)
+        );
+        assert_eq!(
+            PageRequest::from_limit_offset(None, Some("-1")),
+            Err(PageError::NegativeOffset)
+        );
+        assert_eq!(
+            PageRequest::from_limit_offset(Some("x"), None),
+            Err(PageError::NotANumber("limit"))
+        );
+    }
+
+    #[test]
+    fn page_per_page_rules() {
+        let p = PageRequest::from_page(None, None).unwrap();
+        assert_eq!((p.limit(), p.offset(), p.page_number()), (50, 0, 1));
+        let p = PageRequest::from_page(Some("0"), Some("10")).unwrap();
+        assert_eq!(p.page_number(), 1, "page below 1 reads as 1");
+        let p = PageRequest::from_page(Some("3"), Some("5000")).unwrap();
+        assert_eq!((p.limit(), p.offset(), p.page_number()), (1000, 2000, 3));
+        assert_eq!(
+            PageRequest::from_page(None, Some("0")),
+            Err(PageError::PerPageTooSmall)
+        );
+        assert_eq!(p.total_pages(0), 1);
+        assert_eq!(PageRequest::new(50, 0).total_pages(120), 3);
+    }
+
+    #[test]
+    fn nodeum_operators_parse() {
+        let f = |raw| parse_nodeum_filter("id", raw).unwrap().condition;
+        assert_eq!(f("5"), Condition::Eq(FilterValue::Integer(5)));
+        assert_eq!(f("=5"), Condition::Eq(FilterValue::Integer(5)));
+        assert_eq!(f("!=5"), Condition::Ne(FilterValue::Integer(5)));
+        assert_eq!(f(">5"), Condition::Gt(FilterValue::Integer(5)));
+        assert_eq!(f(">=5"), Condition::Ge(FilterValue::Integer(5)));
+        assert_eq!(f("<5"), Condition::Lt(FilterValue::Integer(5)));
+        assert_eq!(f("<=5"), Condition::Le(FilterValue::Integer(5)));
+        assert_eq!(
+            f("><1|2"),
+            Condition::In(vec![FilterValue::Integer(1), FilterValue::Integer(2)])
+        );
+        assert_eq!(f("!><3"), Condition::NotIn(vec![FilterValue::Integer(3)]));
+        let like = parse_nodeum_filter("username", "~al%").unwrap();
+        assert_eq!(like.condition, Condition::Like("al%".into()));
+        let unlike = parse_nodeum_filter("email", "!~%@x.org").unwrap();
+        assert_eq!(unlike.condition, Condition::NotLike("%@x.org".into()));
+        assert_eq!(
+            parse_nodeum_filter("expired_at", "null").unwrap().condition,
+            Condition::IsNull
+        );
+        assert_eq!(
+            parse_nodeum_filter("email", "!=null").unwrap().condition,
+            Condition::IsNotNull
+        );
+    }
+
+    #[test]
+    fn nodeum_filters_refuse_bad_input() {
+        assert!(matches!(
+            parse_nodeum_filter("password", "x"),
+            Err(ListingError::UnknownField(_))
+        ));
+        assert!(matches!(
+            parse_nodeum_filter("uuid", "x"),
+            Err(ListingError::UnknownField(_))
+        ));
+        assert!(matches!(
+            parse_nodeum_filter("id", "~1%"),
+            Err(ListingError::OperatorNotApplicable { .. })
+        ));
+        assert!(matches!(
+            parse_nodeum_filter("id", "abc"),
+            Err(ListingError::InvalidValue { .. })
+        ));
+        assert!(matches!(
+            parse_nodeum_filter("enabled", "yes"),
+            Err(ListingError::InvalidValue { .. })
+        ));
+        assert!(matches!(
+            parse_nodeum_filter("enabled", ">true"),
+            Err(ListingError::OperatorNotApplicable { .. })
+        ));
+        assert!(matches!(
+            parse_nodeum_filter("created_at", ">yesterday"),
+            Err(ListingError::InvalidValue { .. })
+        ));
+        assert!(matches!(
+            parse_nodeum_filter("username", "a\0"),
+            Err(ListingError::InvalidValue { .. })
+        ));
+    }
+
+    #[test]
+    fn booleans_and_timestamps_parse() {
+        assert_eq!(
+            parse_nodeum_filter("enabled", "1").unwrap().condition,
+            Condition::Eq(FilterValue::Boolean(true))
+        );
+        assert_eq!(
+            parse_nodeum_filter("is_admin", "false").unwrap().condition,
+            Condition::Eq(FilterValue::Boolean(false))
+        );
+        let t = parse_nodeum_filter("created_at", ">=2025-11-05T15:50:35.879+01:00").unwrap();
+        let Condition::Ge(FilterValue::Timestamp(at)) = t.condition else {
+            panic!("not a timestamp")
+        };
+        assert_eq!(format_v2_timestamp(at), "2025-11-05T14:50:35.879Z");
+        assert_eq!(format_application_timestamp(at), "2025-11-05T14:50:35+00:00");
+    }
+
+    #[test]
+    fn like_matching_is_case_insensitive_with_escapes() {
+        assert!(like_matches("al%", "Alice"));
+        assert!(like_matches("%LIC%", "alice"));
+        assert!(like_matches("a_ice", "alice"));
+        assert!(!like_matches("a_ice", "aice"));
+        assert!(like_matches("%", ""));
+        assert!(!like_matches("bob", "bobby"));
+        assert!(like_matches("%b%b%", "abcb"));
+        let literal = format!("%{}%", escape_like("50%_off"));
+        assert!(like_matches(&literal, "get 50%_OFF now"));
+        assert!(!like_matches(&literal, "get 50xyoff now"));
+        assert!(like_matches(&escape_like(r"a\b"), r"a\b"));
+    }
+
+    #[test]
+    fn substring_filters_escape_wildcards() {
+        let f = substring_filter("username", "a_b%").unwrap();
+        assert_eq!(f.condition, Condition::Like(r"%a\_b\%%".into()));
+        assert!(substring_filter("first_name", "x").is_err());
+    }
+
+    #[test]
+    fn sort_orders_parse_and_break_ties_by_id() {
+        let s = SortOrder::parse_nodeum("username:desc|created_at").unwrap();
+        let keys = s.keys_with_tiebreak();
+        assert_eq!(keys.len(), 3);
+        assert_eq!(keys[0].direction, Direction::Desc);
+        assert_eq!(keys[2].field, UserField::Id);
+        assert!(SortOrder::parse_nodeum("username:up").is_err());
+        assert!(SortOrder::parse_nodeum("password").is_err());
+        assert_eq!(SortOrder::parse_nodeum("").unwrap(), SortOrder::default());
+        assert_eq!(
+            SortOrder::parse_application("-uuid").unwrap().keys()[0],
+            SortKey {
+                field: UserField::Uuid,
+                direction: Direction::Desc
+            }
+        );
+        assert!(SortOrder::parse_application("username").is_err());
+        assert_eq!(
+            SortOrder::parse_application("-id").unwrap().keys_with_tiebreak().len(),
+            1
+        );
+    }
+}

@@ -1,0 +1,417 @@
+//! Ports: the traits through which the domain reaches storage, hashing, time, randomness and
+//! the operating system's account database. Adapters implement them; the domain never knows
+//! which adapter it talks to.
+//!
+//! Every port is `Send + Sync + 'static` and object-safe (`Arc<dyn Port>`); the async ones use
+//! `async_trait`, so the crate pulls in no runtime.
+
+use crate::entities::{
+    ApiKey, ApiKeyChanges, ApiKeyId, Configuration, ConfigurationChanges, ConfigurationRef,
+    NewApiKey, NewSession, NewUser, OsGroup, OsUser, Session, SessionId, User, UserId, UserUpdate,
+};
+use crate::listing::{Listed, PageRequest, UserQuery};
+use crate::secrets::{PasswordHash, TokenDigest};
+use crate::values::{ConfigurationKey, ConfigurationValue};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+/// A failure of the storage backend itself, shared by every storage port's error.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BackendError {
+    /// The backend cannot be reached (connection refused or lost, pool timeout). The HTTP
+    /// layer answers 503; the next request tries again.
+    #[error("storage unavailable: {0}")]
+    Unavailable(String),
+    /// Anything else the backend reported (a bug or corrupt data); answered as 500.
+    #[error("storage failure: {0}")]
+    Internal(String),
+}
+
+/// The unique user fields, named by a `Taken` error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UniqueUserField {
+    /// Case-insensitive username.
+    Username,
+    /// Case-insensitive e-mail address.
+    Email,
+    /// External id.
+    ExternalId,
+}
+
+impl UniqueUserField {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Username => "username",
+            Self::Email => "email",
+            Self::ExternalId => "external_id",
+        }
+    }
+}
+
+/// Errors of [`UserStore`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UserStoreError {
+    /// No user has that id.
+    #[error("user not found")]
+    NotFound,
+    /// Another user already has that value.
+    #[error("{} has already been taken", .0.as_str())]
+    Taken(UniqueUserField),
+    /// The change would leave no enabled, unexpired admin.
+    #[error("the change would leave no enabled admin")]
+    LastAdmin,
+    /// The backend failed.
+    #[error(transparent)]
+    Backend(#[from] BackendError),
+}
+
+/// How to find one user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UserLookup {
+    /// By id.
+    Id(UserId),
+    /// By UUID.
+    Uuid(Uuid),
+    /// By username, case-insensitively.
+    Username(String),
+    /// By e-mail address, case-insensitively.
+    Email(String),
+    /// By external id, exactly.
+    ExternalId(String),
+}
+
+/// Storage of users.
+#[async_trait]
+pub trait UserStore: Send + Sync + 'static {
+    /// Inserts a user and assigns its id.
+    ///
+    /// # Errors
+    /// [`UserStoreError::Taken`] when the username or e-mail (case-insensitively) or the external
+    /// id is already used; [`UserStoreError::Backend`].
+    async fn create_user(&self, user: NewUser) -> Result<User, UserStoreError>;
+
+    /// Finds one user; `Ok(None)` when there is none.
+    ///
+    /// # Errors
+    /// [`UserStoreError::Backend`].
+    async fn find_user(&self, lookup: &UserLookup) -> Result<Option<User>, UserStoreError>;
+
+    /// Lists the users matching every filter, sorted (ties by id), one page, with the total
+    /// number of matches. Never loads more rows than the page.
+    ///
+    /// # Errors
+    /// [`UserStoreError::Backend`].
+    async fn list_users(&self, query: &UserQuery) -> Result<Listed<User>, UserStoreError>;
+
+    /// Applies a change and ends the requested sessions, in one transaction; sets `updated_at`
+    /// to `update.now`. If the user was an active admin (see [`User::is_active_admin`]) at
+    /// `update.now` and no longer is, and no other active admin exists, nothing is written.
+    /// Two concurrent updates that each remove one of the last two admins must not both
+    /// succeed.
+    ///
+    /// # Errors
+    /// [`UserStoreError::NotFound`], [`UserStoreError::Taken`], [`UserStoreError::LastAdmin`],
+    /// [`UserStoreError::Backend`].
+    async fn update_user(&self, id: UserId, update: UserUpdate) -> Result<User, UserStoreError>;
+
+    /// Deletes a user with their sessions, API keys and configurations, in one transaction.
+    /// Refused when the user is the last active admin at `now` (same concurrency rule as
+    /// [`UserStore::update_user`]).
+    ///
+    /// # Errors
+    /// [`UserStoreError::NotFound`], [`UserStoreError::LastAdmin`], [`UserStoreError::Backend`].
+    async fn delete_user(&self, id: UserId, now: DateTime<Utc>) -> Result<(), UserStoreError>;
+
+    /// How many users exist.
+    ///
+    /// # Errors
+    /// [`UserStoreError::Backend`].
+    async fn count_users(&self) -> Result<u64, UserStoreError>;
+}
+
+/// Errors of [`SessionStore`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SessionStoreError {
+    /// The owner does not exist (any more).
+    #[error("user not found")]
+    UserNotFound,
+    /// The backend failed.
+    #[error(transparent)]
+    Backend(#[from] BackendError),
+}
+
+/// Storage of sessions.
+#[async_trait]
+pub trait SessionStore: Send + Sync + 'static {
+    /// Inserts a session.
+    ///
+    /// # Errors
+    /// [`SessionStoreError::UserNotFound`], [`SessionStoreError::Backend`].
+    async fn create_session(&self, session: NewSession) -> Result<Session, SessionStoreError>;
+
+    /// Finds a session by the digest of its token, whatever its expiry (the caller checks it).
+    ///
+    /// # Errors
+    /// [`SessionStoreError::Backend`].
+    async fn find_session(&self, digest: &TokenDigest)
+    -> Result<Option<Session>, SessionStoreError>;
+
+    /// Deletes one session; `Ok(false)` when it did not exist.
+    ///
+    /// # Errors
+    /// [`SessionStoreError::Backend`].
+    async fn delete_session(&self, id: SessionId) -> Result<bool, SessionStoreError>;
+
+    /// Deletes every session of a user, except `keep` if given; returns how many went.
+    ///
+    /// # Errors
+    /// [`SessionStoreError::Backend`].
+    async fn delete_user_sessions(
+        &self,
+        user: UserId,
+        keep: Option<SessionId>,
+    ) -> Result<u64, SessionStoreError>;
+
+    /// Deletes every session whose `expires_at` is at or before `now`; returns how many went.
+    ///
+    /// # Errors
+    /// [`SessionStoreError::Backend`].
+    async fn delete_expired_sessions(&self, now: DateTime<Utc>) -> Result<u64, SessionStoreError>;
+}
+
+/// Errors of [`ApiKeyStore`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ApiKeyStoreError {
+    /// No key with that id belongs to that user.
+    #[error("API key not found")]
+    NotFound,
+    /// The owner does not exist (any more).
+    #[error("user not found")]
+    UserNotFound,
+    /// The public identifier is already used (a random collision; the caller retries).
+    #[error("API key identifier already taken")]
+    IdentifierTaken,
+    /// The backend failed.
+    #[error(transparent)]
+    Backend(#[from] BackendError),
+}
+
+/// Storage of API keys. Every method but the identifier lookup is scoped to one owner: a key
+/// of another user is "not found".
+#[async_trait]
+pub trait ApiKeyStore: Send + Sync + 'static {
+    /// Inserts a key.
+    ///
+    /// # Errors
+    /// [`ApiKeyStoreError::UserNotFound`], [`ApiKeyStoreError::IdentifierTaken`],
+    /// [`ApiKeyStoreError::Backend`].
+    async fn create_api_key(&self, key: NewApiKey) -> Result<ApiKey, ApiKeyStoreError>;
+
+    /// Finds a key by its public identifier, whoever owns it.
+    ///
+    /// # Errors
+    /// [`ApiKeyStoreError::Backend`].
+    async fn find_api_key(&self, identifier: &str) -> Result<Option<ApiKey>, ApiKeyStoreError>;
+
+    /// Lists a user's keys in id order, one page, with the total.
+    ///
+    /// # Errors
+    /// [`ApiKeyStoreError::Backend`].
+    async fn list_api_keys(
+        &self,
+        user: UserId,
+        page: PageRequest,
+    ) -> Result<Listed<ApiKey>, ApiKeyStoreError>;
+
+    /// One key of a user.
+    ///
+    /// # Errors
+    /// [`ApiKeyStoreError::NotFound`], [`ApiKeyStoreError::Backend`].
+    async fn get_api_key(&self, user: UserId, id: ApiKeyId) -> Result<ApiKey, ApiKeyStoreError>;
+
+    /// Changes a key of a user; sets `updated_at` to `now`.
+    ///
+    /// # Errors
+    /// [`ApiKeyStoreError::NotFound`], [`ApiKeyStoreError::Backend`].
+    async fn update_api_key(
+        &self,
+        user: UserId,
+        id: ApiKeyId,
+        changes: ApiKeyChanges,
+        now: DateTime<Utc>,
+    ) -> Result<ApiKey, ApiKeyStoreError>;
+
+    /// Deletes a key of a user.
+    ///
+    /// # Errors
+    /// [`ApiKeyStoreError::NotFound`], [`ApiKeyStoreError::Backend`].
+    async fn delete_api_key(&self, user: UserId, id: ApiKeyId) -> Result<(), ApiKeyStoreError>;
+
+    /// Records a use of the key at `at` (a missing key is not an error).
+    ///
+    /// # Errors
+    /// [`ApiKeyStoreError::Backend`].
+    async fn touch_api_key(&self, id: ApiKeyId, at: DateTime<Utc>) -> Result<(), ApiKeyStoreError>;
+}
+
+/// Errors of [`ConfigurationStore`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigurationStoreError {
+    /// No configuration with that id or key belongs to that user.
+    #[error("configuration not found")]
+    NotFound,
+    /// The user already has a configuration with that key.
+    #[error("key has already been taken")]
+    KeyTaken,
+    /// The owner does not exist (any more).
+    #[error("user not found")]
+    UserNotFound,
+    /// The backend failed.
+    #[error(transparent)]
+    Backend(#[from] BackendError),
+}
+
+/// Storage of per-user configurations. Every method is scoped to one owner.
+#[async_trait]
+pub trait ConfigurationStore: Send + Sync + 'static {
+    /// Lists a user's configurations in id order, one page, with the total.
+    ///
+    /// # Errors
+    /// [`ConfigurationStoreError::Backend`].
+    async fn list_configurations(
+        &self,
+        user: UserId,
+        page: PageRequest,
+    ) -> Result<Listed<Configuration>, ConfigurationStoreError>;
+
+    /// Inserts a configuration.
+    ///
+    /// # Errors
+    /// [`ConfigurationStoreError::KeyTaken`], [`ConfigurationStoreError::UserNotFound`],
+    /// [`ConfigurationStoreError::Backend`].
+    async fn create_configuration(
+        &self,
+        user: UserId,
+        key: ConfigurationKey,
+        value: ConfigurationValue,
+        now: DateTime<Utc>,
+    ) -> Result<Configuration, ConfigurationStoreError>;
+
+    /// One configuration of a user, by id or key.
+    ///
+    /// # Errors
+    /// [`ConfigurationStoreError::NotFound`], [`ConfigurationStoreError::Backend`].
+    async fn get_configuration(
+        &self,
+        user: UserId,
+        by: &ConfigurationRef,
+    ) -> Result<Configuration, ConfigurationStoreError>;
+
+    /// Changes a configuration (it may be renamed); sets `updated_at` to `now`.
+    ///
+    /// # Errors
+    /// [`ConfigurationStoreError::NotFound`], [`ConfigurationStoreError::KeyTaken`],
+    /// [`ConfigurationStoreError::Backend`].
+    async fn update_configuration(
+        &self,
+        user: UserId,
+        by: &ConfigurationRef,
+        changes: ConfigurationChanges,
+        now: DateTime<Utc>,
+    ) -> Result<Configuration, ConfigurationStoreError>;
+
+    /// Deletes a configuration.
+    ///
+    /// # Errors
+    /// [`ConfigurationStoreError::NotFound`], [`ConfigurationStoreError::Backend`].
+    async fn delete_configuration(
+        &self,
+        user: UserId,
+        by: &ConfigurationRef,
+    ) -> Result<(), ConfigurationStoreError>;
+}
+
+/// The hasher failed (bad parameters, a stored hash that is not a PHC string, or the worker
+/// pool went away).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("password hashing failed: {0}")]
+pub struct HashError(pub String);
+
+/// Outcome of checking a password against a stored hash.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verification {
+    /// The password does not match.
+    Mismatch,
+    /// The password matches; `needs_rehash` when the stored hash is weaker than configured.
+    Match {
+        /// Re-hash with the configured parameters.
+        needs_rehash: bool,
+    },
+}
+
+/// Password hashing. Implementations must not block an async executor: CPU-heavy hashers run
+/// their work elsewhere and bound how many run at once.
+#[async_trait]
+pub trait PasswordHasher: Send + Sync + 'static {
+    /// Hashes a password into a PHC string with the configured parameters.
+    ///
+    /// # Errors
+    /// [`HashError`].
+    async fn hash(&self, password: &str) -> Result<PasswordHash, HashError>;
+
+    /// Checks a password against a stored hash.
+    ///
+    /// # Errors
+    /// [`HashError`] when the stored hash cannot be read.
+    async fn verify(&self, password: &str, hash: &PasswordHash) -> Result<Verification, HashError>;
+
+    /// A valid hash of a random password, verified against for unknown users so that they
+    /// cost the same time as a wrong password.
+    fn dummy_hash(&self) -> &PasswordHash;
+}
+
+/// The time.
+pub trait Clock: Send + Sync + 'static {
+    /// Now, in UTC.
+    fn now(&self) -> DateTime<Utc>;
+}
+
+/// Cryptographically secure random bytes.
+pub trait RandomSource: Send + Sync + 'static {
+    /// Fills `buf` with random bytes.
+    fn fill(&self, buf: &mut [u8]);
+}
+
+/// Remembers successful password verifications for a bounded time so that repeated Basic
+/// requests cost no hashing. Implementations key entries by a keyed hash (with a key of their
+/// own) over the user id, the stored PHC string and the presented password, so a password
+/// change invalidates the entry everywhere without messaging. Failures are never remembered.
+pub trait CredentialCache: Send + Sync + 'static {
+    /// True when this exact combination was verified recently.
+    fn contains(&self, user: UserId, stored: &PasswordHash, presented: &str) -> bool;
+    /// Remembers a successful verification.
+    fn remember(&self, user: UserId, stored: &PasswordHash, presented: &str);
+}
+
+/// The OS account database could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("OS account database unavailable: {0}")]
+pub struct OsAccountError(pub String);
+
+/// The operating system's users and groups.
+#[async_trait]
+pub trait OsAccountSource: Send + Sync + 'static {
+    /// Every OS user.
+    ///
+    /// # Errors
+    /// [`OsAccountError`] when the database cannot be read.
+    async fn os_users(&self) -> Result<Vec<OsUser>, OsAccountError>;
+
+    /// Every OS group.
+    ///
+    /// # Errors
+    /// [`OsAccountError`] when the database cannot be read.
+    async fn os_groups(&self) -> Result<Vec<OsGroup>, OsAccountError>;
+}

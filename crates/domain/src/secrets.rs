@@ -1,0 +1,153 @@
+//! Stored forms of secrets: password hashes (Argon2id PHC strings) and SHA-256 digests of
+//! session tokens and API-key secrets, plus the formats of the tokens themselves.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use sha2::{Digest, Sha256};
+use std::fmt;
+use subtle::ConstantTimeEq;
+
+/// A password hash as a PHC string. `Debug` never prints it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PasswordHash(String);
+
+impl PasswordHash {
+    /// Wraps a PHC string read from storage or produced by a hasher.
+    pub fn from_phc(phc: impl Into<String>) -> Self {
+        Self(phc.into())
+    }
+
+    /// The PHC string, for storage and verification only.
+    pub fn as_phc(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for PasswordHash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("PasswordHash([redacted])")
+    }
+}
+
+/// The SHA-256 digest of a token or API-key secret; the only form in which they are stored.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct TokenDigest([u8; 32]);
+
+impl TokenDigest {
+    /// Digests a secret.
+    pub fn of(secret: &str) -> Self {
+        Self(Sha256::digest(secret.as_bytes()).into())
+    }
+
+    /// Lower-case hex, the storage form.
+    pub fn to_hex(&self) -> String {
+        self.0.iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    /// Reads the storage form back; `None` unless it is 64 hex digits.
+    pub fn from_hex(hex: &str) -> Option<Self> {
+        if hex.len() != 64 || !hex.is_ascii() {
+            return None;
+        }
+        let mut out = [0u8; 32];
+        for (i, byte) in out.iter_mut().enumerate() {
+            *byte = u8::from_str_radix(&hex[i * 2..i * 2 + 2], 16).ok()?;
+        }
+        Some(Self(out))
+    }
+
+    /// Constant-time comparison.
+    pub fn matches(&self, other: &TokenDigest) -> bool {
+        self.0.ct_eq(&other.0).into()
+    }
+}
+
+impl fmt::Debug for TokenDigest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("TokenDigest([redacted])")
+    }
+}
+
+/// Prefix of every session token.
+pub const SESSION_TOKEN_PREFIX: &str = "rcs_";
+/// Prefix of every API key.
+pub const API_KEY_PREFIX: &str = "rck_";
+/// Length of an API key's public identifier, in hex digits.
+pub const API_KEY_IDENTIFIER_LEN: usize = 16;
+
+/// What a bearer value is, judged by its prefix alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BearerKind {
+    /// Starts with [`SESSION_TOKEN_PREFIX`].
+    Session,
+    /// Starts with [`API_KEY_PREFIX`].
+    ApiKey,
+    /// Neither.
+    Unknown,
+}
+
+/// Routes a bearer value without guessing.
+pub fn bearer_kind(value: &str) -> BearerKind {
+    if value.starts_with(SESSION_TOKEN_PREFIX) {
+        BearerKind::Session
+    } else if value.starts_with(API_KEY_PREFIX) {
+        BearerKind::ApiKey
+    } else {
+        BearerKind::Unknown
+    }
+}
+
+/// Builds a session token from 32 random bytes: `rcs_` + base64url.
+pub fn session_token_from(random: &[u8; 32]) -> String {
+    format!("{SESSION_TOKEN_PREFIX}{}", URL_SAFE_NO_PAD.encode(random))
+}
+
+/// Builds an API key from 8 identifier bytes and 32 secret bytes:
+/// `rck_` + 16 hex digits + `_` + base64url secret.
+pub fn api_key_from(identifier: &[u8; 8], secret: &[u8; 32]) -> (String, String) {
+    let id: String = identifier.iter().map(|b| format!("{b:02x}")).collect();
+    let key = format!("{API_KEY_PREFIX}{id}_{}", URL_SAFE_NO_PAD.encode(secret));
+    (id, key)
+}
+
+/// Splits a presented API key into its public identifier; `None` when malformed.
+pub fn api_key_identifier(key: &str) -> Option<&str> {
+    let rest = key.strip_prefix(API_KEY_PREFIX)?;
+    let (id, secret) = rest.split_at_checked(API_KEY_IDENTIFIER_LEN)?;
+    let secret = secret.strip_prefix('_')?;
+    (id.bytes().all(|b| b.is_ascii_hexdigit()) && !secret.is_empty()).then_some(id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn digests_round_trip_and_compare() {
+        let d = TokenDigest::of("secret");
+        assert_eq!(TokenDigest::from_hex(&d.to_hex()), Some(d));
+        assert!(d.matches(&TokenDigest::of("secret")));
+        assert!(!d.matches(&TokenDigest::of("Secret")));
+        assert_eq!(TokenDigest::from_hex("zz"), None);
+        assert!(!format!("{d:?}").contains(&d.to_hex()));
+    }
+
+    #[test]
+    fn token_formats_are_routed_by_prefix() {
+        let t = session_token_from(&[7; 32]);
+        assert_eq!(bearer_kind(&t), BearerKind::Session);
+        assert!(t.len() > 40);
+        let (id, key) = api_key_from(&[0xab; 8], &[1; 32]);
+        assert_eq!(bearer_kind(&key), BearerKind::ApiKey);
+        assert_eq!(api_key_identifier(&key), Some(id.as_str()));
+        assert_eq!(bearer_kind("abc"), BearerKind::Unknown);
+        assert_eq!(api_key_identifier("rck_short"), None);
+        assert_eq!(api_key_identifier("rck_abababababababab"), None);
+    }
+
+    #[test]
+    fn password_hash_debug_is_redacted() {
+        let h = PasswordHash::from_phc("$argon2id$v=19$secret");
+        assert!(!format!("{h:?}").contains("argon2"));
+    }
+}
