@@ -1,1 +1,1 @@
-//! Contract kit.
+//! The storage port contract kit (feature `testing`).

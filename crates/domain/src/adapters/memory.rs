@@ -1,0 +1,1 @@
+//! In-memory storage adapters (feature `testing`).
