@@ -109,7 +109,7 @@ fn clamp_limit(v: i64) -> u32 {
 fn parse_int(raw: Option<&str>, name: &'static str) -> Result<Option<i64>, PageError> {
     match raw {
         None => Ok(None),
-        Some(s) if s.is_empty() => Ok(None),
+        Some("") => Ok(None),
         Some(s) => s
             .trim()
             .parse::<i64>()
@@ -819,7 +819,10 @@ mod tests {
             panic!("not a timestamp")
         };
         assert_eq!(format_v2_timestamp(at), "2025-11-05T14:50:35.879Z");
-        assert_eq!(format_application_timestamp(at), "2025-11-05T14:50:35+00:00");
+        assert_eq!(
+            format_application_timestamp(at),
+            "2025-11-05T14:50:35+00:00"
+        );
     }
 
     #[test]
@@ -863,7 +866,10 @@ mod tests {
         );
         assert!(SortOrder::parse_application("username").is_err());
         assert_eq!(
-            SortOrder::parse_application("-id").unwrap().keys_with_tiebreak().len(),
+            SortOrder::parse_application("-id")
+                .unwrap()
+                .keys_with_tiebreak()
+                .len(),
             1
         );
     }

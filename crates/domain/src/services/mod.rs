@@ -1,1 +1,105 @@
-//! Use cases.
+//! Use cases: the [`Directory`] service enforces every rule of the contract (api.md sections
+//! 1–3) over the ports. HTTP adapters parse, call one use case and render; they never decide a
+//! business rule.
+
+mod api_keys;
+mod auth;
+mod configurations;
+mod error;
+mod os_accounts;
+mod principal;
+mod users;
+
+pub use api_keys::{ApiKeyInput, CreatedApiKey, ScopeInput};
+pub use auth::IssuedSession;
+pub use configurations::ConfigurationInput;
+pub use error::{Forbidden, NotFound, ServiceError};
+pub use os_accounts::{parse_group_file, parse_passwd_file};
+pub use principal::{Credential, Principal};
+pub use users::{CreateRules, PasswordChange, UpdateRules, UserInput, parse_user_ref};
+
+use crate::listing::truncate_to_micros;
+use crate::ports::{
+    ApiKeyStore, Clock, ConfigurationStore, CredentialCache, OsAccountSource, PasswordHasher,
+    RandomSource, SessionStore, UserStore,
+};
+use crate::values::PasswordPolicy;
+use chrono::{DateTime, Duration, Utc};
+use std::sync::Arc;
+
+/// The adapters the directory works through.
+#[derive(Clone)]
+pub struct Ports {
+    /// Users.
+    pub users: Arc<dyn UserStore>,
+    /// Sessions.
+    pub sessions: Arc<dyn SessionStore>,
+    /// API keys.
+    pub api_keys: Arc<dyn ApiKeyStore>,
+    /// Configurations.
+    pub configurations: Arc<dyn ConfigurationStore>,
+    /// Password hashing.
+    pub hasher: Arc<dyn PasswordHasher>,
+    /// Time.
+    pub clock: Arc<dyn Clock>,
+    /// Randomness.
+    pub random: Arc<dyn RandomSource>,
+    /// Remembered Basic verifications.
+    pub credential_cache: Arc<dyn CredentialCache>,
+    /// OS users and groups.
+    pub os_accounts: Arc<dyn OsAccountSource>,
+}
+
+/// Tunable rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Settings {
+    /// Password length policy.
+    pub password_policy: PasswordPolicy,
+    /// How long a session lives.
+    pub session_lifetime: Duration,
+    /// An API key's `last_used_at` is written at most once per this interval.
+    pub api_key_touch_interval: Duration,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            password_policy: PasswordPolicy::default(),
+            session_lifetime: Duration::hours(24),
+            api_key_touch_interval: Duration::seconds(60),
+        }
+    }
+}
+
+/// The user directory: every use case of the product.
+#[derive(Clone)]
+pub struct Directory {
+    ports: Ports,
+    settings: Settings,
+}
+
+impl Directory {
+    /// A directory over the given adapters.
+    pub fn new(ports: Ports, settings: Settings) -> Self {
+        Self { ports, settings }
+    }
+
+    /// The rules in force.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// Now, at the microsecond precision every store keeps.
+    fn now(&self) -> DateTime<Utc> {
+        truncate_to_micros(self.ports.clock.now())
+    }
+
+    fn random_bytes<const N: usize>(&self) -> [u8; N] {
+        let mut buf = [0u8; N];
+        self.ports.random.fill(&mut buf);
+        buf
+    }
+}
+
+#[cfg(all(test, feature = "testing"))]
+mod tests;

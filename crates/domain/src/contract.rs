@@ -1,1 +1,0 @@
-//! The storage port contract kit (feature `testing`).

@@ -1,0 +1,848 @@
+//! Kit tests of user listings: every filter operator on every kind of field with SQL null
+//! semantics, case-insensitive LIKE with escapes, sorting with NULL placement and ties, paging.
+
+use super::Stores;
+use super::builders::{at, at_micros, change, email, external_id, new_admin, new_user, uuid_from};
+use super::probes::{assert_matches, create, filter, listed, matching, sorted};
+use crate::entities::{NewUser, UserChanges};
+use crate::listing::{
+    Condition, Direction, FilterValue, PageRequest, SortKey, SortOrder, UserField, UserQuery,
+    escape_like, substring_filter,
+};
+use crate::values::{PosixId, SourceType};
+
+fn int(v: i64) -> FilterValue {
+    FilterValue::Integer(v)
+}
+
+fn text(v: &str) -> FilterValue {
+    FilterValue::Text(v.to_owned())
+}
+
+fn boolean(v: bool) -> FilterValue {
+    FilterValue::Boolean(v)
+}
+
+fn time(v: chrono::DateTime<chrono::Utc>) -> FilterValue {
+    FilterValue::Timestamp(v)
+}
+
+/// Sort keys as (field, direction) pairs.
+type Keys<'a> = &'a [(UserField, Direction)];
+
+fn sort(keys: Keys<'_>) -> SortOrder {
+    SortOrder::new(
+        keys.iter()
+            .map(|&(field, direction)| SortKey { field, direction })
+            .collect(),
+    )
+}
+
+/// Every operator on integer fields (`id`, and the nullable `user_id`/`group_id`): a NULL
+/// matches no comparison, `Ne` and `NotIn` included; `IsNull`/`IsNotNull` test it. POSIX ids
+/// up to 4294967295 compare as numbers.
+pub async fn filters_on_integer_fields<S: Stores>(store: S) {
+    let pid = |v: u32| Some(PosixId::from(v));
+    let u1 = create(
+        &store,
+        NewUser {
+            posix_uid: pid(1000),
+            posix_gid: pid(100),
+            ..new_user("u1")
+        },
+    )
+    .await;
+    let u2 = create(
+        &store,
+        NewUser {
+            posix_uid: pid(1001),
+            ..new_user("u2")
+        },
+    )
+    .await;
+    let u3 = create(
+        &store,
+        NewUser {
+            posix_gid: pid(100),
+            ..new_user("u3")
+        },
+    )
+    .await;
+    let u4 = create(
+        &store,
+        NewUser {
+            posix_uid: pid(2000),
+            posix_gid: pid(u32::MAX),
+            ..new_user("u4")
+        },
+    )
+    .await;
+    let uid = UserField::UserId;
+    assert_matches(&store, uid, Condition::Eq(int(1001)), &["u2"]).await;
+    assert_matches(&store, uid, Condition::Ne(int(1001)), &["u1", "u4"]).await;
+    assert_matches(&store, uid, Condition::Gt(int(1000)), &["u2", "u4"]).await;
+    assert_matches(&store, uid, Condition::Ge(int(1001)), &["u2", "u4"]).await;
+    assert_matches(&store, uid, Condition::Lt(int(1001)), &["u1"]).await;
+    assert_matches(&store, uid, Condition::Le(int(1001)), &["u1", "u2"]).await;
+    assert_matches(
+        &store,
+        uid,
+        Condition::In(vec![int(1000), int(2000), int(5)]),
+        &["u1", "u4"],
+    )
+    .await;
+    assert_matches(
+        &store,
+        uid,
+        Condition::NotIn(vec![int(1000), int(5)]),
+        &["u2", "u4"],
+    )
+    .await;
+    assert_matches(&store, uid, Condition::IsNull, &["u3"]).await;
+    assert_matches(&store, uid, Condition::IsNotNull, &["u1", "u2", "u4"]).await;
+    assert_matches(&store, uid, Condition::Eq(int(-1)), &[]).await;
+
+    let gid = UserField::GroupId;
+    assert_matches(&store, gid, Condition::Eq(int(4_294_967_295)), &["u4"]).await;
+    assert_matches(&store, gid, Condition::Gt(int(2_147_483_647)), &["u4"]).await;
+    assert_matches(&store, gid, Condition::Ne(int(100)), &["u4"]).await;
+    assert_matches(
+        &store,
+        gid,
+        Condition::NotIn(vec![int(4_294_967_295)]),
+        &["u1", "u3"],
+    )
+    .await;
+    assert_matches(&store, gid, Condition::IsNull, &["u2"]).await;
+
+    let id = UserField::Id;
+    let (i1, i2, i3, i4) = (u1.id.get(), u2.id.get(), u3.id.get(), u4.id.get());
+    assert_matches(&store, id, Condition::Eq(int(i2)), &["u2"]).await;
+    assert_matches(&store, id, Condition::Ne(int(i2)), &["u1", "u3", "u4"]).await;
+    assert_matches(&store, id, Condition::Gt(int(i2)), &["u3", "u4"]).await;
+    assert_matches(&store, id, Condition::Ge(int(i2)), &["u2", "u3", "u4"]).await;
+    assert_matches(&store, id, Condition::Lt(int(i3)), &["u1", "u2"]).await;
+    assert_matches(&store, id, Condition::Le(int(i3)), &["u1", "u2", "u3"]).await;
+    assert_matches(
+        &store,
+        id,
+        Condition::In(vec![int(i1), int(i4)]),
+        &["u1", "u4"],
+    )
+    .await;
+    assert_matches(
+        &store,
+        id,
+        Condition::NotIn(vec![int(i1), int(i4)]),
+        &["u2", "u3"],
+    )
+    .await;
+    assert_matches(&store, id, Condition::IsNull, &[]).await;
+    assert_matches(&store, id, Condition::IsNotNull, &["u1", "u2", "u3", "u4"]).await;
+}
+
+/// Every operator on text fields (`username`, the nullable `email` and `external_id`,
+/// `source_type`). Comparisons are exact and by byte order (`"Bob" < "alice"`); a NULL matches
+/// no comparison; `Like`/`NotLike` are case-insensitive and NULL matches neither.
+pub async fn filters_on_text_fields<S: Stores>(store: S) {
+    create(
+        &store,
+        NewUser {
+            email: Some(email("Alice@Example.org")),
+            external_id: Some(external_id("ext-a")),
+            ..new_user("alice")
+        },
+    )
+    .await;
+    create(
+        &store,
+        NewUser {
+            external_id: Some(external_id("ext-b")),
+            ..new_user("Bob")
+        },
+    )
+    .await;
+    create(
+        &store,
+        NewUser {
+            email: Some(email("carol@example.org")),
+            source_type: SourceType::CliLdap,
+            ..new_user("carol")
+        },
+    )
+    .await;
+    create(
+        &store,
+        NewUser {
+            email: Some(email("alan@sample.net")),
+            source_type: SourceType::CliLinuxMultiUser,
+            ..new_user("Alan")
+        },
+    )
+    .await;
+
+    let name = UserField::Username;
+    assert_matches(&store, name, Condition::Eq(text("Bob")), &["Bob"]).await;
+    assert_matches(&store, name, Condition::Eq(text("bob")), &[]).await;
+    assert_matches(
+        &store,
+        name,
+        Condition::Ne(text("Bob")),
+        &["alice", "carol", "Alan"],
+    )
+    .await;
+    assert_matches(
+        &store,
+        name,
+        Condition::Gt(text("Bob")),
+        &["alice", "carol"],
+    )
+    .await;
+    assert_matches(
+        &store,
+        name,
+        Condition::Ge(text("Bob")),
+        &["alice", "Bob", "carol"],
+    )
+    .await;
+    assert_matches(&store, name, Condition::Lt(text("Bob")), &["Alan"]).await;
+    assert_matches(&store, name, Condition::Le(text("Bob")), &["Bob", "Alan"]).await;
+    assert_matches(&store, name, Condition::Gt(text("alice")), &["carol"]).await;
+    assert_matches(
+        &store,
+        name,
+        Condition::In(vec![text("alice"), text("Alan"), text("zed")]),
+        &["alice", "Alan"],
+    )
+    .await;
+    assert_matches(
+        &store,
+        name,
+        Condition::NotIn(vec![text("alice"), text("bob")]),
+        &["Bob", "carol", "Alan"],
+    )
+    .await;
+    assert_matches(&store, name, Condition::IsNull, &[]).await;
+    assert_matches(
+        &store,
+        name,
+        Condition::IsNotNull,
+        &["alice", "Bob", "carol", "Alan"],
+    )
+    .await;
+
+    let mail = UserField::Email;
+    assert_matches(
+        &store,
+        mail,
+        Condition::Eq(text("Alice@Example.org")),
+        &["alice"],
+    )
+    .await;
+    assert_matches(&store, mail, Condition::Eq(text("alice@example.org")), &[]).await;
+    assert_matches(
+        &store,
+        mail,
+        Condition::Ne(text("carol@example.org")),
+        &["alice", "Alan"],
+    )
+    .await;
+    assert_matches(
+        &store,
+        mail,
+        Condition::Gt(text("alan@sample.net")),
+        &["carol"],
+    )
+    .await;
+    assert_matches(
+        &store,
+        mail,
+        Condition::Ge(text("alan@sample.net")),
+        &["carol", "Alan"],
+    )
+    .await;
+    assert_matches(&store, mail, Condition::Lt(text("b")), &["alice", "Alan"]).await;
+    assert_matches(
+        &store,
+        mail,
+        Condition::Le(text("Alice@Example.org")),
+        &["alice"],
+    )
+    .await;
+    assert_matches(
+        &store,
+        mail,
+        Condition::In(vec![text("carol@example.org"), text("x@y.z")]),
+        &["carol"],
+    )
+    .await;
+    assert_matches(
+        &store,
+        mail,
+        Condition::NotIn(vec![text("carol@example.org")]),
+        &["alice", "Alan"],
+    )
+    .await;
+    assert_matches(
+        &store,
+        mail,
+        Condition::Like("%@EXAMPLE.ORG".into()),
+        &["alice", "carol"],
+    )
+    .await;
+    assert_matches(
+        &store,
+        mail,
+        Condition::NotLike("%@example.org".into()),
+        &["Alan"],
+    )
+    .await;
+    assert_matches(&store, mail, Condition::IsNull, &["Bob"]).await;
+    assert_matches(
+        &store,
+        mail,
+        Condition::IsNotNull,
+        &["alice", "carol", "Alan"],
+    )
+    .await;
+
+    let ext = UserField::ExternalId;
+    assert_matches(&store, ext, Condition::Eq(text("ext-b")), &["Bob"]).await;
+    assert_matches(&store, ext, Condition::Ne(text("ext-b")), &["alice"]).await;
+    assert_matches(&store, ext, Condition::Gt(text("ext-a")), &["Bob"]).await;
+    assert_matches(
+        &store,
+        ext,
+        Condition::NotIn(vec![text("nope")]),
+        &["alice", "Bob"],
+    )
+    .await;
+    assert_matches(&store, ext, Condition::NotLike("%b".into()), &["alice"]).await;
+    assert_matches(&store, ext, Condition::IsNull, &["carol", "Alan"]).await;
+
+    let source = UserField::SourceType;
+    assert_matches(&store, source, Condition::Eq(text("cli_ldap")), &["carol"]).await;
+    assert_matches(
+        &store,
+        source,
+        Condition::Ne(text("web_app")),
+        &["carol", "Alan"],
+    )
+    .await;
+    assert_matches(
+        &store,
+        source,
+        Condition::In(vec![text("web_app"), text("cli_ldap")]),
+        &["alice", "Bob", "carol"],
+    )
+    .await;
+    assert_matches(
+        &store,
+        source,
+        Condition::NotIn(vec![text("web_app")]),
+        &["carol", "Alan"],
+    )
+    .await;
+    assert_matches(
+        &store,
+        source,
+        Condition::Like("CLI%".into()),
+        &["carol", "Alan"],
+    )
+    .await;
+    assert_matches(
+        &store,
+        source,
+        Condition::NotLike("%ldap".into()),
+        &["alice", "Bob", "Alan"],
+    )
+    .await;
+    assert_matches(
+        &store,
+        source,
+        Condition::Lt(text("web_app")),
+        &["carol", "Alan"],
+    )
+    .await;
+}
+
+/// LIKE is case-insensitive in pattern and value, `_` matches one character and `%` any run,
+/// and the application family's substring filters (built with `substring_filter`, which
+/// escapes with `escape_like`) match `%`, `_` and `\` literally, on every text field including
+/// the UUID (as lower-case hyphenated text).
+pub async fn like_filters_are_case_insensitive_and_escape_wildcards<S: Stores>(store: S) {
+    create(
+        &store,
+        NewUser {
+            external_id: Some(external_id("50%off")),
+            email: Some(email("Promo.Team@Example.org")),
+            ..new_user("alice")
+        },
+    )
+    .await;
+    create(
+        &store,
+        NewUser {
+            external_id: Some(external_id("50_off")),
+            ..new_user("Alan")
+        },
+    )
+    .await;
+    create(
+        &store,
+        NewUser {
+            external_id: Some(external_id("50Xoff")),
+            uuid: uuid_from(0xabcd_ef12_3456),
+            ..new_user("a_b")
+        },
+    )
+    .await;
+    create(
+        &store,
+        NewUser {
+            external_id: Some(external_id(r"dir\50off")),
+            ..new_user("axb")
+        },
+    )
+    .await;
+    create(&store, new_user("bob")).await;
+
+    let name = UserField::Username;
+    assert_matches(
+        &store,
+        name,
+        Condition::Like("al%".into()),
+        &["alice", "Alan"],
+    )
+    .await;
+    assert_matches(
+        &store,
+        name,
+        Condition::Like("AL%".into()),
+        &["alice", "Alan"],
+    )
+    .await;
+    assert_matches(
+        &store,
+        name,
+        Condition::Like("%A%".into()),
+        &["alice", "Alan", "a_b", "axb"],
+    )
+    .await;
+    assert_matches(&store, name, Condition::Like("a_b".into()), &["a_b", "axb"]).await;
+    assert_matches(&store, name, Condition::Like(r"a\_b".into()), &["a_b"]).await;
+    assert_matches(&store, name, Condition::Like("BOB".into()), &["bob"]).await;
+    assert_matches(&store, name, Condition::Like("bo".into()), &[]).await;
+    assert_matches(&store, name, Condition::NotLike("A%".into()), &["bob"]).await;
+    assert_matches(
+        &store,
+        name,
+        Condition::NotLike(r"%\_%".into()),
+        &["alice", "Alan", "axb", "bob"],
+    )
+    .await;
+
+    let ext = UserField::ExternalId;
+    assert_matches(
+        &store,
+        ext,
+        Condition::Like("50_off".into()),
+        &["alice", "Alan", "a_b"],
+    )
+    .await;
+    assert_matches(
+        &store,
+        ext,
+        Condition::Like("50%off".into()),
+        &["alice", "Alan", "a_b"],
+    )
+    .await;
+    assert_matches(&store, ext, Condition::Like("%50xOFF".into()), &["a_b"]).await;
+    assert_matches(
+        &store,
+        ext,
+        Condition::Like(format!("%{}%", escape_like("0%o"))),
+        &["alice"],
+    )
+    .await;
+    assert_matches(
+        &store,
+        ext,
+        Condition::NotLike(format!("%{}%", escape_like("0_o"))),
+        &["alice", "a_b", "axb"],
+    )
+    .await;
+
+    let substring = |field: &str, needle: &str| {
+        let store = store.clone();
+        let f = substring_filter(field, needle).expect("substring filter");
+        async move { matching(&store, vec![f]).await }
+    };
+    assert_eq!(substring("external_id", "0%o").await, ["alice"]);
+    assert_eq!(substring("external_id", "0_O").await, ["Alan"]);
+    assert_eq!(
+        substring("external_id", "50").await,
+        ["alice", "Alan", "a_b", "axb"]
+    );
+    assert_eq!(substring("external_id", r"r\5").await, ["axb"]);
+    assert_eq!(substring("external_id", r"\").await, ["axb"]);
+    assert_eq!(substring("username", "_").await, ["a_b"]);
+    assert_eq!(substring("username", "A_").await, ["a_b"]);
+    assert_eq!(substring("username", "%").await, Vec::<String>::new());
+    assert_eq!(substring("username", "LI").await, ["alice"]);
+    assert_eq!(substring("email", "promo.TEAM@").await, ["alice"]);
+    assert_eq!(substring("uuid", "ABCDEF12").await, ["a_b"]);
+    assert_eq!(substring("uuid", "-4").await.len(), 5, "every UUID is a v4");
+}
+
+/// Every operator that applies to booleans (`is_admin`, `enabled`); `false` orders before
+/// `true`.
+pub async fn filters_on_boolean_fields<S: Stores>(store: S) {
+    create(&store, new_admin("a")).await;
+    create(&store, new_user("b")).await;
+    create(
+        &store,
+        NewUser {
+            enabled: false,
+            ..new_user("c")
+        },
+    )
+    .await;
+    create(
+        &store,
+        NewUser {
+            enabled: false,
+            ..new_admin("d")
+        },
+    )
+    .await;
+    let admin = UserField::IsAdmin;
+    assert_matches(&store, admin, Condition::Eq(boolean(true)), &["a", "d"]).await;
+    assert_matches(&store, admin, Condition::Eq(boolean(false)), &["b", "c"]).await;
+    assert_matches(&store, admin, Condition::Ne(boolean(true)), &["b", "c"]).await;
+    assert_matches(
+        &store,
+        admin,
+        Condition::In(vec![boolean(true), boolean(false)]),
+        &["a", "b", "c", "d"],
+    )
+    .await;
+    assert_matches(
+        &store,
+        admin,
+        Condition::NotIn(vec![boolean(true)]),
+        &["b", "c"],
+    )
+    .await;
+    assert_matches(&store, admin, Condition::Gt(boolean(false)), &["a", "d"]).await;
+    assert_matches(&store, admin, Condition::Le(boolean(false)), &["b", "c"]).await;
+    assert_matches(&store, admin, Condition::IsNull, &[]).await;
+    assert_matches(&store, admin, Condition::IsNotNull, &["a", "b", "c", "d"]).await;
+    let enabled = UserField::Enabled;
+    assert_matches(&store, enabled, Condition::Eq(boolean(false)), &["c", "d"]).await;
+    assert_matches(&store, enabled, Condition::Ne(boolean(false)), &["a", "b"]).await;
+    assert_matches(&store, enabled, Condition::Ge(boolean(true)), &["a", "b"]).await;
+    assert_matches(&store, enabled, Condition::Lt(boolean(true)), &["c", "d"]).await;
+}
+
+/// Every operator on timestamps (`created_at`, `updated_at`, the nullable `expired_at`) with
+/// microsecond precision; a NULL expiry matches no comparison.
+pub async fn filters_on_timestamp_fields<S: Stores>(store: S) {
+    let (t0, t1, t2) = (at_micros(0), at_micros(1), at(1));
+    create(
+        &store,
+        NewUser {
+            created_at: t0,
+            ..new_user("a")
+        },
+    )
+    .await;
+    let b = create(
+        &store,
+        NewUser {
+            created_at: t1,
+            expired_at: Some(at(100)),
+            ..new_user("b")
+        },
+    )
+    .await;
+    create(
+        &store,
+        NewUser {
+            created_at: t2,
+            expired_at: Some(at(200)),
+            ..new_user("c")
+        },
+    )
+    .await;
+
+    let created = UserField::CreatedAt;
+    assert_matches(&store, created, Condition::Eq(time(t1)), &["b"]).await;
+    assert_matches(&store, created, Condition::Ne(time(t1)), &["a", "c"]).await;
+    assert_matches(&store, created, Condition::Gt(time(t0)), &["b", "c"]).await;
+    assert_matches(&store, created, Condition::Ge(time(t1)), &["b", "c"]).await;
+    assert_matches(&store, created, Condition::Lt(time(t1)), &["a"]).await;
+    assert_matches(&store, created, Condition::Le(time(t1)), &["a", "b"]).await;
+    assert_matches(
+        &store,
+        created,
+        Condition::In(vec![time(t0), time(t2)]),
+        &["a", "c"],
+    )
+    .await;
+    assert_matches(
+        &store,
+        created,
+        Condition::NotIn(vec![time(t0)]),
+        &["b", "c"],
+    )
+    .await;
+    assert_matches(&store, created, Condition::IsNull, &[]).await;
+
+    let expired = UserField::ExpiredAt;
+    assert_matches(&store, expired, Condition::Eq(time(at(100))), &["b"]).await;
+    assert_matches(&store, expired, Condition::Ne(time(at(100))), &["c"]).await;
+    assert_matches(&store, expired, Condition::Gt(time(at(100))), &["c"]).await;
+    assert_matches(&store, expired, Condition::Ge(time(at(100))), &["b", "c"]).await;
+    assert_matches(&store, expired, Condition::Lt(time(at(200))), &["b"]).await;
+    assert_matches(&store, expired, Condition::Le(time(at(200))), &["b", "c"]).await;
+    assert_matches(
+        &store,
+        expired,
+        Condition::In(vec![time(at(100)), time(at(5))]),
+        &["b"],
+    )
+    .await;
+    assert_matches(
+        &store,
+        expired,
+        Condition::NotIn(vec![time(at(100))]),
+        &["c"],
+    )
+    .await;
+    assert_matches(&store, expired, Condition::IsNull, &["a"]).await;
+    assert_matches(&store, expired, Condition::IsNotNull, &["b", "c"]).await;
+
+    let later = at_micros(500_000_007);
+    store
+        .update_user(b.id, change(UserChanges::default(), later))
+        .await
+        .expect("touch b");
+    let updated = UserField::UpdatedAt;
+    assert_matches(&store, updated, Condition::Eq(time(later)), &["b"]).await;
+    assert_matches(&store, updated, Condition::Ge(time(later)), &["b"]).await;
+    assert_matches(&store, updated, Condition::Gt(time(later)), &[]).await;
+    assert_matches(&store, updated, Condition::Lt(time(later)), &["a", "c"]).await;
+}
+
+/// Several filters must all hold, and `total` counts the users matching all of them.
+pub async fn filters_combine_with_and<S: Stores>(store: S) {
+    for (name, admin, enabled) in [
+        ("ann", true, true),
+        ("andy", false, true),
+        ("anita", true, false),
+        ("ben", true, true),
+        ("anne", true, true),
+    ] {
+        create(
+            &store,
+            NewUser {
+                is_admin: admin,
+                enabled,
+                ..new_user(name)
+            },
+        )
+        .await;
+    }
+    let filters = vec![
+        filter(UserField::Username, Condition::Like("an%".into())),
+        filter(UserField::IsAdmin, Condition::Eq(boolean(true))),
+        filter(UserField::Enabled, Condition::Eq(boolean(true))),
+    ];
+    assert_eq!(matching(&store, filters.clone()).await, ["ann", "anne"]);
+    let query = UserQuery {
+        filters,
+        sort: SortOrder::default(),
+        page: PageRequest::new(1, 1),
+    };
+    assert_eq!(listed(&store, &query).await, (vec!["anne".to_owned()], 2));
+    let contradiction = vec![
+        filter(UserField::Username, Condition::Eq(text("ben"))),
+        filter(UserField::Username, Condition::Ne(text("ben"))),
+    ];
+    assert_eq!(matching(&store, contradiction).await, Vec::<String>::new());
+}
+
+/// Sorting on integer, text (byte order), boolean, timestamp and UUID fields in both
+/// directions and on several keys; ties are broken by id ascending whatever the direction.
+pub async fn sorts_on_fields_in_both_directions_with_ties_by_id<S: Stores>(store: S) {
+    let users = [
+        ("carol", true, 2, 3, SourceType::CliLdap),
+        ("Bob", false, 1, 1, SourceType::WebApp),
+        ("alice", true, 2, 4, SourceType::WebApp),
+        ("Dave", false, 0, 2, SourceType::CliLinuxMultiUser),
+    ];
+    for (name, admin, created, uuid, source) in users {
+        create(
+            &store,
+            NewUser {
+                is_admin: admin,
+                created_at: at(created),
+                uuid: uuid_from(uuid),
+                source_type: source,
+                ..new_user(name)
+            },
+        )
+        .await;
+    }
+    use Direction::{Asc, Desc};
+    use UserField as F;
+    let cases: [(Keys, [&str; 4]); 15] = [
+        (&[], ["carol", "Bob", "alice", "Dave"]),
+        (&[(F::Id, Asc)], ["carol", "Bob", "alice", "Dave"]),
+        (&[(F::Id, Desc)], ["Dave", "alice", "Bob", "carol"]),
+        (&[(F::Username, Asc)], ["Bob", "Dave", "alice", "carol"]),
+        (&[(F::Username, Desc)], ["carol", "alice", "Dave", "Bob"]),
+        (&[(F::IsAdmin, Asc)], ["Bob", "Dave", "carol", "alice"]),
+        (&[(F::IsAdmin, Desc)], ["carol", "alice", "Bob", "Dave"]),
+        (&[(F::CreatedAt, Asc)], ["Dave", "Bob", "carol", "alice"]),
+        (&[(F::CreatedAt, Desc)], ["carol", "alice", "Bob", "Dave"]),
+        (&[(F::Uuid, Asc)], ["Bob", "Dave", "carol", "alice"]),
+        (&[(F::Uuid, Desc)], ["alice", "carol", "Dave", "Bob"]),
+        (&[(F::SourceType, Asc)], ["carol", "Dave", "Bob", "alice"]),
+        (&[(F::SourceType, Desc)], ["Bob", "alice", "Dave", "carol"]),
+        (
+            &[(F::IsAdmin, Desc), (F::Username, Desc)],
+            ["carol", "alice", "Dave", "Bob"],
+        ),
+        (
+            &[(F::CreatedAt, Desc), (F::Id, Desc)],
+            ["alice", "carol", "Bob", "Dave"],
+        ),
+    ];
+    for (keys, expected) in cases {
+        assert_eq!(sorted(&store, sort(keys)).await, expected, "sort {keys:?}");
+    }
+}
+
+/// NULLs sort first in ascending order and last in descending order (ties among them by id).
+pub async fn sorts_nulls_first_ascending_and_last_descending<S: Stores>(store: S) {
+    let pid = |v: u32| Some(PosixId::from(v));
+    create(
+        &store,
+        NewUser {
+            email: Some(email("b@x.org")),
+            posix_uid: pid(5),
+            ..new_user("a")
+        },
+    )
+    .await;
+    create(
+        &store,
+        NewUser {
+            expired_at: Some(at(5)),
+            ..new_user("b")
+        },
+    )
+    .await;
+    create(
+        &store,
+        NewUser {
+            email: Some(email("a@x.org")),
+            posix_uid: pid(1),
+            ..new_user("c")
+        },
+    )
+    .await;
+    create(
+        &store,
+        NewUser {
+            expired_at: Some(at(3)),
+            external_id: Some(external_id("z")),
+            ..new_user("d")
+        },
+    )
+    .await;
+    use Direction::{Asc, Desc};
+    use UserField as F;
+    let cases: [(UserField, Direction, [&str; 4]); 8] = [
+        (F::Email, Asc, ["b", "d", "c", "a"]),
+        (F::Email, Desc, ["a", "c", "b", "d"]),
+        (F::ExpiredAt, Asc, ["a", "c", "d", "b"]),
+        (F::ExpiredAt, Desc, ["b", "d", "a", "c"]),
+        (F::UserId, Asc, ["b", "d", "c", "a"]),
+        (F::UserId, Desc, ["a", "c", "b", "d"]),
+        (F::ExternalId, Asc, ["a", "b", "c", "d"]),
+        (F::ExternalId, Desc, ["d", "a", "b", "c"]),
+    ];
+    for (field, direction, expected) in cases {
+        assert_eq!(
+            sorted(&store, sort(&[(field, direction)])).await,
+            expected,
+            "sort {field} {direction:?}"
+        );
+    }
+}
+
+/// `offset`/`limit` select a slice after sorting; `total` counts every match whatever the
+/// page, also past the end and with filters.
+pub async fn pages_with_offset_limit_and_total<S: Stores>(store: S) {
+    let names = ["p1", "p2", "p3", "p4", "p5", "q6", "q7"];
+    for name in names {
+        create(&store, new_user(name)).await;
+    }
+    let page = |limit: u32, offset: u64, filters, order| UserQuery {
+        filters,
+        sort: order,
+        page: PageRequest::new(limit, offset),
+    };
+    let strings = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+    let by_id = SortOrder::default;
+    assert_eq!(
+        listed(&store, &page(3, 0, vec![], by_id())).await,
+        (strings(&names[0..3]), 7)
+    );
+    assert_eq!(
+        listed(&store, &page(3, 3, vec![], by_id())).await,
+        (strings(&names[3..6]), 7)
+    );
+    assert_eq!(
+        listed(&store, &page(3, 6, vec![], by_id())).await,
+        (strings(&names[6..]), 7)
+    );
+    assert_eq!(
+        listed(&store, &page(3, 7, vec![], by_id())).await,
+        (vec![], 7)
+    );
+    assert_eq!(
+        listed(&store, &page(3, 1_000, vec![], by_id())).await,
+        (vec![], 7)
+    );
+    assert_eq!(
+        listed(&store, &page(1000, 0, vec![], by_id())).await,
+        (strings(&names), 7)
+    );
+    let desc = sort(&[(UserField::Username, Direction::Desc)]);
+    assert_eq!(
+        listed(&store, &page(2, 1, vec![], desc)).await,
+        (strings(&["q6", "p5"]), 7)
+    );
+    let only_p = || vec![filter(UserField::Username, Condition::Like("p%".into()))];
+    assert_eq!(
+        listed(&store, &page(2, 2, only_p(), by_id())).await,
+        (strings(&["p3", "p4"]), 5)
+    );
+    assert_eq!(
+        listed(&store, &page(2, 4, only_p(), by_id())).await,
+        (strings(&["p5"]), 5)
+    );
+    assert_eq!(
+        listed(&store, &page(2, 6, only_p(), by_id())).await,
+        (vec![], 5)
+    );
+    let none = vec![filter(UserField::Username, Condition::Eq(text("zz")))];
+    assert_eq!(
+        listed(&store, &page(2, 0, none, by_id())).await,
+        (vec![], 0)
+    );
+}

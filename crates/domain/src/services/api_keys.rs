@@ -1,0 +1,240 @@
+//! Per-user API keys: created with the full key shown once, masked after, scoped, and never
+//! broader than the key that made them.
+
+use super::error::unexpected_api_key_store;
+use super::{Directory, Forbidden, NotFound, Principal, ServiceError};
+use crate::entities::{ApiKey, ApiKeyChanges, ApiKeyId, NewApiKey};
+use crate::listing::{Listed, PageRequest, parse_timestamp};
+use crate::ports::ApiKeyStoreError;
+use crate::secrets::{TokenDigest, api_key_from};
+use crate::values::{ApiKeyName, FieldViolation, Scope, ScopeSet, Violation, Violations};
+use chrono::{DateTime, Utc};
+use secrecy::SecretString;
+
+/// One `{controller, action}` pair as received.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScopeInput {
+    /// Controller.
+    pub controller: String,
+    /// Action.
+    pub action: String,
+}
+
+/// Raw API-key fields as received; `None` means absent.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ApiKeyInput {
+    /// `name` (optional, default `""`; null reads as `""`).
+    pub name: Option<Option<String>>,
+    /// `api_key_scopes`.
+    pub scopes: Option<Vec<ScopeInput>>,
+    /// `expires_at`, RFC 3339; null clears.
+    pub expires_at: Option<Option<String>>,
+    /// Fields whose JSON type was wrong.
+    pub malformed: Vec<&'static str>,
+}
+
+/// A key just created: the full key appears here only.
+#[derive(Debug)]
+pub struct CreatedApiKey {
+    /// The stored key.
+    pub key: ApiKey,
+    /// The whole key, for the client, once.
+    pub full_key: SecretString,
+}
+
+struct ParsedKey {
+    name: Option<ApiKeyName>,
+    scopes: Option<ScopeSet>,
+    expires_at: Option<Option<DateTime<Utc>>>,
+}
+
+fn parse_key_input(input: &ApiKeyInput) -> Result<ParsedKey, ServiceError> {
+    let mut v = Violations::new();
+    for field in &input.malformed {
+        v.push(FieldViolation::new(field, Violation::Invalid));
+    }
+    let name = input.name.as_ref().and_then(|raw| {
+        let raw = raw.as_deref().unwrap_or("");
+        v.check("name", Some(raw), ApiKeyName::parse(raw))
+    });
+    let scopes = input.scopes.as_ref().map(|list| {
+        list.iter()
+            .filter_map(|s| {
+                let shown = format!("{}/{}", s.controller, s.action);
+                v.check(
+                    "api_key_scopes",
+                    Some(&shown),
+                    Scope::parse(&s.controller, &s.action),
+                )
+            })
+            .collect::<ScopeSet>()
+    });
+    let expires_at = match &input.expires_at {
+        None => None,
+        Some(None) => Some(None),
+        Some(Some(raw)) => match parse_timestamp(raw) {
+            Some(t) => Some(Some(t)),
+            None => {
+                v.push(FieldViolation::with_value(
+                    "expires_at",
+                    Violation::Invalid,
+                    raw.clone(),
+                ));
+                None
+            }
+        },
+    };
+    v.into_result().map_err(ServiceError::Validation)?;
+    Ok(ParsedKey {
+        name,
+        scopes,
+        expires_at,
+    })
+}
+
+fn check_grant(principal: &Principal, scopes: Option<&ScopeSet>) -> Result<(), ServiceError> {
+    match scopes {
+        Some(s) if !s.is_subset(&principal.grantable_scopes()) => {
+            Err(ServiceError::Forbidden(Forbidden::ScopeEscalation))
+        }
+        _ => Ok(()),
+    }
+}
+
+impl Directory {
+    /// The principal's keys in id order.
+    ///
+    /// # Errors
+    /// Storage errors.
+    pub async fn list_api_keys(
+        &self,
+        principal: &Principal,
+        page: PageRequest,
+    ) -> Result<Listed<ApiKey>, ServiceError> {
+        self.ports
+            .api_keys
+            .list_api_keys(principal.user.id, page)
+            .await
+            .map_err(unexpected_api_key_store)
+    }
+
+    /// Creates a key for the principal. Absent scopes mean none. A key made through a key may
+    /// only carry scopes the making key holds.
+    ///
+    /// # Errors
+    /// [`ServiceError::Validation`] (unknown scope, bad name or expiry),
+    /// [`Forbidden::ScopeEscalation`], storage errors.
+    pub async fn create_api_key(
+        &self,
+        principal: &Principal,
+        input: ApiKeyInput,
+    ) -> Result<CreatedApiKey, ServiceError> {
+        let parsed = parse_key_input(&input)?;
+        let scopes = parsed.scopes.unwrap_or_default();
+        check_grant(principal, Some(&scopes))?;
+        // A random 64-bit identifier can collide; try again a few times.
+        for _ in 0..3 {
+            let (identifier, full_key) =
+                api_key_from(&self.random_bytes::<8>(), &self.random_bytes::<32>());
+            let last_four = full_key[full_key.len() - 4..].to_owned();
+            let new = NewApiKey {
+                user_id: principal.user.id,
+                name: parsed.name.clone().unwrap_or_default(),
+                identifier,
+                secret_digest: TokenDigest::of(&full_key),
+                last_four,
+                scopes: scopes.clone(),
+                expires_at: parsed.expires_at.flatten(),
+                created_at: self.now(),
+            };
+            match self.ports.api_keys.create_api_key(new).await {
+                Ok(key) => {
+                    return Ok(CreatedApiKey {
+                        key,
+                        full_key: SecretString::from(full_key),
+                    });
+                }
+                Err(ApiKeyStoreError::IdentifierTaken) => continue,
+                Err(e) => return Err(unexpected_api_key_store(e)),
+            }
+        }
+        Err(ServiceError::Internal(
+            "could not find a free API key identifier".into(),
+        ))
+    }
+
+    /// One key of the principal.
+    ///
+    /// # Errors
+    /// [`NotFound::ApiKey`] (also for another user's key), storage errors.
+    pub async fn get_api_key(
+        &self,
+        principal: &Principal,
+        id: &str,
+    ) -> Result<ApiKey, ServiceError> {
+        let key_id = parse_id(id)?;
+        self.ports
+            .api_keys
+            .get_api_key(principal.user.id, key_id)
+            .await
+            .map_err(|e| key_error(e, id))
+    }
+
+    /// Replaces a key's name and/or scopes (and expiry), within the principal's grant.
+    ///
+    /// # Errors
+    /// [`NotFound::ApiKey`], [`ServiceError::Validation`], [`Forbidden::ScopeEscalation`],
+    /// storage errors.
+    pub async fn update_api_key(
+        &self,
+        principal: &Principal,
+        id: &str,
+        input: ApiKeyInput,
+    ) -> Result<ApiKey, ServiceError> {
+        let key_id = parse_id(id)?;
+        let parsed = parse_key_input(&input)?;
+        check_grant(principal, parsed.scopes.as_ref())?;
+        let changes = ApiKeyChanges {
+            name: parsed.name,
+            scopes: parsed.scopes,
+            expires_at: parsed.expires_at,
+        };
+        self.ports
+            .api_keys
+            .update_api_key(principal.user.id, key_id, changes, self.now())
+            .await
+            .map_err(|e| key_error(e, id))
+    }
+
+    /// Deletes a key of the principal.
+    ///
+    /// # Errors
+    /// [`NotFound::ApiKey`], storage errors.
+    pub async fn delete_api_key(
+        &self,
+        principal: &Principal,
+        id: &str,
+    ) -> Result<(), ServiceError> {
+        let key_id = parse_id(id)?;
+        self.ports
+            .api_keys
+            .delete_api_key(principal.user.id, key_id)
+            .await
+            .map_err(|e| key_error(e, id))
+    }
+}
+
+fn parse_id(raw: &str) -> Result<ApiKeyId, ServiceError> {
+    raw.parse::<i64>()
+        .ok()
+        .filter(|n| *n > 0)
+        .map(ApiKeyId)
+        .ok_or_else(|| ServiceError::NotFound(NotFound::ApiKey(raw.to_owned())))
+}
+
+fn key_error(e: ApiKeyStoreError, shown: &str) -> ServiceError {
+    match e {
+        ApiKeyStoreError::NotFound => ServiceError::NotFound(NotFound::ApiKey(shown.to_owned())),
+        other => unexpected_api_key_store(other),
+    }
+}

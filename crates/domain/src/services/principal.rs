@@ -1,0 +1,79 @@
+//! Who is making a request, and how they proved it.
+
+use super::{Forbidden, ServiceError};
+use crate::entities::{ApiKeyId, SessionId, User};
+use crate::values::{Scope, ScopeSet};
+
+/// How a principal authenticated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Credential {
+    /// A password (HTTP Basic): all of the user's rights.
+    Password,
+    /// A session token: all of the user's rights.
+    Session(SessionId),
+    /// An API key: the user's rights limited to the key's scopes.
+    ApiKey {
+        /// The key.
+        id: ApiKeyId,
+        /// Its scopes.
+        scopes: ScopeSet,
+    },
+}
+
+/// An authenticated user plus how they authenticated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    /// The user, as loaded when authenticating.
+    pub user: User,
+    /// The credential used.
+    pub credential: Credential,
+}
+
+impl Principal {
+    /// Checks the route's scope: passes for passwords and sessions, and for API keys that
+    /// hold `scope`.
+    ///
+    /// # Errors
+    /// [`Forbidden::MissingScope`] for a key without it.
+    pub fn require(&self, scope: Scope) -> Result<(), ServiceError> {
+        match &self.credential {
+            Credential::ApiKey { scopes, .. } if !scopes.contains(scope) => {
+                Err(ServiceError::Forbidden(Forbidden::MissingScope(scope)))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// True when the user is an admin.
+    pub fn is_admin(&self) -> bool {
+        self.user.is_admin
+    }
+
+    /// Passes for admins.
+    ///
+    /// # Errors
+    /// [`Forbidden::AdminOnly`] naming `action` for anyone else.
+    pub fn require_admin(&self, action: &'static str) -> Result<(), ServiceError> {
+        if self.is_admin() {
+            Ok(())
+        } else {
+            Err(ServiceError::Forbidden(Forbidden::AdminOnly(action)))
+        }
+    }
+
+    /// The session used, if any.
+    pub fn session(&self) -> Option<SessionId> {
+        match self.credential {
+            Credential::Session(id) => Some(id),
+            _ => None,
+        }
+    }
+
+    /// The scopes a key made by this principal may carry: all for passwords and sessions.
+    pub fn grantable_scopes(&self) -> ScopeSet {
+        match &self.credential {
+            Credential::ApiKey { scopes, .. } => scopes.clone(),
+            _ => ScopeSet::all(),
+        }
+    }
+}

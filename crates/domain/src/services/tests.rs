@@ -1,0 +1,1003 @@
+//! Unit tests of the use cases, on the in-memory adapters with the fast hasher. Each test
+//! names the rule of api.md it guards.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
+
+use super::*;
+use crate::adapters::memory::MemoryStore;
+use crate::adapters::{
+    FastHasher, FixedClock, InlineHasher, MemoryCredentialCache, SeededRandom, StaticOsAccounts,
+};
+use crate::entities::{OsUser, User};
+use crate::listing::{PageRequest, UserQuery, parse_nodeum_filter};
+use crate::ports::{ApiKeyStore, UserLookup};
+use crate::values::{Scope, Violation};
+use chrono::{Duration, TimeZone, Utc};
+use futures_executor::block_on;
+use std::sync::Arc;
+
+struct World {
+    dir: Directory,
+    store: MemoryStore,
+    hasher: Arc<InlineHasher<FastHasher>>,
+    clock: Arc<FixedClock>,
+    admin: Principal,
+}
+
+fn world() -> World {
+    world_with_cost(1)
+}
+
+fn world_with_cost(cost: u32) -> World {
+    let store = MemoryStore::new();
+    let hasher = Arc::new(InlineHasher(FastHasher::with_cost(cost)));
+    let clock = Arc::new(FixedClock::at(
+        Utc.with_ymd_and_hms(2026, 1, 1, 12, 0, 0).unwrap(),
+    ));
+    let ports = Ports {
+        users: Arc::new(store.clone()),
+        sessions: Arc::new(store.clone()),
+        api_keys: Arc::new(store.clone()),
+        configurations: Arc::new(store.clone()),
+        hasher: hasher.clone(),
+        clock: clock.clone(),
+        random: Arc::new(SeededRandom::new(42)),
+        credential_cache: Arc::new(MemoryCredentialCache::new()),
+        os_accounts: Arc::new(StaticOsAccounts {
+            users: vec![OsUser {
+                name: "root".into(),
+                uid: 0,
+                gid: 0,
+                info: "root".into(),
+            }],
+            groups: vec![],
+        }),
+    };
+    let dir = Directory::new(ports, Settings::default());
+    let user = block_on(dir.bootstrap_admin("admin", "admin-password"))
+        .unwrap()
+        .unwrap();
+    World {
+        dir,
+        store,
+        hasher,
+        clock,
+        admin: Principal {
+            user,
+            credential: Credential::Password,
+        },
+    }
+}
+
+fn input(username: &str, password: &str) -> UserInput {
+    UserInput {
+        username: Some(Some(username.into())),
+        password: Some(Some(password.into())),
+        ..UserInput::default()
+    }
+}
+
+impl World {
+    fn create(&self, username: &str) -> User {
+        block_on(
+            self.dir
+                .create_user(&self.admin, input(username, "password-1"), CreateRules::V2),
+        )
+        .unwrap()
+    }
+
+    fn basic(&self, login: &str, password: &str) -> Result<Principal, ServiceError> {
+        block_on(self.dir.authenticate_basic(login, password))
+    }
+
+    fn as_user(&self, username: &str) -> Principal {
+        self.basic(username, "password-1").unwrap()
+    }
+
+    fn update(
+        &self,
+        who: &Principal,
+        target: &User,
+        input: UserInput,
+    ) -> Result<User, ServiceError> {
+        block_on(self.dir.update_user(
+            who,
+            &UserLookup::Id(target.id),
+            &target.id.to_string(),
+            input,
+            UpdateRules::V2,
+        ))
+    }
+
+    fn key(&self, who: &Principal, scopes: &[Scope]) -> Result<CreatedApiKey, ServiceError> {
+        block_on(
+            self.dir.create_api_key(
+                who,
+                ApiKeyInput {
+                    name: Some(Some("k".into())),
+                    scopes: Some(
+                        scopes
+                            .iter()
+                            .map(|s| ScopeInput {
+                                controller: s.controller().as_str().into(),
+                                action: s.action().as_str().into(),
+                            })
+                            .collect(),
+                    ),
+                    ..ApiKeyInput::default()
+                },
+            ),
+        )
+    }
+}
+
+fn violation_of(e: &ServiceError, field: &str) -> Option<Violation> {
+    match e {
+        ServiceError::Validation(v) => v
+            .iter()
+            .find(|f| f.field == field)
+            .map(|f| f.violation.clone()),
+        _ => None,
+    }
+}
+
+use secrecy::ExposeSecret;
+
+// ---- section 1: the user record -------------------------------------------------------
+
+#[test]
+fn create_applies_defaults() {
+    let w = world();
+    let u = w.create("alice");
+    assert_eq!(u.language.as_str(), "en");
+    assert!(u.enabled && !u.is_admin);
+    assert_eq!(u.source_type.as_str(), "web_app");
+    assert!(u.id.get() > 0);
+    assert_eq!(u.uuid.get_version_num(), 4);
+    assert!(u.password_hash.is_some());
+}
+
+#[test]
+fn only_admins_create_users() {
+    let w = world();
+    w.create("bob");
+    let bob = w.as_user("bob");
+    let e = block_on(
+        w.dir
+            .create_user(&bob, input("carol", "password-1"), CreateRules::V2),
+    )
+    .unwrap_err();
+    assert_eq!(
+        e,
+        ServiceError::Forbidden(Forbidden::AdminOnly("create users"))
+    );
+}
+
+#[test]
+fn v2_create_requires_a_policy_password() {
+    let w = world();
+    let mut i = input("dave", "");
+    i.password = None;
+    let e = block_on(w.dir.create_user(&w.admin, i, CreateRules::V2)).unwrap_err();
+    assert_eq!(violation_of(&e, "password"), Some(Violation::Blank));
+    let e = block_on(
+        w.dir
+            .create_user(&w.admin, input("dave", "short"), CreateRules::V2),
+    )
+    .unwrap_err();
+    assert_eq!(
+        violation_of(&e, "password"),
+        Some(Violation::TooShort { min: 8 })
+    );
+}
+
+#[test]
+fn usernames_and_emails_are_unique_case_insensitively() {
+    let w = world();
+    let mut i = input("Erin", "password-1");
+    i.email = Some(Some("Erin@Example.com".into()));
+    block_on(w.dir.create_user(&w.admin, i, CreateRules::V2)).unwrap();
+    let e = block_on(
+        w.dir
+            .create_user(&w.admin, input("erin", "password-1"), CreateRules::V2),
+    )
+    .unwrap_err();
+    assert_eq!(violation_of(&e, "username"), Some(Violation::Taken));
+    let mut i = input("frank", "password-1");
+    i.email = Some(Some("erin@example.COM".into()));
+    let e = block_on(w.dir.create_user(&w.admin, i, CreateRules::V2)).unwrap_err();
+    assert_eq!(violation_of(&e, "email"), Some(Violation::Taken));
+}
+
+#[test]
+fn external_ids_are_unique() {
+    let w = world();
+    let mut i = input("gina", "password-1");
+    i.external_id = Some(Some("ext-1".into()));
+    block_on(w.dir.create_user(&w.admin, i, CreateRules::V2)).unwrap();
+    let mut i = input("hank", "password-1");
+    i.external_id = Some(Some("ext-1".into()));
+    let e = block_on(w.dir.create_user(&w.admin, i, CreateRules::V2)).unwrap_err();
+    assert_eq!(violation_of(&e, "external_id"), Some(Violation::Taken));
+}
+
+#[test]
+fn every_bad_field_is_reported_at_once() {
+    let w = world();
+    let i = UserInput {
+        username: Some(Some("12345".into())),
+        email: Some(Some("nope".into())),
+        language: Some(Some("e1".into())),
+        user_id: Some(Some(-1)),
+        group_id: Some(Some(4_294_967_296)),
+        source_type: Some("ldap".into()),
+        expired_at: Some(Some("tomorrow".into())),
+        first_name: Some(Some("a\0".into())),
+        password: Some(Some("password-1".into())),
+        malformed: vec!["enabled"],
+        ..UserInput::default()
+    };
+    let e = block_on(w.dir.create_user(&w.admin, i, CreateRules::V2)).unwrap_err();
+    for (field, v) in [
+        ("username", Violation::Invalid),
+        ("email", Violation::Invalid),
+        ("language", Violation::Invalid),
+        ("user_id", Violation::TooSmall { min: 0 }),
+        ("group_id", Violation::TooLarge { max: 4_294_967_295 }),
+        ("source_type", Violation::Invalid),
+        ("expired_at", Violation::Invalid),
+        ("first_name", Violation::Invalid),
+        ("enabled", Violation::Invalid),
+    ] {
+        assert_eq!(violation_of(&e, field), Some(v), "{field}");
+    }
+}
+
+#[test]
+fn application_rules_require_profile_and_lowercase_usernames() {
+    let w = world();
+    let mut i = input("MixedCase", "");
+    i.password = None;
+    let e = block_on(
+        w.dir
+            .create_user(&w.admin, i.clone(), CreateRules::APPLICATION),
+    )
+    .unwrap_err();
+    for field in ["email", "first_name", "last_name"] {
+        assert_eq!(violation_of(&e, field), Some(Violation::Blank), "{field}");
+    }
+    assert_eq!(violation_of(&e, "password"), None, "password is optional");
+    i.email = Some(Some("m@example.com".into()));
+    i.first_name = Some(Some("M".into()));
+    i.last_name = Some(Some("C".into()));
+    let u = block_on(w.dir.create_user(&w.admin, i, CreateRules::APPLICATION)).unwrap();
+    assert_eq!(u.username.as_str(), "mixedcase");
+    assert!(u.password_hash.is_none());
+    assert_eq!(w.basic("mixedcase", ""), Err(ServiceError::Unauthenticated));
+}
+
+#[test]
+fn update_is_partial_and_null_clears() {
+    let w = world();
+    let u = w.create("ivan");
+    let u = w
+        .update(
+            &w.admin,
+            &u,
+            UserInput {
+                email: Some(Some("ivan@example.com".into())),
+                user_id: Some(Some(1000)),
+                ..UserInput::default()
+            },
+        )
+        .unwrap();
+    assert_eq!(
+        u.email.as_ref().map(|e| e.as_str()),
+        Some("ivan@example.com")
+    );
+    let u = w
+        .update(
+            &w.admin,
+            &u,
+            UserInput {
+                email: Some(None),
+                ..UserInput::default()
+            },
+        )
+        .unwrap();
+    assert_eq!(u.email, None);
+    assert_eq!(u.posix_uid.map(|p| p.get()), Some(1000), "absent stays");
+}
+
+// ---- section 3: authorization -----------------------------------------------------------
+
+#[test]
+fn any_user_may_read_and_list() {
+    let w = world();
+    w.create("judy");
+    let judy = w.as_user("judy");
+    let listed = block_on(w.dir.list_users(&judy, &UserQuery::default())).unwrap();
+    assert_eq!(listed.total, 2);
+    let admin = block_on(w.dir.get_user(&judy, &parse_user_ref("admin"), "admin")).unwrap();
+    assert!(admin.is_admin);
+    let e = block_on(w.dir.get_user(&judy, &parse_user_ref("404"), "404")).unwrap_err();
+    assert_eq!(e.to_string(), "not found: User not found for id 404");
+}
+
+#[test]
+fn non_admins_update_only_themselves_and_only_their_profile() {
+    let w = world();
+    let kim = w.create("kim");
+    let leo = w.create("leo");
+    let p = w.as_user("kim");
+    let own = UserInput {
+        username: Some(Some("kimberly".into())),
+        email: Some(Some("kim@example.com".into())),
+        first_name: Some(Some("Kim".into())),
+        language: Some(Some("fr".into())),
+        ..UserInput::default()
+    };
+    let kim = w.update(&p, &kim, own).unwrap();
+    assert_eq!(kim.username.as_str(), "kimberly");
+    let e = w.update(&p, &leo, UserInput::default()).unwrap_err();
+    assert_eq!(e, ServiceError::Forbidden(Forbidden::UpdateOtherUser));
+    let e = w
+        .update(
+            &p,
+            &kim,
+            UserInput {
+                is_admin: Some(true),
+                ..UserInput::default()
+            },
+        )
+        .unwrap_err();
+    assert_eq!(e, ServiceError::Forbidden(Forbidden::AdminStatus));
+    for (field, i) in [
+        (
+            "enabled",
+            UserInput {
+                enabled: Some(false),
+                ..UserInput::default()
+            },
+        ),
+        (
+            "user_id",
+            UserInput {
+                user_id: Some(Some(5)),
+                ..UserInput::default()
+            },
+        ),
+        (
+            "source_type",
+            UserInput {
+                source_type: Some("cli_ldap".into()),
+                ..UserInput::default()
+            },
+        ),
+        (
+            "external_id",
+            UserInput {
+                external_id: Some(Some("x".into())),
+                ..UserInput::default()
+            },
+        ),
+        (
+            "expired_at",
+            UserInput {
+                expired_at: Some(Some("2030-01-01T00:00:00Z".into())),
+                ..UserInput::default()
+            },
+        ),
+    ] {
+        assert_eq!(
+            w.update(&p, &kim, i).unwrap_err(),
+            ServiceError::Forbidden(Forbidden::AdminOnlyField(field)),
+            "{field}"
+        );
+    }
+}
+
+#[test]
+fn admin_only_fields_with_current_values_are_accepted() {
+    let w = world();
+    let mia = w.create("mia");
+    let p = w.as_user("mia");
+    // Empire clients always send username, enabled and is_admin.
+    let u = w
+        .update(
+            &p,
+            &mia,
+            UserInput {
+                username: Some(Some("mia".into())),
+                enabled: Some(true),
+                is_admin: Some(false),
+                ..UserInput::default()
+            },
+        )
+        .unwrap();
+    assert_eq!(
+        u.updated_at, mia.updated_at,
+        "nothing changed, nothing written"
+    );
+}
+
+#[test]
+fn the_last_enabled_admin_cannot_be_removed() {
+    let w = world();
+    let admin = w.admin.user.clone();
+    for i in [
+        UserInput {
+            is_admin: Some(false),
+            ..UserInput::default()
+        },
+        UserInput {
+            enabled: Some(false),
+            ..UserInput::default()
+        },
+        UserInput {
+            expired_at: Some(Some("2020-01-01T00:00:00Z".into())),
+            ..UserInput::default()
+        },
+    ] {
+        assert_eq!(
+            w.update(&w.admin, &admin, i).unwrap_err(),
+            ServiceError::LastAdmin
+        );
+    }
+    let e = block_on(w.dir.delete_user(&w.admin, &UserLookup::Id(admin.id), "1")).unwrap_err();
+    assert_eq!(e, ServiceError::LastAdmin);
+    // With a second admin, one of them may go.
+    let nina = w.create("nina");
+    w.update(
+        &w.admin,
+        &nina,
+        UserInput {
+            is_admin: Some(true),
+            ..UserInput::default()
+        },
+    )
+    .unwrap();
+    w.update(
+        &w.admin,
+        &admin,
+        UserInput {
+            is_admin: Some(false),
+            ..UserInput::default()
+        },
+    )
+    .unwrap();
+}
+
+#[test]
+fn only_admins_delete_users_themselves_included() {
+    let w = world();
+    let olga = w.create("olga");
+    let p = w.as_user("olga");
+    let e = block_on(w.dir.delete_user(&p, &UserLookup::Id(olga.id), "olga")).unwrap_err();
+    assert_eq!(
+        e,
+        ServiceError::Forbidden(Forbidden::AdminOnly("delete users"))
+    );
+    block_on(
+        w.dir
+            .delete_user(&w.admin, &UserLookup::Id(olga.id), "olga"),
+    )
+    .unwrap();
+    assert_eq!(
+        w.basic("olga", "password-1"),
+        Err(ServiceError::Unauthenticated)
+    );
+}
+
+#[test]
+fn os_accounts_are_admin_only() {
+    let w = world();
+    w.create("pat");
+    let p = w.as_user("pat");
+    assert!(matches!(
+        block_on(w.dir.list_os_users(&p)),
+        Err(ServiceError::Forbidden(Forbidden::AdminOnly(_)))
+    ));
+    assert!(matches!(
+        block_on(w.dir.list_os_groups(&p)),
+        Err(ServiceError::Forbidden(Forbidden::AdminOnly(_)))
+    ));
+    assert_eq!(block_on(w.dir.list_os_users(&w.admin)).unwrap().len(), 1);
+}
+
+// ---- section 2: authentication ----------------------------------------------------------
+
+#[test]
+fn login_by_username_or_email_case_insensitively() {
+    let w = world();
+    let mut i = input("Quinn", "password-1");
+    i.email = Some(Some("Quinn@Example.com".into()));
+    block_on(w.dir.create_user(&w.admin, i, CreateRules::V2)).unwrap();
+    assert!(w.basic("quinn", "password-1").is_ok());
+    assert!(w.basic("QUINN@example.com", "password-1").is_ok());
+}
+
+#[test]
+fn unknown_users_and_wrong_passwords_fail_alike_and_cost_a_verification() {
+    let w = world();
+    w.create("rita");
+    let before = w.hasher.0.verifications();
+    assert_eq!(
+        w.basic("nobody", "password-1"),
+        Err(ServiceError::Unauthenticated)
+    );
+    assert_eq!(
+        w.hasher.0.verifications(),
+        before + 1,
+        "dummy hash verified"
+    );
+    assert_eq!(
+        w.basic("rita", "wrong-password"),
+        Err(ServiceError::Unauthenticated)
+    );
+    assert_eq!(w.hasher.0.verifications(), before + 2);
+}
+
+#[test]
+fn disabled_and_expired_users_cannot_authenticate_by_any_means() {
+    let w = world();
+    let sam = w.create("sam");
+    let p = w.as_user("sam");
+    let key = w.key(&p, &[Scope::USERS_SHOW]).unwrap();
+    let (_, session) = block_on(w.dir.sign_in("sam", "password-1")).unwrap();
+    let sam = w
+        .update(
+            &w.admin,
+            &sam,
+            UserInput {
+                enabled: Some(false),
+                ..UserInput::default()
+            },
+        )
+        .unwrap();
+    assert_eq!(
+        w.basic("sam", "password-1"),
+        Err(ServiceError::Unauthenticated)
+    );
+    let bearer = |t: &str| block_on(w.dir.authenticate_bearer(t));
+    assert_eq!(
+        bearer(session.token.expose_secret()),
+        Err(ServiceError::Unauthenticated)
+    );
+    assert_eq!(
+        bearer(key.full_key.expose_secret()),
+        Err(ServiceError::Unauthenticated)
+    );
+    // Re-enabled: keys work again, sessions stay gone.
+    let sam = w
+        .update(
+            &w.admin,
+            &sam,
+            UserInput {
+                enabled: Some(true),
+                ..UserInput::default()
+            },
+        )
+        .unwrap();
+    assert!(bearer(key.full_key.expose_secret()).is_ok());
+    assert_eq!(
+        bearer(session.token.expose_secret()),
+        Err(ServiceError::Unauthenticated)
+    );
+    // Expired.
+    w.update(
+        &w.admin,
+        &sam,
+        UserInput {
+            expired_at: Some(Some("2026-01-01T12:00:01Z".into())),
+            ..UserInput::default()
+        },
+    )
+    .unwrap();
+    assert!(w.basic("sam", "password-1").is_ok());
+    w.clock.advance(Duration::seconds(2));
+    assert_eq!(
+        w.basic("sam", "password-1"),
+        Err(ServiceError::Unauthenticated)
+    );
+    assert_eq!(
+        bearer(key.full_key.expose_secret()),
+        Err(ServiceError::Unauthenticated)
+    );
+}
+
+#[test]
+fn sessions_expire_and_sign_out_revokes_them() {
+    let w = world();
+    w.create("tom");
+    let (_, s) = block_on(w.dir.sign_in("tom", "password-1")).unwrap();
+    let token = s.token.expose_secret().to_owned();
+    assert!(token.starts_with("rcs_"));
+    let p = block_on(w.dir.authenticate_bearer(&token)).unwrap();
+    assert_eq!(p.session(), Some(s.session.id));
+    block_on(w.dir.sign_out(&p)).unwrap();
+    assert_eq!(
+        block_on(w.dir.authenticate_bearer(&token)),
+        Err(ServiceError::Unauthenticated)
+    );
+    let (_, s) = block_on(w.dir.sign_in("tom", "password-1")).unwrap();
+    w.clock.advance(Duration::hours(24));
+    assert_eq!(
+        block_on(w.dir.authenticate_bearer(s.token.expose_secret())),
+        Err(ServiceError::Unauthenticated)
+    );
+    assert_eq!(block_on(w.dir.purge_expired_sessions()).unwrap(), 1);
+}
+
+#[test]
+fn a_password_change_ends_every_other_session() {
+    let w = world();
+    let uma = w.create("uma");
+    let (_, s1) = block_on(w.dir.sign_in("uma", "password-1")).unwrap();
+    let (_, s2) = block_on(w.dir.sign_in("uma", "password-1")).unwrap();
+    let via_s1 = block_on(w.dir.authenticate_bearer(s1.token.expose_secret())).unwrap();
+    w.update(
+        &via_s1,
+        &uma,
+        UserInput {
+            password: Some(Some("password-2".into())),
+            ..UserInput::default()
+        },
+    )
+    .unwrap();
+    assert!(block_on(w.dir.authenticate_bearer(s1.token.expose_secret())).is_ok());
+    assert_eq!(
+        block_on(w.dir.authenticate_bearer(s2.token.expose_secret())),
+        Err(ServiceError::Unauthenticated)
+    );
+    assert_eq!(
+        w.basic("uma", "password-1"),
+        Err(ServiceError::Unauthenticated)
+    );
+    assert!(w.basic("uma", "password-2").is_ok());
+}
+
+#[test]
+fn v1_password_changes_need_the_current_password_for_oneself() {
+    let w = world();
+    let vic = w.create("vic");
+    let p = w.as_user("vic");
+    let change = |who: &Principal, current: Option<&str>| {
+        block_on(w.dir.change_password(
+            who,
+            &UserLookup::Id(vic.id),
+            "vic",
+            PasswordChange {
+                password: Some("password-9".into()),
+                current_password: current.map(str::to_owned),
+                require_current_for_self: true,
+            },
+        ))
+    };
+    assert_eq!(
+        violation_of(&change(&p, None).unwrap_err(), "current_password"),
+        Some(Violation::Blank)
+    );
+    assert_eq!(
+        violation_of(
+            &change(&p, Some("wrong-one")).unwrap_err(),
+            "current_password"
+        ),
+        Some(Violation::Invalid)
+    );
+    change(&p, Some("password-1")).unwrap();
+    // An admin changing another user's password does not need it.
+    change(&w.admin, None).unwrap();
+    let wes = w.create("wes");
+    let e = block_on(w.dir.change_password(
+        &w.as_user("wes"),
+        &UserLookup::Id(vic.id),
+        "vic",
+        PasswordChange {
+            password: Some("password-9".into()),
+            current_password: None,
+            require_current_for_self: false,
+        },
+    ))
+    .unwrap_err();
+    assert_eq!(e, ServiceError::Forbidden(Forbidden::UpdateOtherUser));
+    let _ = wes;
+}
+
+#[test]
+fn weaker_hashes_are_rehashed_on_login() {
+    let w = world();
+    let xena = w.create("xena");
+    let old = xena.password_hash.clone().unwrap();
+    // Same store, stronger hasher.
+    let stronger = world_with_cost(5);
+    let ports = Ports {
+        users: Arc::new(w.store.clone()),
+        sessions: Arc::new(w.store.clone()),
+        api_keys: Arc::new(w.store.clone()),
+        configurations: Arc::new(w.store.clone()),
+        hasher: stronger.hasher.clone(),
+        clock: w.clock.clone(),
+        random: Arc::new(SeededRandom::new(7)),
+        credential_cache: Arc::new(MemoryCredentialCache::new()),
+        os_accounts: Arc::new(StaticOsAccounts::default()),
+    };
+    let dir = Directory::new(ports, Settings::default());
+    block_on(dir.authenticate_basic("xena", "password-1")).unwrap();
+    let now = block_on(w.dir.get_user(&w.admin, &UserLookup::Id(xena.id), "x")).unwrap();
+    let new = now.password_hash.unwrap();
+    assert_ne!(new, old);
+    assert!(new.as_phc().starts_with("$test$c=5$"));
+    assert!(block_on(dir.authenticate_basic("xena", "password-1")).is_ok());
+}
+
+#[test]
+fn the_credential_cache_skips_verification_until_the_password_changes() {
+    let w = world();
+    let yan = w.create("yan");
+    w.as_user("yan");
+    let before = w.hasher.0.verifications();
+    w.as_user("yan");
+    assert_eq!(w.hasher.0.verifications(), before, "served from the cache");
+    assert!(
+        w.basic("yan", "wrong-password").is_err(),
+        "failures are not cached"
+    );
+    w.update(
+        &w.admin,
+        &yan,
+        UserInput {
+            password: Some(Some("password-2".into())),
+            ..UserInput::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        w.basic("yan", "password-1"),
+        Err(ServiceError::Unauthenticated)
+    );
+}
+
+// ---- API keys and scopes ----------------------------------------------------------------
+
+#[test]
+fn api_keys_are_shown_once_then_masked_and_verified_by_digest() {
+    let w = world();
+    let created = w.key(&w.admin, &[Scope::USERS_SHOW]).unwrap();
+    let full = created.full_key.expose_secret().to_owned();
+    assert!(full.starts_with("rck_"));
+    assert_eq!(
+        created.key.masked(),
+        format!("******************{}", &full[full.len() - 4..])
+    );
+    let listed = block_on(w.dir.list_api_keys(&w.admin, PageRequest::first())).unwrap();
+    assert_eq!(
+        listed.items[0].secret_digest,
+        crate::secrets::TokenDigest::of(&full)
+    );
+    let p = block_on(w.dir.authenticate_bearer(&full)).unwrap();
+    assert!(p.require(Scope::USERS_SHOW).is_ok());
+    assert_eq!(
+        p.require(Scope::USERS_INDEX),
+        Err(ServiceError::Forbidden(Forbidden::MissingScope(
+            Scope::USERS_INDEX
+        )))
+    );
+    let mut forged = full.clone();
+    forged.pop();
+    forged.push(if full.ends_with('A') { 'B' } else { 'A' });
+    assert_eq!(
+        block_on(w.dir.authenticate_bearer(&forged)),
+        Err(ServiceError::Unauthenticated)
+    );
+    assert_eq!(
+        block_on(w.dir.authenticate_bearer("garbage")),
+        Err(ServiceError::Unauthenticated)
+    );
+}
+
+#[test]
+fn unknown_scopes_are_validation_errors() {
+    let w = world();
+    let e = block_on(w.dir.create_api_key(
+        &w.admin,
+        ApiKeyInput {
+            scopes: Some(vec![ScopeInput {
+                controller: "text".into(),
+                action: "text".into(),
+            }]),
+            ..ApiKeyInput::default()
+        },
+    ))
+    .unwrap_err();
+    assert_eq!(violation_of(&e, "api_key_scopes"), Some(Violation::Invalid));
+}
+
+#[test]
+fn keys_made_through_keys_cannot_exceed_the_maker() {
+    let w = world();
+    let maker = w
+        .key(&w.admin, &[Scope::API_KEYS_CREATE, Scope::USERS_SHOW])
+        .unwrap();
+    let p = block_on(w.dir.authenticate_bearer(maker.full_key.expose_secret())).unwrap();
+    assert!(w.key(&p, &[Scope::USERS_SHOW]).is_ok());
+    assert_eq!(
+        w.key(&p, &[Scope::USERS_DESTROY]).unwrap_err(),
+        ServiceError::Forbidden(Forbidden::ScopeEscalation)
+    );
+    let id = maker.key.id.to_string();
+    let e = block_on(w.dir.update_api_key(
+        &p,
+        &id,
+        ApiKeyInput {
+            scopes: Some(vec![ScopeInput {
+                controller: "users".into(),
+                action: "destroy".into(),
+            }]),
+            ..ApiKeyInput::default()
+        },
+    ))
+    .unwrap_err();
+    assert_eq!(e, ServiceError::Forbidden(Forbidden::ScopeEscalation));
+}
+
+#[test]
+fn expired_keys_are_refused_and_use_is_recorded_at_most_once_a_minute() {
+    let w = world();
+    let created = block_on(w.dir.create_api_key(
+        &w.admin,
+        ApiKeyInput {
+            expires_at: Some(Some("2026-01-01T13:00:00Z".into())),
+            ..ApiKeyInput::default()
+        },
+    ))
+    .unwrap();
+    let full = created.full_key.expose_secret().to_owned();
+    let last_used = || {
+        block_on(w.store.get_api_key(w.admin.user.id, created.key.id))
+            .unwrap()
+            .last_used_at
+    };
+    block_on(w.dir.authenticate_bearer(&full)).unwrap();
+    let first = last_used().unwrap();
+    w.clock.advance(Duration::seconds(30));
+    block_on(w.dir.authenticate_bearer(&full)).unwrap();
+    assert_eq!(
+        last_used(),
+        Some(first),
+        "not written again within a minute"
+    );
+    w.clock.advance(Duration::seconds(31));
+    block_on(w.dir.authenticate_bearer(&full)).unwrap();
+    assert!(last_used().unwrap() > first);
+    w.clock.advance(Duration::hours(1));
+    assert_eq!(
+        block_on(w.dir.authenticate_bearer(&full)),
+        Err(ServiceError::Unauthenticated)
+    );
+}
+
+#[test]
+fn another_users_key_is_not_found() {
+    let w = world();
+    let created = w.key(&w.admin, &[]).unwrap();
+    w.create("zed");
+    let zed = w.as_user("zed");
+    let id = created.key.id.to_string();
+    assert!(matches!(
+        block_on(w.dir.get_api_key(&zed, &id)),
+        Err(ServiceError::NotFound(NotFound::ApiKey(_)))
+    ));
+    assert!(matches!(
+        block_on(w.dir.delete_api_key(&zed, &id)),
+        Err(ServiceError::NotFound(_))
+    ));
+    block_on(w.dir.delete_api_key(&w.admin, &id)).unwrap();
+}
+
+// ---- configurations ---------------------------------------------------------------------
+
+#[test]
+fn configurations_by_id_or_key_unique_per_user() {
+    let w = world();
+    let cfg = |k: &str, v: &str| ConfigurationInput {
+        key: Some(Some(k.into())),
+        value: Some(Some(v.into())),
+        ..ConfigurationInput::default()
+    };
+    let c = block_on(
+        w.dir
+            .create_configuration(&w.admin, cfg("global.locale", "en")),
+    )
+    .unwrap();
+    let e = block_on(
+        w.dir
+            .create_configuration(&w.admin, cfg("global.locale", "fr")),
+    )
+    .unwrap_err();
+    assert_eq!(violation_of(&e, "key"), Some(Violation::Taken));
+    let by_key = block_on(w.dir.get_configuration(&w.admin, "global.locale")).unwrap();
+    let by_id = block_on(w.dir.get_configuration(&w.admin, &c.id.to_string())).unwrap();
+    assert_eq!(by_key, by_id);
+    let renamed = block_on(w.dir.update_configuration(
+        &w.admin,
+        "global.locale",
+        ConfigurationInput {
+            key: Some(Some("ui.locale".into())),
+            ..ConfigurationInput::default()
+        },
+    ))
+    .unwrap();
+    assert_eq!(
+        renamed.value.as_str(),
+        "en",
+        "partial update keeps the value"
+    );
+    w.create("amy");
+    let amy = w.as_user("amy");
+    assert!(matches!(
+        block_on(w.dir.get_configuration(&amy, &c.id.to_string())),
+        Err(ServiceError::NotFound(NotFound::Configuration(_)))
+    ));
+    let e = block_on(w.dir.create_configuration(&w.admin, cfg("1bad", "x"))).unwrap_err();
+    assert_eq!(violation_of(&e, "key"), Some(Violation::Invalid));
+    block_on(w.dir.delete_configuration(&w.admin, "ui.locale")).unwrap();
+    assert_eq!(
+        block_on(w.dir.list_configurations(&w.admin, PageRequest::first()))
+            .unwrap()
+            .total,
+        0
+    );
+}
+
+#[test]
+fn listing_uses_the_shared_filter_model() {
+    let w = world();
+    w.create("bea");
+    w.create("ben");
+    let q = UserQuery {
+        filters: vec![parse_nodeum_filter("username", "~b%").unwrap()],
+        page: PageRequest::new(1, 0),
+        ..UserQuery::default()
+    };
+    let listed = block_on(w.dir.list_users(&w.admin, &q)).unwrap();
+    assert_eq!(listed.total, 2, "count is the number of matches");
+    assert_eq!(listed.items.len(), 1, "the page holds one");
+}
+
+#[test]
+fn user_refs_follow_v2() {
+    assert_eq!(
+        parse_user_ref("12"),
+        UserLookup::Id(crate::entities::UserId(12))
+    );
+    assert_eq!(parse_user_ref("a@b.c"), UserLookup::Email("a@b.c".into()));
+    assert_eq!(
+        parse_user_ref("alice"),
+        UserLookup::Username("alice".into())
+    );
+    assert_eq!(
+        parse_user_ref("99999999999999999999"),
+        UserLookup::Id(crate::entities::UserId(0))
+    );
+}
+
+#[test]
+fn bootstrap_only_happens_once() {
+    let w = world();
+    assert_eq!(
+        block_on(w.dir.bootstrap_admin("other", "password-1")).unwrap(),
+        None
+    );
+}
+
+#[test]
+fn api_key_principals_may_not_be_confused_with_sessions() {
+    let w = world();
+    let k = w.key(&w.admin, &[Scope::SESSIONS_DESTROY]).unwrap();
+    let p = block_on(w.dir.authenticate_bearer(k.full_key.expose_secret())).unwrap();
+    assert_eq!(p.session(), None);
+    block_on(w.dir.sign_out(&p)).unwrap();
+    assert!(block_on(w.dir.authenticate_bearer(k.full_key.expose_secret())).is_ok());
+    let listed = block_on(w.store.list_api_keys(w.admin.user.id, PageRequest::first())).unwrap();
+    assert_eq!(listed.total, 1);
+}
