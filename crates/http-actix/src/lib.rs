@@ -1,1 +1,39 @@
-//! placeholder
+//! Rollcall's HTTP adapter on actix-web: the API families of `api.md`, one authentication
+//! extractor, the family error envelopes, the operations routes, and the two fast-path adapters
+//! of the domain's ports that need a runtime (a blocking-pool password hasher and an in-memory
+//! credential cache).
+//!
+//! Handlers parse, check their route's scope in one line, call one
+//! [`Directory`](rollcall_domain::services::Directory) use case and render; every business rule
+//! lives in the domain.
+//!
+//! Layout:
+//! - `app`: [`build_app`], the state it serves ([`AppState`], [`HttpSettings`],
+//!   [`Readiness`]) and the middleware around every route.
+//! - `auth`: the one extractor turning credentials into a domain `Principal`.
+//! - `body`: reading JSON and form bodies after authentication, and mapping JSON fields.
+//! - `error`: the family-neutral `Problem`, which family a path belongs to, 404/405 answers.
+//! - `v2`: the Nodeum + Empire family (`/api/v2/…`, `POST /token`).
+//! - `ops`: `/healthz`, `/readyz`, `/openapi.json`, `/docs`.
+//! - `openapi`: the generated OpenAPI 3.1 document.
+//! - `hashing`: [`BlockingHasher`]; `credential_cache`: [`MokaCredentialCache`].
+//!
+//! Adding a family (v1, application): a module with its handlers, DTOs and an error newtype
+//! over `error::Problem` (as `v2::V2Error`) rendering its envelope; a `Family` variant with its
+//! prefix, no-credential challenges and renderer in `error`; its `configure` in `build_app`;
+//! its handlers in the `paths(...)` of `openapi::ApiDoc`.
+
+mod app;
+mod auth;
+mod body;
+mod credential_cache;
+mod error;
+mod hashing;
+mod openapi;
+mod ops;
+mod v2;
+
+pub use app::{AppState, HttpSettings, Readiness, build_app};
+pub use credential_cache::MokaCredentialCache;
+pub use hashing::BlockingHasher;
+pub use openapi::openapi;

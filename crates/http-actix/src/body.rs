@@ -1,0 +1,311 @@
+//! Request bodies, read by the handler itself after authentication (api.md 8: route, then
+//! 401, then 403, then the body): the media type (415), the 64 KiB limit (413), well-formed
+//! JSON (400), a JSON object (422); and [`JsonFields`], which maps an object's known fields
+//! into the domain's inputs, telling absent, null and wrongly typed values apart.
+
+use crate::app::BODY_LIMIT;
+use crate::error::{InvalidField, Problem};
+use actix_web::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
+use actix_web::{HttpMessage, HttpRequest, mime, web};
+use serde_json::{Map, Value};
+
+/// A JSON object body.
+pub(crate) type JsonObject = Map<String, Value>;
+
+/// Reads a JSON object body. An empty body without a `Content-Type` reads as `{}` (no body at
+/// all); anything else must be declared `application/json` (or `…+json`).
+///
+/// # Errors
+/// [`Problem::UnsupportedMediaType`], [`Problem::PayloadTooLarge`],
+/// [`Problem::MalformedBody`], or [`Problem::InvalidFields`] when the JSON is not an object.
+pub(crate) async fn read_json_object(
+    req: &HttpRequest,
+    payload: web::Payload,
+) -> Result<JsonObject, Problem> {
+    let declared = req.mime_type().ok().flatten();
+    let is_json = declared.as_ref().is_some_and(|m| {
+        m.type_() == mime::APPLICATION
+            && (m.subtype() == mime::JSON || m.suffix() == Some(mime::JSON))
+    });
+    if !is_json {
+        let unsupported = || {
+            Problem::UnsupportedMediaType(
+                "The request body must be JSON (Content-Type: application/json).".into(),
+            )
+        };
+        if req.headers().contains_key(CONTENT_TYPE) {
+            return Err(unsupported());
+        }
+        let bytes = read_limited(req, payload).await?;
+        return if bytes.is_empty() {
+            Ok(JsonObject::new())
+        } else {
+            Err(unsupported())
+        };
+    }
+    let bytes = read_limited(req, payload).await?;
+    let value: Value = serde_json::from_slice(&bytes)
+        .map_err(|e| Problem::MalformedBody(format!("The request body is not valid JSON: {e}.")))?;
+    match value {
+        Value::Object(object) => Ok(object),
+        _ => Err(Problem::InvalidFields(vec![InvalidField::invalid(
+            "body",
+            None,
+            "The request body must be a JSON object.".into(),
+        )])),
+    }
+}
+
+/// Reads an `application/x-www-form-urlencoded` body into its pairs, in order.
+///
+/// # Errors
+/// [`Problem::UnsupportedMediaType`], [`Problem::PayloadTooLarge`], [`Problem::MalformedBody`].
+pub(crate) async fn read_form(
+    req: &HttpRequest,
+    payload: web::Payload,
+) -> Result<Vec<(String, String)>, Problem> {
+    let is_form =
+        req.mime_type().ok().flatten().is_some_and(|m| {
+            m.essence_str() == mime::APPLICATION_WWW_FORM_URLENCODED.essence_str()
+        });
+    if !is_form {
+        return Err(Problem::UnsupportedMediaType(
+            "The request body must be a form (Content-Type: application/x-www-form-urlencoded)."
+                .into(),
+        ));
+    }
+    let bytes = read_limited(req, payload).await?;
+    Ok(url::form_urlencoded::parse(&bytes)
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect())
+}
+
+/// Reads the whole body, refusing more than [`BODY_LIMIT`] bytes (by `Content-Length` up
+/// front, and while reading for chunked bodies).
+async fn read_limited(req: &HttpRequest, payload: web::Payload) -> Result<web::Bytes, Problem> {
+    let too_large = Problem::PayloadTooLarge { limit: BODY_LIMIT };
+    let declared_length = req
+        .headers()
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared_length.is_some_and(|n| n > BODY_LIMIT as u64) {
+        return Err(too_large);
+    }
+    match payload.to_bytes_limited(BODY_LIMIT).await {
+        Ok(Ok(bytes)) => Ok(bytes),
+        Ok(Err(e)) => Err(Problem::MalformedBody(format!(
+            "The request body could not be read: {e}."
+        ))),
+        Err(_) => Err(too_large),
+    }
+}
+
+/// The known fields of a JSON object, taken one by one. Every getter distinguishes absent
+/// (`None`) from present; a present value of the wrong JSON type is recorded as malformed
+/// (reported by the domain as `invalid`) and read as absent. Unknown fields are never looked at.
+#[derive(Debug)]
+pub(crate) struct JsonFields {
+    object: JsonObject,
+    malformed: Vec<&'static str>,
+}
+
+impl JsonFields {
+    /// Wraps an object.
+    pub(crate) fn new(object: JsonObject) -> Self {
+        Self {
+            object,
+            malformed: Vec::new(),
+        }
+    }
+
+    fn take(&mut self, name: &str) -> Option<Value> {
+        self.object.remove(name)
+    }
+
+    fn malformed<T>(&mut self, name: &'static str) -> Option<T> {
+        self.malformed.push(name);
+        None
+    }
+
+    /// A string that may be null: `Some(None)` for null.
+    pub(crate) fn nullable_string(&mut self, name: &'static str) -> Option<Option<String>> {
+        match self.take(name)? {
+            Value::Null => Some(None),
+            Value::String(s) => Some(Some(s)),
+            _ => self.malformed(name),
+        }
+    }
+
+    /// A string that may not be null.
+    pub(crate) fn string(&mut self, name: &'static str) -> Option<String> {
+        match self.take(name)? {
+            Value::String(s) => Some(s),
+            _ => self.malformed(name),
+        }
+    }
+
+    /// A boolean (null is malformed: no boolean field is nullable).
+    pub(crate) fn boolean(&mut self, name: &'static str) -> Option<bool> {
+        match self.take(name)? {
+            Value::Bool(b) => Some(b),
+            _ => self.malformed(name),
+        }
+    }
+
+    /// A whole number that may be null. Integers beyond `i64` read as `i64::MAX`/`MIN`, so
+    /// that the domain reports them with its range rule; fractions are malformed.
+    pub(crate) fn nullable_integer(&mut self, name: &'static str) -> Option<Option<i64>> {
+        match self.take(name)? {
+            Value::Null => Some(None),
+            Value::Number(n) => match n.as_i64().or_else(|| n.as_u64().map(|_| i64::MAX)) {
+                Some(v) => Some(Some(v)),
+                None => self.malformed(name),
+            },
+            _ => self.malformed(name),
+        }
+    }
+
+    /// An array of objects, each handed to `item` (which gives `None` for a bad element); null
+    /// reads as absent. Any bad element makes the whole field malformed.
+    pub(crate) fn array_of<T>(
+        &mut self,
+        name: &'static str,
+        item: impl Fn(&JsonObject) -> Option<T>,
+    ) -> Option<Vec<T>> {
+        match self.take(name)? {
+            Value::Null => None,
+            Value::Array(values) => {
+                let parsed: Option<Vec<T>> = values
+                    .iter()
+                    .map(|v| v.as_object().and_then(&item))
+                    .collect();
+                match parsed {
+                    Some(list) => Some(list),
+                    None => self.malformed(name),
+                }
+            }
+            _ => self.malformed(name),
+        }
+    }
+
+    /// The fields found to be of the wrong type, in the order they were read.
+    pub(crate) fn into_malformed(self) -> Vec<&'static str> {
+        self.malformed
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::test::TestRequest;
+    use serde_json::json;
+
+    fn fields(v: Value) -> JsonFields {
+        let Value::Object(o) = v else {
+            panic!("not an object")
+        };
+        JsonFields::new(o)
+    }
+
+    #[test]
+    fn absent_null_value_and_wrong_type_are_told_apart() {
+        let mut f = fields(json!({"a": null, "b": "x", "c": 5, "d": true, "e": 7}));
+        assert_eq!(f.nullable_string("a"), Some(None));
+        assert_eq!(f.nullable_string("b"), Some(Some("x".into())));
+        assert_eq!(f.nullable_string("c"), None);
+        assert_eq!(f.nullable_string("missing"), None);
+        assert_eq!(f.boolean("d"), Some(true));
+        assert_eq!(f.nullable_integer("e"), Some(Some(7)));
+        assert_eq!(f.into_malformed(), vec!["c"]);
+    }
+
+    #[test]
+    fn non_nullable_fields_refuse_null() {
+        let mut f = fields(
+            json!({"s": null, "b": null, "n": "5", "f": 1.5, "big": 18446744073709551615u64}),
+        );
+        assert_eq!(f.string("s"), None);
+        assert_eq!(f.boolean("b"), None);
+        assert_eq!(f.nullable_integer("n"), None);
+        assert_eq!(f.nullable_integer("f"), None);
+        assert_eq!(f.nullable_integer("big"), Some(Some(i64::MAX)));
+        assert_eq!(f.into_malformed(), vec!["s", "b", "n", "f"]);
+    }
+
+    #[test]
+    fn arrays_of_objects() {
+        let pick = |o: &JsonObject| o.get("k").and_then(Value::as_str).map(str::to_owned);
+        let mut f = fields(
+            json!({"ok": [{"k": "a"}, {"k": "b"}], "bad": [{"k": 1}], "null": null, "str": "x"}),
+        );
+        assert_eq!(
+            f.array_of("ok", pick),
+            Some(vec!["a".to_owned(), "b".to_owned()])
+        );
+        assert_eq!(f.array_of("bad", pick), None);
+        assert_eq!(f.array_of("null", pick), None);
+        assert_eq!(f.array_of("str", pick), None);
+        assert_eq!(f.into_malformed(), vec!["bad", "str"]);
+    }
+
+    async fn json_body(req: TestRequest) -> Result<JsonObject, Problem> {
+        use actix_web::FromRequest;
+        let (req, mut payload) = req.to_http_parts();
+        let payload = web::Payload::from_request(&req, &mut payload)
+            .await
+            .unwrap();
+        read_json_object(&req, payload).await
+    }
+
+    #[actix_web::test]
+    async fn json_bodies_are_checked_in_order() {
+        let ok = json_body(
+            TestRequest::post()
+                .insert_header(("content-type", "application/json; charset=utf-8"))
+                .set_payload(r#"{"a": 1}"#),
+        )
+        .await
+        .unwrap();
+        assert_eq!(ok.get("a"), Some(&json!(1)));
+        let vendor = json_body(
+            TestRequest::post()
+                .insert_header(("content-type", "application/vnd.api+json"))
+                .set_payload("{}"),
+        )
+        .await;
+        assert!(vendor.is_ok());
+        let empty = json_body(TestRequest::post()).await.unwrap();
+        assert!(empty.is_empty());
+        let text = json_body(
+            TestRequest::post()
+                .insert_header(("content-type", "text/plain"))
+                .set_payload("{}"),
+        )
+        .await;
+        assert!(matches!(text, Err(Problem::UnsupportedMediaType(_))));
+        let undeclared = json_body(TestRequest::post().set_payload("{}")).await;
+        assert!(matches!(undeclared, Err(Problem::UnsupportedMediaType(_))));
+        let broken = json_body(
+            TestRequest::post()
+                .insert_header(("content-type", "application/json"))
+                .set_payload("{"),
+        )
+        .await;
+        assert!(matches!(broken, Err(Problem::MalformedBody(_))));
+        let array = json_body(
+            TestRequest::post()
+                .insert_header(("content-type", "application/json"))
+                .set_payload("[]"),
+        )
+        .await;
+        assert!(matches!(array, Err(Problem::InvalidFields(_))));
+        let huge = json_body(
+            TestRequest::post()
+                .insert_header(("content-type", "application/json"))
+                .set_payload(vec![b' '; BODY_LIMIT + 1]),
+        )
+        .await;
+        assert!(matches!(huge, Err(Problem::PayloadTooLarge { .. })));
+    }
+}

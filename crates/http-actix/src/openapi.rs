@@ -1,0 +1,158 @@
+//! The OpenAPI 3.1 document, generated from the handlers' `#[utoipa::path]` attributes: every
+//! route the server answers, its scope, bodies, statuses and security schemes.
+//!
+//! Families added later list their handlers in [`ApiDoc`]'s `paths(...)` as well.
+
+use crate::{ops, v2};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, Http, HttpAuthScheme, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+/// The document's definition.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Rollcall",
+        description = "A self-hosted user directory serving several HTTP API families at once. \
+            Every authenticated route accepts HTTP Basic, a session token (Bearer, bare \
+            `Authorization`, `X-Empire-Token` or the `rollcall_session` cookie) or an API key \
+            (Bearer `rck_…`); API keys are limited to their scopes."
+    ),
+    paths(
+        ops::get_health,
+        ops::get_readiness,
+        ops::get_openapi_document,
+        ops::redirect_to_docs,
+        ops::get_docs_file,
+        v2::sessions::issue_token,
+        v2::sessions::sign_in,
+        v2::sessions::sign_out,
+        v2::users::get_current_user,
+        v2::users::list_users,
+        v2::users::create_user,
+        v2::users::get_user,
+        v2::users::update_user,
+        v2::users::change_password,
+        v2::users::delete_user,
+        v2::configurations::list_configurations,
+        v2::configurations::create_configuration,
+        v2::configurations::get_configuration,
+        v2::configurations::update_configuration,
+        v2::configurations::delete_configuration,
+        v2::api_keys::list_api_keys,
+        v2::api_keys::create_api_key,
+        v2::api_keys::get_api_key,
+        v2::api_keys::update_api_key,
+        v2::api_keys::delete_api_key,
+        v2::systems::list_os_users,
+        v2::systems::list_os_groups,
+    ),
+    modifiers(&SecuritySchemes),
+    security(
+        ("basic" = []),
+        ("bearer" = []),
+        ("empire_token" = []),
+        ("session_cookie" = []),
+    ),
+    tags(
+        (name = "operations", description = "Health, readiness and documentation; no credentials."),
+        (name = "v2: sessions", description = "Nodeum sign-in and Empire token issuance."),
+        (name = "v2: users", description = "The user directory (Nodeum + Empire v2)."),
+        (name = "v2: configurations", description = "Per-user settings."),
+        (name = "v2: api keys", description = "Per-user API keys with scopes."),
+        (name = "v2: systems", description = "OS users and groups (admins)."),
+    )
+)]
+struct ApiDoc;
+
+/// Adds the security schemes the routes refer to.
+struct SecuritySchemes;
+
+impl Modify for SecuritySchemes {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "basic",
+            SecurityScheme::Http(Http::new(HttpAuthScheme::Basic)),
+        );
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+        );
+        components.add_security_scheme(
+            "empire_token",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                "X-Empire-Token",
+                "A session token, optionally prefixed by `Bearer `.",
+            ))),
+        );
+        components.add_security_scheme(
+            "session_cookie",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+                "rollcall_session",
+                "The session cookie set by `POST /api/v2/users/sign_in`.",
+            ))),
+        );
+    }
+}
+
+/// The OpenAPI document served at `/openapi.json`.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    ApiDoc::openapi()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_document_is_openapi_3_1_with_every_v2_and_ops_route() {
+        let doc = serde_json::to_value(openapi()).unwrap();
+        assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
+        let paths = doc["paths"].as_object().unwrap();
+        for (path, method) in [
+            ("/healthz", "get"),
+            ("/readyz", "get"),
+            ("/openapi.json", "get"),
+            ("/docs", "get"),
+            ("/token", "post"),
+            ("/api/v2/users/sign_in", "post"),
+            ("/api/v2/users/sign_out", "delete"),
+            ("/api/v2/users/me", "get"),
+            ("/api/v2/users", "get"),
+            ("/api/v2/users", "post"),
+            ("/api/v2/users/{user_ref}", "get"),
+            ("/api/v2/users/{user_ref}", "put"),
+            ("/api/v2/users/{user_ref}", "delete"),
+            ("/api/v2/users/{user_ref}/password", "put"),
+            ("/api/v2/users/me/configurations", "post"),
+            ("/api/v2/users/me/configurations/{configuration_ref}", "put"),
+            ("/api/v2/users/me/api_keys", "post"),
+            ("/api/v2/users/me/api_keys/{api_key_id}", "delete"),
+            ("/api/v2/users/-/systems", "get"),
+            ("/api/v2/groups/-/systems", "get"),
+        ] {
+            assert!(
+                paths.get(path).and_then(|p| p.get(method)).is_some(),
+                "{method} {path} missing"
+            );
+        }
+        let schemes = doc["components"]["securitySchemes"].as_object().unwrap();
+        assert_eq!(schemes.len(), 4);
+        assert!(doc["components"]["schemas"]["UserBody"].is_object());
+        assert!(doc["components"]["schemas"]["ErrorEnvelope"].is_object());
+    }
+
+    #[test]
+    fn public_routes_need_no_credentials() {
+        let doc = serde_json::to_value(openapi()).unwrap();
+        for path in ["/healthz", "/token"] {
+            let op = doc["paths"][path]
+                .as_object()
+                .unwrap()
+                .values()
+                .next()
+                .unwrap();
+            assert_eq!(op["security"], serde_json::json!([{}]), "{path}");
+        }
+    }
+}

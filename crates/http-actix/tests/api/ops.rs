@@ -1,0 +1,43 @@
+//! The operations routes.
+
+use crate::helpers::*;
+use actix_web::test::TestRequest;
+use serde_json::json;
+
+#[actix_web::test]
+async fn health_and_readiness() {
+    let t = TestApp::new().await;
+    let app = t.service().await;
+    let r = send(&app, TestRequest::get().uri("/healthz")).await;
+    assert_eq!((r.status, r.json.clone()), (200, json!({"status": "ok"})));
+    let r = send(&app, TestRequest::get().uri("/readyz")).await;
+    assert_eq!(
+        (r.status, r.json.clone()),
+        (200, json!({"status": "ready"}))
+    );
+}
+
+#[actix_web::test]
+async fn openapi_document_and_swagger_ui_are_served() {
+    let t = TestApp::new().await;
+    let app = t.service().await;
+    let r = send(&app, TestRequest::get().uri("/openapi.json")).await;
+    assert_eq!(r.status, 200);
+    assert!(r.json["openapi"].as_str().unwrap().starts_with("3.1"));
+    assert!(r.json["paths"]["/api/v2/users/{user_ref}"]["put"].is_object());
+    for uri in ["/docs", "/docs/"] {
+        let r = send(&app, TestRequest::get().uri(uri)).await;
+        assert_eq!(
+            (r.status, r.header("location")),
+            (302, Some("/docs/index.html")),
+            "{uri}"
+        );
+    }
+    let r = send(&app, TestRequest::get().uri("/docs/index.html")).await;
+    assert_eq!(r.status, 200);
+    assert!(r.header("content-type").unwrap().starts_with("text/html"));
+    let r = send(&app, TestRequest::get().uri("/docs/swagger-initializer.js")).await;
+    assert!(r.text.contains("/openapi.json"), "{}", r.text);
+    let r = send(&app, TestRequest::get().uri("/docs/missing.js")).await;
+    assert_eq!(r.status, 404);
+}
