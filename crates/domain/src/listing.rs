@@ -346,8 +346,8 @@ pub fn escape_like(text: &str) -> String {
     out
 }
 
-/// Evaluates a LIKE pattern (`%`, `_`, `\` escape) case-insensitively, as the SQL backends
-/// do. In-memory adapters use it so that results never depend on the backend.
+/// Evaluates a LIKE pattern (`%`, `_`, `\` escape) case-insensitively for ASCII letters, as
+/// the SQL backends do. In-memory adapters use it so that results never depend on the backend.
 pub fn like_matches(pattern: &str, text: &str) -> bool {
     #[derive(Clone, Copy, PartialEq)]
     enum Token {
@@ -365,7 +365,8 @@ pub fn like_matches(pattern: &str, text: &str) -> bool {
             c => Token::Literal(c),
         });
     }
-    let fold = |c: char| c.to_lowercase().next().unwrap_or(c);
+    // ASCII-only case folding, as SQL's lower() does on both backends.
+    let fold = |c: char| c.to_ascii_lowercase();
     let txt: Vec<char> = text.chars().map(fold).collect();
     // Wildcard matching, backtracking to the last `%`.
     let (mut p, mut t) = (0usize, 0usize);
@@ -838,6 +839,7 @@ mod tests {
         assert!(like_matches(&literal, "get 50%_OFF now"));
         assert!(!like_matches(&literal, "get 50xyoff now"));
         assert!(like_matches(&escape_like(r"a\b"), r"a\b"));
+        assert!(!like_matches("é", "É"), "only ASCII letters fold");
     }
 
     #[test]

@@ -155,8 +155,10 @@ pub trait SessionStore: Send + Sync + 'static {
     ///
     /// # Errors
     /// [`SessionStoreError::Backend`].
-    async fn find_session(&self, digest: &TokenDigest)
-    -> Result<Option<Session>, SessionStoreError>;
+    async fn find_session(
+        &self,
+        digest: &TokenDigest,
+    ) -> Result<Option<Session>, SessionStoreError>;
 
     /// Deletes one session; `Ok(false)` when it did not exist.
     ///

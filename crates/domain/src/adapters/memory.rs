@@ -307,7 +307,7 @@ impl UserStore for MemoryStore {
                 state.users.values().find(|u| u.username.folded() == name)
             }
             UserLookup::Email(email) => {
-                let email = email.to_lowercase();
+                let email = email.to_ascii_lowercase();
                 state
                     .users
                     .values()

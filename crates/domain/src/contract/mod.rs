@@ -29,7 +29,7 @@
 //!   out again, not even the highest one (SQLite needs `AUTOINCREMENT`).
 //! - **Uniqueness**: username and e-mail are unique case-insensitively (compare
 //!   [`Username::folded`](crate::values::Username::folded), ASCII lower case, and
-//!   [`Email::folded`](crate::values::Email::folded), Unicode lower case); the external id is
+//!   [`Email::folded`](crate::values::Email::folded), ASCII lower case too: SQL `lower()` folds ASCII only on both backends); the external id is
 //!   unique exactly. Many users may have no e-mail or no external id. Configuration keys are
 //!   unique per user, exactly (case-sensitively). API-key identifiers are unique across users.
 //! - **Timestamps** keep microseconds; the kit builds only microsecond-precise instants.
@@ -37,8 +37,8 @@
 //!   ones included (`Ne`, `NotIn`, `NotLike`); only `IsNull` matches it and `IsNotNull` matches
 //!   every non-null value. `Eq`/`Ne`/`Gt`/`Ge`/`Lt`/`Le`/`In`/`NotIn` on text compare **bytes**
 //!   (`COLLATE "C"` on PostgreSQL, SQLite's default `BINARY`), so `Eq` is case-sensitive and
-//!   `"Bob" < "alice"`. `Like`/`NotLike` are case-insensitive (ASCII and Unicode simple lower
-//!   case) with `%`, `_` and the escape `\` (`ESCAPE '\'`), exactly as
+//!   `"Bob" < "alice"`. `Like`/`NotLike` are case-insensitive (ASCII letters only, as SQL `lower()`
+//!   does) with `%`, `_` and the escape `\` (`ESCAPE '\'`), exactly as
 //!   [`like_matches`](crate::listing::like_matches). The UUID is text in its lower-case
 //!   hyphenated form for `Like` and ordering. Booleans order `false` before `true`.
 //! - **Sorting** follows [`SortOrder::keys_with_tiebreak`](crate::listing::SortOrder::keys_with_tiebreak)

@@ -61,9 +61,11 @@ impl Email {
         &self.0
     }
 
-    /// The lower-cased form that uniqueness and lookups compare.
+    /// The form that uniqueness and lookups compare: ASCII letters lower-cased, everything
+    /// else as given. ASCII-only folding is what `lower()` does on both SQL backends (SQLite's
+    /// built-in, PostgreSQL's under `COLLATE "C"`), so results never depend on the backend.
     pub fn folded(&self) -> String {
-        self.0.to_lowercase()
+        self.0.to_ascii_lowercase()
     }
 }
 
@@ -88,6 +90,11 @@ mod tests {
         let e = Email::parse("Alice@Example.com").unwrap();
         assert_eq!(e.as_str(), "Alice@Example.com");
         assert_eq!(e.folded(), "alice@example.com");
+        // Only ASCII letters fold, as in SQL's lower() on both backends.
+        assert_eq!(
+            Email::parse("Alice@BÜRO.example").map(|e| e.folded()),
+            Ok("alice@bÜro.example".to_owned())
+        );
     }
 
     #[test]

@@ -1,0 +1,230 @@
+//! [`ApiKeyStore`] on diesel. Every operation but the identifier lookup and `touch` is scoped
+//! to the owner: another user's key is "not found".
+
+use crate::error::{backend_error, is_foreign_key_violation, unique_violation};
+use crate::listing::sql_offset;
+use crate::rows::{ApiKeyChangesRow, ApiKeyRow, NewApiKeyRow};
+use crate::schema::api_keys;
+use crate::store::{DieselStore, with_connection};
+use crate::timestamp::DbTimestamp;
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel::result::Error as DieselError;
+use diesel_async::RunQueryDsl;
+use rollcall_domain::entities::{ApiKey, ApiKeyChanges, ApiKeyId, NewApiKey, UserId};
+use rollcall_domain::listing::{Listed, PageRequest};
+use rollcall_domain::ports::{ApiKeyStore, ApiKeyStoreError};
+
+/// Maps a database error of an API-key operation: a taken identifier is `IdentifierTaken`, a
+/// missing owner `UserNotFound`.
+fn api_key_error(error: DieselError) -> ApiKeyStoreError {
+    if unique_violation(&error)
+        .is_some_and(|c| c.contains("api_keys_identifier_key") || c.contains("api_keys.identifier"))
+    {
+        ApiKeyStoreError::IdentifierTaken
+    } else if is_foreign_key_violation(&error) {
+        ApiKeyStoreError::UserNotFound
+    } else {
+        ApiKeyStoreError::Backend(backend_error(error))
+    }
+}
+
+fn into_keys(rows: Vec<ApiKeyRow>) -> Result<Vec<ApiKey>, ApiKeyStoreError> {
+    rows.into_iter()
+        .map(|row| row.into_api_key().map_err(ApiKeyStoreError::from))
+        .collect()
+}
+
+async fn create_api_key(store: &DieselStore, key: NewApiKey) -> Result<ApiKey, ApiKeyStoreError> {
+    let row = NewApiKeyRow::from_new(&key);
+    let created: ApiKeyRow = with_connection!(store, |conn, _Db| {
+        diesel::insert_into(api_keys::table)
+            .values(&row)
+            .returning(ApiKeyRow::as_returning())
+            .get_result(conn)
+            .await
+    })
+    .map_err(api_key_error)?;
+    Ok(created.into_api_key()?)
+}
+
+async fn find_api_key(
+    store: &DieselStore,
+    identifier: &str,
+) -> Result<Option<ApiKey>, ApiKeyStoreError> {
+    let row: Option<ApiKeyRow> = with_connection!(store, |conn, _Db| {
+        api_keys::table
+            .filter(api_keys::identifier.eq(identifier))
+            .select(ApiKeyRow::as_select())
+            .first(conn)
+            .await
+            .optional()
+    })
+    .map_err(api_key_error)?;
+    Ok(row.map(ApiKeyRow::into_api_key).transpose()?)
+}
+
+async fn list_api_keys(
+    store: &DieselStore,
+    user: UserId,
+    page: PageRequest,
+) -> Result<Listed<ApiKey>, ApiKeyStoreError> {
+    let (rows, total): (Vec<ApiKeyRow>, i64) = with_connection!(store, |conn, _Db| {
+        let of_user = api_keys::user_id.eq(user.get());
+        let rows = api_keys::table
+            .filter(of_user)
+            .order(api_keys::id.asc())
+            .limit(i64::from(page.limit()))
+            .offset(sql_offset(page.offset()))
+            .select(ApiKeyRow::as_select())
+            .load(conn)
+            .await
+            .map_err(api_key_error)?;
+        let total = api_keys::table
+            .filter(of_user)
+            .count()
+            .get_result(conn)
+            .await
+            .map_err(api_key_error)?;
+        Ok::<_, ApiKeyStoreError>((rows, total))
+    })?;
+    Ok(Listed {
+        items: into_keys(rows)?,
+        total: u64::try_from(total).unwrap_or_default(),
+    })
+}
+
+async fn get_api_key(
+    store: &DieselStore,
+    user: UserId,
+    id: ApiKeyId,
+) -> Result<ApiKey, ApiKeyStoreError> {
+    let row: Option<ApiKeyRow> = with_connection!(store, |conn, _Db| {
+        api_keys::table
+            .filter(api_keys::id.eq(id.get()))
+            .filter(api_keys::user_id.eq(user.get()))
+            .select(ApiKeyRow::as_select())
+            .first(conn)
+            .await
+            .optional()
+    })
+    .map_err(api_key_error)?;
+    Ok(row.ok_or(ApiKeyStoreError::NotFound)?.into_api_key()?)
+}
+
+async fn update_api_key(
+    store: &DieselStore,
+    user: UserId,
+    id: ApiKeyId,
+    changes: ApiKeyChanges,
+    now: DateTime<Utc>,
+) -> Result<ApiKey, ApiKeyStoreError> {
+    let set = ApiKeyChangesRow {
+        name: changes.name.map(|n| n.as_str().to_owned()),
+        scopes: changes.scopes.map(|s| s.to_storage_string()),
+        expires_at: changes.expires_at.map(|at| at.map(DbTimestamp::new)),
+        updated_at: DbTimestamp::new(now),
+    };
+    let row: Option<ApiKeyRow> = with_connection!(store, |conn, _Db| {
+        diesel::update(
+            api_keys::table
+                .filter(api_keys::id.eq(id.get()))
+                .filter(api_keys::user_id.eq(user.get())),
+        )
+        .set(&set)
+        .returning(ApiKeyRow::as_returning())
+        .get_result(conn)
+        .await
+        .optional()
+    })
+    .map_err(api_key_error)?;
+    Ok(row.ok_or(ApiKeyStoreError::NotFound)?.into_api_key()?)
+}
+
+async fn delete_api_key(
+    store: &DieselStore,
+    user: UserId,
+    id: ApiKeyId,
+) -> Result<(), ApiKeyStoreError> {
+    let deleted = with_connection!(store, |conn, _Db| {
+        diesel::delete(
+            api_keys::table
+                .filter(api_keys::id.eq(id.get()))
+                .filter(api_keys::user_id.eq(user.get())),
+        )
+        .execute(conn)
+        .await
+    })
+    .map_err(api_key_error)?;
+    if deleted == 0 {
+        return Err(ApiKeyStoreError::NotFound);
+    }
+    Ok(())
+}
+
+async fn touch_api_key(
+    store: &DieselStore,
+    id: ApiKeyId,
+    at: DateTime<Utc>,
+) -> Result<(), ApiKeyStoreError> {
+    with_connection!(store, |conn, _Db| {
+        diesel::update(api_keys::table.find(id.get()))
+            .set(api_keys::last_used_at.eq(Some(DbTimestamp::new(at))))
+            .execute(conn)
+            .await
+    })
+    .map_err(api_key_error)?;
+    Ok(())
+}
+
+#[async_trait]
+impl ApiKeyStore for DieselStore {
+    async fn create_api_key(&self, key: NewApiKey) -> Result<ApiKey, ApiKeyStoreError> {
+        self.detached(move |store| async move { create_api_key(&store, key).await })
+            .await
+    }
+
+    async fn find_api_key(&self, identifier: &str) -> Result<Option<ApiKey>, ApiKeyStoreError> {
+        let identifier = identifier.to_owned();
+        self.detached(move |store| async move { find_api_key(&store, &identifier).await })
+            .await
+    }
+
+    async fn list_api_keys(
+        &self,
+        user: UserId,
+        page: PageRequest,
+    ) -> Result<Listed<ApiKey>, ApiKeyStoreError> {
+        self.detached(move |store| async move { list_api_keys(&store, user, page).await })
+            .await
+    }
+
+    async fn get_api_key(&self, user: UserId, id: ApiKeyId) -> Result<ApiKey, ApiKeyStoreError> {
+        self.detached(move |store| async move { get_api_key(&store, user, id).await })
+            .await
+    }
+
+    async fn update_api_key(
+        &self,
+        user: UserId,
+        id: ApiKeyId,
+        changes: ApiKeyChanges,
+        now: DateTime<Utc>,
+    ) -> Result<ApiKey, ApiKeyStoreError> {
+        self.detached(
+            move |store| async move { update_api_key(&store, user, id, changes, now).await },
+        )
+        .await
+    }
+
+    async fn delete_api_key(&self, user: UserId, id: ApiKeyId) -> Result<(), ApiKeyStoreError> {
+        self.detached(move |store| async move { delete_api_key(&store, user, id).await })
+            .await
+    }
+
+    async fn touch_api_key(&self, id: ApiKeyId, at: DateTime<Utc>) -> Result<(), ApiKeyStoreError> {
+        self.detached(move |store| async move { touch_api_key(&store, id, at).await })
+            .await
+    }
+}

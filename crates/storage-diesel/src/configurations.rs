@@ -1,0 +1,233 @@
+//! [`ConfigurationStore`] on diesel. Every operation is scoped to the owner: another user's
+//! configuration is "not found".
+
+use crate::error::{backend_error, is_foreign_key_violation, unique_violation};
+use crate::listing::sql_offset;
+use crate::rows::{ConfigurationChangesRow, ConfigurationRow, NewConfigurationRow};
+use crate::schema::configurations;
+use crate::store::{DieselStore, with_connection};
+use crate::timestamp::DbTimestamp;
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel::result::Error as DieselError;
+use diesel_async::RunQueryDsl;
+use rollcall_domain::entities::{Configuration, ConfigurationChanges, ConfigurationRef, UserId};
+use rollcall_domain::listing::{Listed, PageRequest};
+use rollcall_domain::ports::{ConfigurationStore, ConfigurationStoreError};
+use rollcall_domain::values::{ConfigurationKey, ConfigurationValue};
+
+/// Maps a database error of a configuration operation: a key the user already has is
+/// `KeyTaken`, a missing owner `UserNotFound`.
+fn configuration_error(error: DieselError) -> ConfigurationStoreError {
+    if unique_violation(&error).is_some_and(|c| {
+        c.contains("configurations_user_id_key_key") || c.contains("configurations.key")
+    }) {
+        ConfigurationStoreError::KeyTaken
+    } else if is_foreign_key_violation(&error) {
+        ConfigurationStoreError::UserNotFound
+    } else {
+        ConfigurationStoreError::Backend(backend_error(error))
+    }
+}
+
+/// The rows of `$user` that `$by` addresses, as a boxed condition for backend `$db`.
+macro_rules! addressed {
+    ($db:ty, $user:expr, $by:expr) => {{
+        let of_user = configurations::user_id.eq($user.get());
+        let condition: Box<
+            dyn diesel::BoxableExpression<
+                    configurations::table,
+                    $db,
+                    SqlType = diesel::sql_types::Bool,
+                >,
+        > = match $by {
+            ConfigurationRef::Id(id) => Box::new(of_user.and(configurations::id.eq(id.get()))),
+            ConfigurationRef::Key(key) => {
+                Box::new(of_user.and(configurations::key.eq(key.as_str().to_owned())))
+            }
+        };
+        condition
+    }};
+}
+
+fn into_configuration(row: ConfigurationRow) -> Result<Configuration, ConfigurationStoreError> {
+    Ok(row.into_configuration()?)
+}
+
+async fn list_configurations(
+    store: &DieselStore,
+    user: UserId,
+    page: PageRequest,
+) -> Result<Listed<Configuration>, ConfigurationStoreError> {
+    let (rows, total): (Vec<ConfigurationRow>, i64) = with_connection!(store, |conn, _Db| {
+        let of_user = configurations::user_id.eq(user.get());
+        let rows = configurations::table
+            .filter(of_user)
+            .order(configurations::id.asc())
+            .limit(i64::from(page.limit()))
+            .offset(sql_offset(page.offset()))
+            .select(ConfigurationRow::as_select())
+            .load(conn)
+            .await
+            .map_err(configuration_error)?;
+        let total = configurations::table
+            .filter(of_user)
+            .count()
+            .get_result(conn)
+            .await
+            .map_err(configuration_error)?;
+        Ok::<_, ConfigurationStoreError>((rows, total))
+    })?;
+    Ok(Listed {
+        items: rows
+            .into_iter()
+            .map(into_configuration)
+            .collect::<Result<_, _>>()?,
+        total: u64::try_from(total).unwrap_or_default(),
+    })
+}
+
+async fn create_configuration(
+    store: &DieselStore,
+    user: UserId,
+    key: ConfigurationKey,
+    value: ConfigurationValue,
+    now: DateTime<Utc>,
+) -> Result<Configuration, ConfigurationStoreError> {
+    let row = NewConfigurationRow {
+        user_id: user.get(),
+        key: key.as_str().to_owned(),
+        value: value.as_str().to_owned(),
+        created_at: DbTimestamp::new(now),
+        updated_at: DbTimestamp::new(now),
+    };
+    let created: ConfigurationRow = with_connection!(store, |conn, _Db| {
+        diesel::insert_into(configurations::table)
+            .values(&row)
+            .returning(ConfigurationRow::as_returning())
+            .get_result(conn)
+            .await
+    })
+    .map_err(configuration_error)?;
+    into_configuration(created)
+}
+
+async fn get_configuration(
+    store: &DieselStore,
+    user: UserId,
+    by: &ConfigurationRef,
+) -> Result<Configuration, ConfigurationStoreError> {
+    let row: Option<ConfigurationRow> = with_connection!(store, |conn, Db| {
+        configurations::table
+            .filter(addressed!(Db, user, by))
+            .select(ConfigurationRow::as_select())
+            .first(conn)
+            .await
+            .optional()
+    })
+    .map_err(configuration_error)?;
+    into_configuration(row.ok_or(ConfigurationStoreError::NotFound)?)
+}
+
+async fn update_configuration(
+    store: &DieselStore,
+    user: UserId,
+    by: &ConfigurationRef,
+    changes: ConfigurationChanges,
+    now: DateTime<Utc>,
+) -> Result<Configuration, ConfigurationStoreError> {
+    let set = ConfigurationChangesRow {
+        key: changes.key.map(|k| k.as_str().to_owned()),
+        value: changes.value.map(|v| v.as_str().to_owned()),
+        updated_at: DbTimestamp::new(now),
+    };
+    let row: Option<ConfigurationRow> = with_connection!(store, |conn, Db| {
+        diesel::update(configurations::table)
+            .filter(addressed!(Db, user, by))
+            .set(&set)
+            .returning(ConfigurationRow::as_returning())
+            .get_result(conn)
+            .await
+            .optional()
+    })
+    .map_err(configuration_error)?;
+    into_configuration(row.ok_or(ConfigurationStoreError::NotFound)?)
+}
+
+async fn delete_configuration(
+    store: &DieselStore,
+    user: UserId,
+    by: &ConfigurationRef,
+) -> Result<(), ConfigurationStoreError> {
+    let deleted = with_connection!(store, |conn, Db| {
+        diesel::delete(configurations::table)
+            .filter(addressed!(Db, user, by))
+            .execute(conn)
+            .await
+    })
+    .map_err(configuration_error)?;
+    if deleted == 0 {
+        return Err(ConfigurationStoreError::NotFound);
+    }
+    Ok(())
+}
+
+#[async_trait]
+impl ConfigurationStore for DieselStore {
+    async fn list_configurations(
+        &self,
+        user: UserId,
+        page: PageRequest,
+    ) -> Result<Listed<Configuration>, ConfigurationStoreError> {
+        self.detached(move |store| async move { list_configurations(&store, user, page).await })
+            .await
+    }
+
+    async fn create_configuration(
+        &self,
+        user: UserId,
+        key: ConfigurationKey,
+        value: ConfigurationValue,
+        now: DateTime<Utc>,
+    ) -> Result<Configuration, ConfigurationStoreError> {
+        self.detached(move |store| async move {
+            create_configuration(&store, user, key, value, now).await
+        })
+        .await
+    }
+
+    async fn get_configuration(
+        &self,
+        user: UserId,
+        by: &ConfigurationRef,
+    ) -> Result<Configuration, ConfigurationStoreError> {
+        let by = by.clone();
+        self.detached(move |store| async move { get_configuration(&store, user, &by).await })
+            .await
+    }
+
+    async fn update_configuration(
+        &self,
+        user: UserId,
+        by: &ConfigurationRef,
+        changes: ConfigurationChanges,
+        now: DateTime<Utc>,
+    ) -> Result<Configuration, ConfigurationStoreError> {
+        let by = by.clone();
+        self.detached(move |store| async move {
+            update_configuration(&store, user, &by, changes, now).await
+        })
+        .await
+    }
+
+    async fn delete_configuration(
+        &self,
+        user: UserId,
+        by: &ConfigurationRef,
+    ) -> Result<(), ConfigurationStoreError> {
+        let by = by.clone();
+        self.detached(move |store| async move { delete_configuration(&store, user, &by).await })
+            .await
+    }
+}

@@ -1,0 +1,67 @@
+//! The operations whose SQL differs between the backends, one explicit implementation each.
+//! Everything else is written once (see `store::with_connection!`).
+
+use crate::rows::UserRow;
+use crate::schema::users;
+use crate::store::SqliteConn;
+use diesel::prelude::*;
+use diesel::sql_types::BigInt;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use std::future::Future;
+
+/// Key of the transaction-scoped advisory lock that serializes, on PostgreSQL, every
+/// transaction that may remove an admin (ASCII `rcadmins`).
+pub(crate) const ADMIN_LOCK_KEY: i64 = 0x7263_6164_6d69_6e73;
+
+/// Per-backend steps of the user transactions.
+pub(crate) trait Dialect {
+    /// Serializes, until the end of the transaction, every transaction that may remove an
+    /// admin, so that two of them never both see the other's admin as still there.
+    fn lock_admin_changes(&mut self) -> impl Future<Output = QueryResult<()>> + Send;
+
+    /// Loads a user and keeps other writers off that row until the end of the transaction.
+    fn find_user_for_update(
+        &mut self,
+        id: i64,
+    ) -> impl Future<Output = QueryResult<Option<UserRow>>> + Send;
+}
+
+/// PostgreSQL under READ COMMITTED: an advisory transaction lock for admin changes, and
+/// `SELECT … FOR UPDATE` for the row. Every statement after the lock sees what the previous
+/// holder committed.
+impl Dialect for AsyncPgConnection {
+    async fn lock_admin_changes(&mut self) -> QueryResult<()> {
+        diesel::sql_query("SELECT pg_advisory_xact_lock($1)")
+            .bind::<BigInt, _>(ADMIN_LOCK_KEY)
+            .execute(self)
+            .await
+            .map(drop)
+    }
+
+    async fn find_user_for_update(&mut self, id: i64) -> QueryResult<Option<UserRow>> {
+        users::table
+            .find(id)
+            .select(UserRow::as_select())
+            .for_update()
+            .first(self)
+            .await
+            .optional()
+    }
+}
+
+/// SQLite: write transactions begin with `BEGIN IMMEDIATE`, which already holds the database's
+/// single write lock, so writers are serialized and there is nothing more to lock.
+impl Dialect for SqliteConn {
+    async fn lock_admin_changes(&mut self) -> QueryResult<()> {
+        Ok(())
+    }
+
+    async fn find_user_for_update(&mut self, id: i64) -> QueryResult<Option<UserRow>> {
+        users::table
+            .find(id)
+            .select(UserRow::as_select())
+            .first(self)
+            .await
+            .optional()
+    }
+}

@@ -1,0 +1,366 @@
+//! User listings compiled to SQL: every [`Condition`] on every [`UserField`], the sort keys
+//! with their tie-break, and paging. The same source builds the query for both backends (the
+//! [`UserListing`] implementations are generated from one macro); the one difference, where
+//! nulls sort, is passed in explicitly.
+//!
+//! Rules that keep results independent of the backend:
+//! - A comparison with a null column matches nothing (SQL semantics); `IsNull`/`IsNotNull`
+//!   test for null. An empty `In` list matches nothing; an empty `NotIn` list matches every
+//!   non-null value.
+//! - `Like`/`NotLike` compare `lower(column)` with a pattern that is lower-cased here, with `\`
+//!   as the escape character on both backends (`lower(col) LIKE $1 ESCAPE '\'`). `lower()`
+//!   folds ASCII letters only on both backends (PostgreSQL columns use the "C" collation).
+//! - Text compares and sorts in byte order (PostgreSQL "C" collation, SQLite BINARY).
+//! - Nulls sort first in ascending order and last in descending order: explicit
+//!   `NULLS FIRST`/`NULLS LAST` on PostgreSQL, SQLite's own rule (null is smaller than every
+//!   value) on SQLite.
+
+use crate::schema::users;
+use crate::timestamp::DbTimestamp;
+use diesel::backend::Backend;
+use diesel::expression::BoxableExpression;
+use diesel::pg::Pg;
+use diesel::prelude::*;
+use diesel::sql_types::{Bool, Nullable, Text};
+use diesel::sqlite::Sqlite;
+use rollcall_domain::listing::{Condition, Direction, Filter, FilterValue, SortKey, UserField};
+use rollcall_domain::ports::BackendError;
+
+diesel::define_sql_function! {
+    /// SQL `lower(text)`.
+    fn lower(text: Text) -> Text;
+}
+
+diesel::define_sql_function! {
+    /// SQL `lower(text)` on a nullable column.
+    #[sql_name = "lower"]
+    fn lower_nullable(text: Nullable<Text>) -> Nullable<Text>;
+}
+
+/// One filter as a boxed SQL condition on `users`.
+pub(crate) type UserPredicate<DB> =
+    Box<dyn BoxableExpression<users::table, DB, SqlType = Nullable<Bool>>>;
+
+/// Builds the parts of a user listing for one backend.
+pub(crate) trait UserListing: Backend + Sized {
+    /// The SQL condition of one filter.
+    ///
+    /// # Errors
+    /// [`BackendError::Internal`] when a value's type does not match its field (the listing
+    /// parsers never produce that).
+    fn predicate(filter: &Filter) -> Result<UserPredicate<Self>, BackendError>;
+
+    /// Appends the sort keys, in order, to `query`.
+    fn order_by<'a>(
+        query: users::BoxedQuery<'a, Self>,
+        keys: &[SortKey],
+    ) -> users::BoxedQuery<'a, Self>;
+}
+
+/// Rewrites a LIKE pattern (`%`, `_`, `\` escapes) into the canonical form that both backends
+/// read alike: literal characters lower-cased (ASCII only, as SQL's `lower()` does) and
+/// escaped when they are `%`, `_` or `\`; a trailing lone `\` becomes a literal backslash
+/// (PostgreSQL would otherwise refuse the pattern).
+pub(crate) fn like_pattern(raw: &str) -> String {
+    fn literal(out: &mut String, c: char) {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c.to_ascii_lowercase());
+    }
+    let mut out = String::with_capacity(raw.len() + 2);
+    let mut chars = raw.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '%' | '_' => out.push(c),
+            '\\' => literal(&mut out, chars.next().unwrap_or('\\')),
+            c => literal(&mut out, c),
+        }
+    }
+    out
+}
+
+fn mismatch(field: UserField, value: &FilterValue) -> BackendError {
+    BackendError::Internal(format!(
+        "filter on {field}: {value:?} does not have the field's type"
+    ))
+}
+
+fn integer(field: UserField, value: &FilterValue) -> Result<i64, BackendError> {
+    match value {
+        FilterValue::Integer(v) => Ok(*v),
+        other => Err(mismatch(field, other)),
+    }
+}
+
+fn text(field: UserField, value: &FilterValue) -> Result<String, BackendError> {
+    match value {
+        FilterValue::Text(v) => Ok(v.clone()),
+        other => Err(mismatch(field, other)),
+    }
+}
+
+fn boolean(field: UserField, value: &FilterValue) -> Result<bool, BackendError> {
+    match value {
+        FilterValue::Boolean(v) => Ok(*v),
+        other => Err(mismatch(field, other)),
+    }
+}
+
+fn timestamp(field: UserField, value: &FilterValue) -> Result<DbTimestamp, BackendError> {
+    match value {
+        FilterValue::Timestamp(v) => Ok(DbTimestamp::new(*v)),
+        other => Err(mismatch(field, other)),
+    }
+}
+
+fn values<T>(
+    field: UserField,
+    values: &[FilterValue],
+    convert: fn(UserField, &FilterValue) -> Result<T, BackendError>,
+) -> Result<Vec<T>, BackendError> {
+    values.iter().map(|v| convert(field, v)).collect()
+}
+
+/// The condition on one column, for every condition but the LIKEs.
+macro_rules! compare {
+    ($db:ty, $field:expr, $column:expr, $condition:expr, $convert:ident) => {{
+        let field = $field;
+        let column = $column;
+        let predicate: UserPredicate<$db> = match $condition {
+            Condition::Eq(v) => Box::new(column.eq($convert(field, v)?).nullable()),
+            Condition::Ne(v) => Box::new(column.ne($convert(field, v)?).nullable()),
+            Condition::Gt(v) => Box::new(column.gt($convert(field, v)?).nullable()),
+            Condition::Ge(v) => Box::new(column.ge($convert(field, v)?).nullable()),
+            Condition::Lt(v) => Box::new(column.lt($convert(field, v)?).nullable()),
+            Condition::Le(v) => Box::new(column.le($convert(field, v)?).nullable()),
+            Condition::In(vs) if vs.is_empty() => Box::new(false.into_sql::<Nullable<Bool>>()),
+            Condition::In(vs) => Box::new(column.eq_any(values(field, vs, $convert)?).nullable()),
+            Condition::NotIn(vs) if vs.is_empty() => Box::new(column.is_not_null().nullable()),
+            Condition::NotIn(vs) => {
+                Box::new(column.ne_all(values(field, vs, $convert)?).nullable())
+            }
+            Condition::IsNull => Box::new(column.is_null().nullable()),
+            Condition::IsNotNull => Box::new(column.is_not_null().nullable()),
+            Condition::Like(_) | Condition::NotLike(_) => {
+                return Err(BackendError::Internal(format!(
+                    "filter on {field}: LIKE applies to text fields only"
+                )));
+            }
+        };
+        predicate
+    }};
+}
+
+/// The condition on one text column: LIKEs on the lower-cased column, the rest as
+/// [`compare!`].
+macro_rules! compare_text {
+    ($db:ty, $field:expr, $column:expr, $lower:ident, $condition:expr) => {{
+        let predicate: UserPredicate<$db> = match $condition {
+            Condition::Like(p) => Box::new(
+                $lower($column)
+                    .like(like_pattern(p))
+                    .escape('\\')
+                    .nullable(),
+            ),
+            Condition::NotLike(p) => Box::new(
+                $lower($column)
+                    .not_like(like_pattern(p))
+                    .escape('\\')
+                    .nullable(),
+            ),
+            other => compare!($db, $field, $column, other, text),
+        };
+        predicate
+    }};
+}
+
+/// Appends one sort key on a column; nullable columns take the backend's null placement.
+macro_rules! sort {
+    ($query:expr, $column:expr, $direction:expr) => {
+        match $direction {
+            Direction::Asc => $query.then_order_by($column.asc()),
+            Direction::Desc => $query.then_order_by($column.desc()),
+        }
+    };
+    ($query:expr, $column:expr, $direction:expr, nullable, $asc:path, $desc:path) => {
+        match $direction {
+            Direction::Asc => $query.then_order_by($asc($column)),
+            Direction::Desc => $query.then_order_by($desc($column)),
+        }
+    };
+}
+
+/// Implements [`UserListing`] for a backend; `$asc`/`$desc` order a nullable column with
+/// nulls first when ascending and last when descending.
+macro_rules! impl_user_listing {
+    ($db:ty, $asc:path, $desc:path) => {
+        impl UserListing for $db {
+            fn predicate(filter: &Filter) -> Result<UserPredicate<Self>, BackendError> {
+                let field = filter.field;
+                let condition = &filter.condition;
+                Ok(match field {
+                    UserField::Id => compare!($db, field, users::id, condition, integer),
+                    UserField::Uuid => compare_text!($db, field, users::uuid, lower, condition),
+                    UserField::Username => {
+                        compare_text!($db, field, users::username, lower, condition)
+                    }
+                    UserField::Email => {
+                        compare_text!($db, field, users::email, lower_nullable, condition)
+                    }
+                    UserField::ExternalId => {
+                        compare_text!($db, field, users::external_id, lower_nullable, condition)
+                    }
+                    UserField::SourceType => {
+                        compare_text!($db, field, users::source_type, lower, condition)
+                    }
+                    UserField::IsAdmin => compare!($db, field, users::is_admin, condition, boolean),
+                    UserField::Enabled => compare!($db, field, users::enabled, condition, boolean),
+                    UserField::UserId => compare!($db, field, users::posix_uid, condition, integer),
+                    UserField::GroupId => {
+                        compare!($db, field, users::posix_gid, condition, integer)
+                    }
+                    UserField::CreatedAt => {
+                        compare!($db, field, users::created_at, condition, timestamp)
+                    }
+                    UserField::UpdatedAt => {
+                        compare!($db, field, users::updated_at, condition, timestamp)
+                    }
+                    UserField::ExpiredAt => {
+                        compare!($db, field, users::expired_at, condition, timestamp)
+                    }
+                })
+            }
+
+            fn order_by<'a>(
+                mut query: users::BoxedQuery<'a, Self>,
+                keys: &[SortKey],
+            ) -> users::BoxedQuery<'a, Self> {
+                for key in keys {
+                    let d = key.direction;
+                    query = match key.field {
+                        UserField::Id => sort!(query, users::id, d),
+                        UserField::Uuid => sort!(query, users::uuid, d),
+                        UserField::Username => sort!(query, users::username, d),
+                        UserField::Email => sort!(query, users::email, d, nullable, $asc, $desc),
+                        UserField::ExternalId => {
+                            sort!(query, users::external_id, d, nullable, $asc, $desc)
+                        }
+                        UserField::SourceType => sort!(query, users::source_type, d),
+                        UserField::IsAdmin => sort!(query, users::is_admin, d),
+                        UserField::Enabled => sort!(query, users::enabled, d),
+                        UserField::UserId => {
+                            sort!(query, users::posix_uid, d, nullable, $asc, $desc)
+                        }
+                        UserField::GroupId => {
+                            sort!(query, users::posix_gid, d, nullable, $asc, $desc)
+                        }
+                        UserField::CreatedAt => sort!(query, users::created_at, d),
+                        UserField::UpdatedAt => sort!(query, users::updated_at, d),
+                        UserField::ExpiredAt => {
+                            sort!(query, users::expired_at, d, nullable, $asc, $desc)
+                        }
+                    };
+                }
+                query
+            }
+        }
+    };
+}
+
+/// PostgreSQL sorts nulls last when ascending: say where they go.
+mod postgres_nulls {
+    use diesel::dsl;
+    use diesel::prelude::*;
+
+    /// `col ASC NULLS FIRST`.
+    pub(super) fn asc<E: ExpressionMethods>(column: E) -> dsl::NullsFirst<dsl::Asc<E>> {
+        column.asc().nulls_first()
+    }
+
+    /// `col DESC NULLS LAST`.
+    pub(super) fn desc<E: ExpressionMethods>(column: E) -> dsl::NullsLast<dsl::Desc<E>> {
+        column.desc().nulls_last()
+    }
+}
+
+/// SQLite already treats null as smaller than every value: nulls come first when ascending
+/// and last when descending.
+mod sqlite_nulls {
+    use diesel::dsl;
+    use diesel::prelude::*;
+
+    /// `col ASC` (nulls first).
+    pub(super) fn asc<E: ExpressionMethods>(column: E) -> dsl::Asc<E> {
+        column.asc()
+    }
+
+    /// `col DESC` (nulls last).
+    pub(super) fn desc<E: ExpressionMethods>(column: E) -> dsl::Desc<E> {
+        column.desc()
+    }
+}
+
+impl_user_listing!(Pg, postgres_nulls::asc, postgres_nulls::desc);
+impl_user_listing!(Sqlite, sqlite_nulls::asc, sqlite_nulls::desc);
+
+/// Saturating conversion of a page's offset to SQL's `OFFSET`.
+pub(crate) fn sql_offset(offset: u64) -> i64 {
+    i64::try_from(offset).unwrap_or(i64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn like_patterns_are_canonical() {
+        assert_eq!(like_pattern("Al%"), "al%");
+        assert_eq!(like_pattern("a_B"), "a_b");
+        assert_eq!(like_pattern(r"50\%"), r"50\%");
+        assert_eq!(like_pattern(r"a\b"), "ab");
+        assert_eq!(like_pattern(r"a\\b"), r"a\\b");
+        assert_eq!(like_pattern("ends\\"), r"ends\\");
+        assert_eq!(like_pattern("ÉCOLE%"), "École%", "only ASCII letters fold");
+    }
+
+    #[test]
+    fn sql_is_the_same_on_both_backends_but_for_null_placement() {
+        use diesel::debug_query;
+        let filter = Filter {
+            field: UserField::Email,
+            condition: Condition::Like("%@X.org".into()),
+        };
+        let pg = <Pg as UserListing>::order_by(
+            users::table
+                .into_boxed::<Pg>()
+                .filter(<Pg as UserListing>::predicate(&filter).unwrap()),
+            &[SortKey {
+                field: UserField::Email,
+                direction: Direction::Asc,
+            }],
+        );
+        let sql = debug_query::<Pg, _>(&pg).to_string();
+        assert!(
+            sql.contains("lower(\"users\".\"email\") LIKE $1 ESCAPE $2"),
+            "{sql}"
+        );
+        assert!(sql.contains("NULLS FIRST"), "{sql}");
+        assert!(sql.contains("%@x.org"), "{sql}");
+        let sqlite = <Sqlite as UserListing>::order_by(
+            users::table
+                .into_boxed::<Sqlite>()
+                .filter(<Sqlite as UserListing>::predicate(&filter).unwrap()),
+            &[SortKey {
+                field: UserField::Email,
+                direction: Direction::Asc,
+            }],
+        );
+        let sql = debug_query::<Sqlite, _>(&sqlite).to_string();
+        assert!(
+            sql.contains("lower(`users`.`email`) LIKE ? ESCAPE ?"),
+            "{sql}"
+        );
+        assert!(!sql.contains("NULLS"), "{sql}");
+    }
+}

@@ -1,0 +1,138 @@
+//! [`SessionStore`] on diesel.
+
+use crate::error::{backend_error, is_foreign_key_violation};
+use crate::rows::{NewSessionRow, SessionRow};
+use crate::schema::sessions;
+use crate::store::{DieselStore, with_connection};
+use crate::timestamp::DbTimestamp;
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel::result::Error as DieselError;
+use diesel_async::RunQueryDsl;
+use rollcall_domain::entities::{NewSession, Session, SessionId, UserId};
+use rollcall_domain::ports::{SessionStore, SessionStoreError};
+use rollcall_domain::secrets::TokenDigest;
+
+/// Maps a database error of a session operation: a missing owner is `UserNotFound`.
+fn session_error(error: DieselError) -> SessionStoreError {
+    if is_foreign_key_violation(&error) {
+        SessionStoreError::UserNotFound
+    } else {
+        SessionStoreError::Backend(backend_error(error))
+    }
+}
+
+fn count(n: usize) -> u64 {
+    u64::try_from(n).unwrap_or(u64::MAX)
+}
+
+async fn create_session(
+    store: &DieselStore,
+    session: NewSession,
+) -> Result<Session, SessionStoreError> {
+    let row = NewSessionRow::from_new(&session);
+    let created: SessionRow = with_connection!(store, |conn, _Db| {
+        diesel::insert_into(sessions::table)
+            .values(&row)
+            .returning(SessionRow::as_returning())
+            .get_result(conn)
+            .await
+    })
+    .map_err(session_error)?;
+    Ok(created.into_session()?)
+}
+
+async fn find_session(
+    store: &DieselStore,
+    digest: &TokenDigest,
+) -> Result<Option<Session>, SessionStoreError> {
+    let hex = digest.to_hex();
+    let row: Option<SessionRow> = with_connection!(store, |conn, _Db| {
+        sessions::table
+            .filter(sessions::token_digest.eq(&hex))
+            .select(SessionRow::as_select())
+            .first(conn)
+            .await
+            .optional()
+    })
+    .map_err(session_error)?;
+    Ok(row.map(SessionRow::into_session).transpose()?)
+}
+
+async fn delete_session(store: &DieselStore, id: SessionId) -> Result<bool, SessionStoreError> {
+    let deleted = with_connection!(store, |conn, _Db| {
+        diesel::delete(sessions::table.find(id.get()))
+            .execute(conn)
+            .await
+    })
+    .map_err(session_error)?;
+    Ok(deleted > 0)
+}
+
+async fn delete_user_sessions(
+    store: &DieselStore,
+    user: UserId,
+    keep: Option<SessionId>,
+) -> Result<u64, SessionStoreError> {
+    let deleted = with_connection!(store, |conn, Db| {
+        let mut target = diesel::delete(sessions::table)
+            .filter(sessions::user_id.eq(user.get()))
+            .into_boxed::<Db>();
+        if let Some(keep) = keep {
+            target = target.filter(sessions::id.ne(keep.get()));
+        }
+        target.execute(conn).await
+    })
+    .map_err(session_error)?;
+    Ok(count(deleted))
+}
+
+async fn delete_expired_sessions(
+    store: &DieselStore,
+    now: DateTime<Utc>,
+) -> Result<u64, SessionStoreError> {
+    let deleted = with_connection!(store, |conn, _Db| {
+        diesel::delete(sessions::table.filter(sessions::expires_at.le(DbTimestamp::new(now))))
+            .execute(conn)
+            .await
+    })
+    .map_err(session_error)?;
+    Ok(count(deleted))
+}
+
+#[async_trait]
+impl SessionStore for DieselStore {
+    async fn create_session(&self, session: NewSession) -> Result<Session, SessionStoreError> {
+        self.detached(move |store| async move { create_session(&store, session).await })
+            .await
+    }
+
+    async fn find_session(
+        &self,
+        digest: &TokenDigest,
+    ) -> Result<Option<Session>, SessionStoreError> {
+        let digest = *digest;
+        self.detached(move |store| async move { find_session(&store, &digest).await })
+            .await
+    }
+
+    async fn delete_session(&self, id: SessionId) -> Result<bool, SessionStoreError> {
+        self.detached(move |store| async move { delete_session(&store, id).await })
+            .await
+    }
+
+    async fn delete_user_sessions(
+        &self,
+        user: UserId,
+        keep: Option<SessionId>,
+    ) -> Result<u64, SessionStoreError> {
+        self.detached(move |store| async move { delete_user_sessions(&store, user, keep).await })
+            .await
+    }
+
+    async fn delete_expired_sessions(&self, now: DateTime<Utc>) -> Result<u64, SessionStoreError> {
+        self.detached(move |store| async move { delete_expired_sessions(&store, now).await })
+            .await
+    }
+}

@@ -1,0 +1,271 @@
+//! [`UserStore`] on diesel: lookups, listings, and the update and delete transactions that
+//! enforce the last-admin invariant.
+
+use crate::dialect::Dialect;
+use crate::error::{TxError, backend_error, unique_violation};
+use crate::listing::{UserListing, lower, lower_nullable, sql_offset};
+use crate::rows::{NewUserRow, UserRow};
+use crate::schema::{sessions, users};
+use crate::store::{DieselStore, in_write_transaction, with_connection};
+use crate::timestamp::DbTimestamp;
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel::result::Error as DieselError;
+use diesel_async::RunQueryDsl;
+use rollcall_domain::entities::{NewUser, SessionRevocation, User, UserId, UserUpdate};
+use rollcall_domain::listing::{Listed, UserQuery};
+use rollcall_domain::ports::{UniqueUserField, UserLookup, UserStore, UserStoreError};
+
+/// The unique indexes of `users` and the field each guards. PostgreSQL reports the index
+/// name; SQLite names an expression index, or the column of a plain one.
+const UNIQUE_USER_INDEXES: [(&str, UniqueUserField); 4] = [
+    ("users_username_lower_key", UniqueUserField::Username),
+    ("users_email_lower_key", UniqueUserField::Email),
+    ("users_external_id_key", UniqueUserField::ExternalId),
+    ("users.external_id", UniqueUserField::ExternalId),
+];
+
+/// Maps a database error of a user operation: a violated unique index is `Taken`.
+fn user_error(error: DieselError) -> UserStoreError {
+    let taken = unique_violation(&error).and_then(|constraint| {
+        UNIQUE_USER_INDEXES
+            .iter()
+            .find(|(name, _)| constraint.contains(name))
+            .map(|(_, field)| *field)
+    });
+    match taken {
+        Some(field) => UserStoreError::Taken(field),
+        None => UserStoreError::Backend(backend_error(error)),
+    }
+}
+
+/// True when the update can take away someone's admin status (and so must take the admin
+/// lock): a demotion, a disabling or a new expiry. Promotions and re-enabling only add admins.
+fn may_remove_admin(update: &UserUpdate) -> bool {
+    let c = &update.changes;
+    c.is_admin == Some(false) || c.enabled == Some(false) || matches!(c.expired_at, Some(Some(_)))
+}
+
+/// The condition "an active admin at `now` other than `id`".
+macro_rules! other_active_admins {
+    ($id:expr, $now:expr) => {
+        users::table
+            .filter(users::id.ne($id))
+            .filter(users::is_admin.and(users::enabled))
+            .filter(
+                users::expired_at
+                    .is_null()
+                    .or(users::expired_at.gt(DbTimestamp::new($now))),
+            )
+    };
+}
+
+async fn create_user(store: &DieselStore, user: NewUser) -> Result<User, UserStoreError> {
+    let values = NewUserRow::from_new(&user);
+    let row: UserRow = with_connection!(store, |conn, _Db| {
+        diesel::insert_into(users::table)
+            .values(&values)
+            .returning(UserRow::as_returning())
+            .get_result(conn)
+            .await
+    })
+    .map_err(user_error)?;
+    Ok(row.into_user()?)
+}
+
+async fn find_user(
+    store: &DieselStore,
+    lookup: &UserLookup,
+) -> Result<Option<User>, UserStoreError> {
+    let row: Option<UserRow> = with_connection!(store, |conn, Db| {
+        let query = users::table.select(UserRow::as_select()).into_boxed::<Db>();
+        let query = match lookup {
+            UserLookup::Id(id) => query.filter(users::id.eq(id.get())),
+            UserLookup::Uuid(uuid) => query.filter(users::uuid.eq(uuid.hyphenated().to_string())),
+            UserLookup::Username(name) => {
+                query.filter(lower(users::username).eq(name.to_ascii_lowercase()))
+            }
+            UserLookup::Email(email) => {
+                query.filter(lower_nullable(users::email).eq(email.to_ascii_lowercase()))
+            }
+            UserLookup::ExternalId(external) => {
+                query.filter(users::external_id.eq(external.clone()))
+            }
+        };
+        query.first(conn).await.optional()
+    })
+    .map_err(user_error)?;
+    Ok(row.map(UserRow::into_user).transpose()?)
+}
+
+async fn list_users(
+    store: &DieselStore,
+    query: &UserQuery,
+) -> Result<Listed<User>, UserStoreError> {
+    let keys = query.sort.keys_with_tiebreak();
+    let (rows, total): (Vec<UserRow>, i64) = with_connection!(store, |conn, Db| {
+        let mut page = users::table.into_boxed::<Db>();
+        let mut count = users::table.into_boxed::<Db>();
+        for filter in &query.filters {
+            page = page.filter(<Db as UserListing>::predicate(filter)?);
+            count = count.filter(<Db as UserListing>::predicate(filter)?);
+        }
+        let rows = <Db as UserListing>::order_by(page, &keys)
+            .limit(i64::from(query.page.limit()))
+            .offset(sql_offset(query.page.offset()))
+            .select(UserRow::as_select())
+            .load(conn)
+            .await
+            .map_err(user_error)?;
+        let total = count.count().get_result(conn).await.map_err(user_error)?;
+        Ok::<_, UserStoreError>((rows, total))
+    })?;
+    Ok(Listed {
+        items: rows
+            .into_iter()
+            .map(UserRow::into_user)
+            .collect::<Result<_, _>>()?,
+        total: u64::try_from(total).unwrap_or_default(),
+    })
+}
+
+async fn update_user(
+    store: &DieselStore,
+    id: UserId,
+    update: UserUpdate,
+) -> Result<User, UserStoreError> {
+    let lock_admins = may_remove_admin(&update);
+    let update = &update;
+    let now = update.now;
+    let result: Result<UserRow, TxError<UserStoreError>> =
+        in_write_transaction!(store, |conn, _Db| {
+            if lock_admins {
+                conn.lock_admin_changes().await?;
+            }
+            let before = conn
+                .find_user_for_update(id.get())
+                .await?
+                .ok_or(TxError::Refused(UserStoreError::NotFound))?
+                .into_user()
+                .map_err(|e| TxError::Refused(e.into()))?;
+            let mut after = update.changes.apply_to(&before);
+            // Judge the expiry as it will be stored.
+            after.expired_at = after.expired_at.map(|at| DbTimestamp::new(at).get());
+            after.updated_at = now;
+            if before.is_active_admin(now) && !after.is_active_admin(now) {
+                let others: i64 = other_active_admins!(id.get(), now)
+                    .count()
+                    .get_result(conn)
+                    .await?;
+                if others == 0 {
+                    return Err(TxError::Refused(UserStoreError::LastAdmin));
+                }
+            }
+            let row: UserRow = diesel::update(users::table.find(id.get()))
+                .set(&NewUserRow::from_user(&after))
+                .returning(UserRow::as_returning())
+                .get_result(conn)
+                .await?;
+            let of_user = sessions::user_id.eq(id.get());
+            match update.revoke_sessions {
+                _ if !after.is_active(now) => {
+                    diesel::delete(sessions::table.filter(of_user))
+                        .execute(conn)
+                        .await?;
+                }
+                SessionRevocation::None => {}
+                SessionRevocation::All => {
+                    diesel::delete(sessions::table.filter(of_user))
+                        .execute(conn)
+                        .await?;
+                }
+                SessionRevocation::AllExcept(keep) => {
+                    diesel::delete(
+                        sessions::table
+                            .filter(of_user)
+                            .filter(sessions::id.ne(keep.get())),
+                    )
+                    .execute(conn)
+                    .await?;
+                }
+            }
+            Ok(row)
+        });
+    let row = result.map_err(|e| e.resolve(user_error))?;
+    Ok(row.into_user()?)
+}
+
+async fn delete_user(
+    store: &DieselStore,
+    id: UserId,
+    now: DateTime<Utc>,
+) -> Result<(), UserStoreError> {
+    let result: Result<(), TxError<UserStoreError>> = in_write_transaction!(store, |conn, _Db| {
+        conn.lock_admin_changes().await?;
+        let user = conn
+            .find_user_for_update(id.get())
+            .await?
+            .ok_or(TxError::Refused(UserStoreError::NotFound))?
+            .into_user()
+            .map_err(|e| TxError::Refused(e.into()))?;
+        if user.is_active_admin(now) {
+            let others: i64 = other_active_admins!(id.get(), now)
+                .count()
+                .get_result(conn)
+                .await?;
+            if others == 0 {
+                return Err(TxError::Refused(UserStoreError::LastAdmin));
+            }
+        }
+        // Sessions, API keys and configurations go with the user (ON DELETE CASCADE).
+        diesel::delete(users::table.find(id.get()))
+            .execute(conn)
+            .await?;
+        Ok(())
+    });
+    result.map_err(|e| e.resolve(user_error))
+}
+
+async fn count_users(store: &DieselStore) -> Result<u64, UserStoreError> {
+    let total: i64 = with_connection!(store, |conn, _Db| {
+        users::table.count().get_result(conn).await
+    })
+    .map_err(user_error)?;
+    Ok(u64::try_from(total).unwrap_or_default())
+}
+
+#[async_trait]
+impl UserStore for DieselStore {
+    async fn create_user(&self, user: NewUser) -> Result<User, UserStoreError> {
+        self.detached(move |store| async move { create_user(&store, user).await })
+            .await
+    }
+
+    async fn find_user(&self, lookup: &UserLookup) -> Result<Option<User>, UserStoreError> {
+        let lookup = lookup.clone();
+        self.detached(move |store| async move { find_user(&store, &lookup).await })
+            .await
+    }
+
+    async fn list_users(&self, query: &UserQuery) -> Result<Listed<User>, UserStoreError> {
+        let query = query.clone();
+        self.detached(move |store| async move { list_users(&store, &query).await })
+            .await
+    }
+
+    async fn update_user(&self, id: UserId, update: UserUpdate) -> Result<User, UserStoreError> {
+        self.detached(move |store| async move { update_user(&store, id, update).await })
+            .await
+    }
+
+    async fn delete_user(&self, id: UserId, now: DateTime<Utc>) -> Result<(), UserStoreError> {
+        self.detached(move |store| async move { delete_user(&store, id, now).await })
+            .await
+    }
+
+    async fn count_users(&self) -> Result<u64, UserStoreError> {
+        self.detached(move |store| async move { count_users(&store).await })
+            .await
+    }
+}
