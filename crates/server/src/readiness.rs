@@ -1,0 +1,26 @@
+//! Readiness: `/readyz` answers 200 only while the database answers a ping through the
+//! store's pool.
+
+use async_trait::async_trait;
+use rollcall_http_actix::Readiness;
+use rollcall_storage_diesel::DieselStore;
+
+/// Pings the database through the store.
+#[derive(Clone)]
+pub struct DatabaseReadiness {
+    store: DieselStore,
+}
+
+impl DatabaseReadiness {
+    /// Readiness of this store's database.
+    pub fn new(store: DieselStore) -> Self {
+        Self { store }
+    }
+}
+
+#[async_trait]
+impl Readiness for DatabaseReadiness {
+    async fn check(&self) -> Result<(), String> {
+        self.store.ping().await.map_err(|e| e.to_string())
+    }
+}

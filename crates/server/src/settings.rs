@@ -1,0 +1,774 @@
+//! Configuration: built-in defaults, then an optional TOML file (`--config <path>` or
+//! `ROLLCALL_CONFIG`), then `ROLLCALL_…` environment variables, then command-line flags; each
+//! layer overrides the ones before it.
+//!
+//! [`Cli`] is the command line; clap reads each flag's environment variable itself, so the
+//! environment and flag layers arrive together (a flag beats its variable). [`Settings::load`]
+//! merges that over the file and the defaults with figment and checks every value once, so
+//! the rest of the server works with typed, valid [`Settings`].
+//!
+//! Every key has the same name in the file (`snake_case`), as an environment variable
+//! (`ROLLCALL_` + upper case) and as a flag (`--kebab-case`). Durations are whole seconds
+//! (`86400`) or a humantime string (`24h`, `5min`, `1h 30m`).
+//!
+//! Secrets (the admin password, a password inside the database URL) never appear in `Debug`
+//! output, in `--help` or in logs.
+
+use clap::builder::BoolishValueParser;
+use clap::{Parser, ValueEnum};
+use figment::Figment;
+use figment::providers::{Format, Serialized, Toml};
+use rollcall_domain::adapters::Argon2Params;
+use rollcall_domain::values::PasswordPolicy;
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// The default bind address.
+pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
+/// The default database: a SQLite file under `./data/`, created when missing.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/rollcall.db";
+/// The username of the first admin when none is configured.
+pub const DEFAULT_ADMIN_USERNAME: &str = "admin";
+
+/// Why the configuration could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    /// The configuration file named by `--config` / `ROLLCALL_CONFIG` could not be read.
+    #[error("cannot read the configuration file {path}: {source}")]
+    ReadFile {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A layer could not be parsed or merged (TOML syntax, unknown key, wrong type).
+    #[error("invalid configuration: {0}")]
+    Parse(String),
+    /// A value has the right type but is out of range or malformed.
+    #[error("invalid value for `{key}`: {message}")]
+    Invalid {
+        /// The key, as written in the configuration file.
+        key: &'static str,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+impl SettingsError {
+    fn invalid(key: &'static str, message: impl Into<String>) -> Self {
+        Self::Invalid {
+            key,
+            message: message.into(),
+        }
+    }
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines (the default).
+    #[default]
+    Human,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
+
+/// A database URL. `Debug` and `Display` hide any password it holds (in the user-info part or
+/// in a `password=` query parameter); [`DatabaseUrl::expose_secret`] gives the real URL.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DatabaseUrl(String);
+
+impl DatabaseUrl {
+    /// Wraps a URL.
+    pub fn new(url: impl Into<String>) -> Self {
+        Self(url.into())
+    }
+
+    /// The URL with its password, for the storage adapter only.
+    pub fn expose_secret(&self) -> &str {
+        &self.0
+    }
+
+    /// The URL with any password replaced by `***`, safe to log.
+    pub fn redacted(&self) -> String {
+        redact_url(&self.0)
+    }
+}
+
+impl fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("DatabaseUrl")
+            .field(&self.redacted())
+            .finish()
+    }
+}
+
+impl fmt::Display for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.redacted())
+    }
+}
+
+/// Replaces the password of `scheme://user:password@host/…` and of `password=` query
+/// parameters with `***`.
+fn redact_url(url: &str) -> String {
+    let (head, query) = match url.split_once('?') {
+        Some((head, query)) => (head, Some(query)),
+        None => (url, None),
+    };
+    let mut out = match head.split_once("://") {
+        Some((scheme, rest)) => {
+            let authority_end = rest.find('/').unwrap_or(rest.len());
+            let (authority, path) = rest.split_at(authority_end);
+            match authority.rsplit_once('@') {
+                Some((userinfo, host)) => {
+                    let user = userinfo.split_once(':').map_or(userinfo, |(user, _)| user);
+                    let hidden = if userinfo.contains(':') { ":***" } else { "" };
+                    format!("{scheme}://{user}{hidden}@{host}{path}")
+                }
+                None => head.to_owned(),
+            }
+        }
+        None => head.to_owned(),
+    };
+    if let Some(query) = query {
+        let parts: Vec<String> = query
+            .split('&')
+            .map(|pair| match pair.split_once('=') {
+                Some((name, _)) if name.eq_ignore_ascii_case("password") => format!("{name}=***"),
+                _ => pair.to_owned(),
+            })
+            .collect();
+        out.push('?');
+        out.push_str(&parts.join("&"));
+    }
+    out
+}
+
+/// Reads a duration: whole seconds (`86400`) or a humantime string (`24h`, `5min`, `1h 30m`).
+///
+/// # Errors
+/// A message naming the accepted forms.
+pub fn parse_duration(raw: &str) -> Result<Duration, String> {
+    let text = raw.trim();
+    if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
+        return text
+            .parse::<u64>()
+            .map(Duration::from_secs)
+            .map_err(|e| format!("{text:?}: {e}"));
+    }
+    humantime::parse_duration(text).map_err(|e| {
+        format!("{text:?} is not a duration ({e}); use seconds (\"300\") or e.g. \"5min\", \"24h\"")
+    })
+}
+
+/// Checks a `host:port` bind address without resolving the host.
+fn check_bind(raw: &str) -> Result<(), String> {
+    let (host, port) = raw
+        .rsplit_once(':')
+        .ok_or_else(|| format!("{raw:?} is not host:port"))?;
+    if host.is_empty() {
+        return Err(format!("{raw:?} has no host; use e.g. 0.0.0.0:{port}"));
+    }
+    port.parse::<u16>()
+        .map(|_| ())
+        .map_err(|_| format!("{raw:?} has no valid port (0–65535)"))
+}
+
+/// The command line. Every option also reads the `ROLLCALL_…` environment variable named in
+/// `--help`; a flag beats its variable, and both beat the configuration file. It has no
+/// `Debug`, so the admin password it may hold cannot be printed by accident.
+#[derive(Default, Parser, Serialize)]
+#[command(
+    name = "rollcall",
+    version,
+    about = "Rollcall: a self-hosted user directory serving the v2, v1 and application API families"
+)]
+pub struct Cli {
+    /// TOML configuration file (keys as in docs/operations.md).
+    #[arg(long, env = "ROLLCALL_CONFIG", value_name = "PATH")]
+    #[serde(skip)]
+    pub config: Option<PathBuf>,
+
+    /// Address to listen on, host:port (port 0 picks a free port) [default: 127.0.0.1:8080].
+    #[arg(long, env = "ROLLCALL_BIND", value_name = "HOST:PORT")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bind: Option<String>,
+
+    /// Database URL: `postgres://…` or `sqlite://PATH`.
+    #[arg(
+        long,
+        env = "ROLLCALL_DATABASE_URL",
+        value_name = "URL",
+        hide_env_values = true,
+        help = "Database URL: postgres://… or sqlite://PATH [default: sqlite://data/rollcall.db]"
+    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database_url: Option<String>,
+
+    /// Maximum number of pooled database connections [default: 10].
+    #[arg(long, env = "ROLLCALL_POOL_SIZE", value_name = "N")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pool_size: Option<usize>,
+
+    /// Minimum password length in characters, 1–1024 [default: 8].
+    #[arg(long, env = "ROLLCALL_PASSWORD_MIN_LENGTH", value_name = "N")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub password_min_length: Option<usize>,
+
+    /// Argon2id memory cost in KiB [default: 19456].
+    #[arg(long, env = "ROLLCALL_ARGON2_MEMORY_KIB", value_name = "KIB")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub argon2_memory_kib: Option<u32>,
+
+    /// Argon2id iterations [default: 2].
+    #[arg(long, env = "ROLLCALL_ARGON2_ITERATIONS", value_name = "N")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub argon2_iterations: Option<u32>,
+
+    /// Argon2id parallelism (lanes) [default: 1].
+    #[arg(long, env = "ROLLCALL_ARGON2_PARALLELISM", value_name = "N")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub argon2_parallelism: Option<u32>,
+
+    /// Password hashes computed at once; more requests wait [default: number of CPU cores].
+    #[arg(long, env = "ROLLCALL_HASH_CONCURRENCY", value_name = "N")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hash_concurrency: Option<usize>,
+
+    /// Session lifetime: seconds or e.g. "24h" [default: 24h].
+    #[arg(long, env = "ROLLCALL_SESSION_LIFETIME", value_name = "DURATION")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub session_lifetime: Option<String>,
+
+    /// How often expired sessions are deleted [default: 1h].
+    #[arg(long, env = "ROLLCALL_SESSION_PURGE_INTERVAL", value_name = "DURATION")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub session_purge_interval: Option<String>,
+
+    /// How long a successful Basic verification is remembered; 0 disables the cache [default: 5min].
+    #[arg(long, env = "ROLLCALL_CREDENTIAL_CACHE_TTL", value_name = "DURATION")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub credential_cache_ttl: Option<String>,
+
+    /// Maximum remembered Basic verifications; 0 disables the cache [default: 10000].
+    #[arg(long, env = "ROLLCALL_CREDENTIAL_CACHE_SIZE", value_name = "N")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub credential_cache_size: Option<u64>,
+
+    /// OS user database for GET /api/v2/users/-/systems [default: /etc/passwd].
+    #[arg(long, env = "ROLLCALL_PASSWD_FILE", value_name = "PATH")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub passwd_file: Option<PathBuf>,
+
+    /// OS group database for GET /api/v2/groups/-/systems [default: /etc/group].
+    #[arg(long, env = "ROLLCALL_GROUP_FILE", value_name = "PATH")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub group_file: Option<PathBuf>,
+
+    /// Log format [default: human].
+    #[arg(long, env = "ROLLCALL_LOG_FORMAT", value_enum)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub log_format: Option<LogFormat>,
+
+    /// Log filter in RUST_LOG syntax, e.g. "info,rollcall_storage_diesel=debug" [default: info].
+    #[arg(long, env = "ROLLCALL_LOG_FILTER", value_name = "FILTER")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub log_filter: Option<String>,
+
+    /// Public base URL for absolute links.
+    #[arg(
+        long,
+        env = "ROLLCALL_PUBLIC_URL",
+        value_name = "URL",
+        help = "Public base URL (e.g. https://users.example.com) for absolute links [default: from the request]"
+    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub public_url: Option<String>,
+
+    /// Mark the session cookie Secure (set when served over HTTPS) [default: false].
+    #[arg(
+        long,
+        env = "ROLLCALL_SECURE_COOKIES",
+        value_name = "BOOL",
+        value_parser = BoolishValueParser::new(),
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "true"
+    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secure_cookies: Option<bool>,
+
+    /// Do not run database migrations at start-up [default: false].
+    #[arg(
+        long,
+        env = "ROLLCALL_SKIP_MIGRATIONS",
+        value_name = "BOOL",
+        value_parser = BoolishValueParser::new(),
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "true"
+    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skip_migrations: Option<bool>,
+
+    /// Seconds in-flight requests get to finish after SIGTERM/SIGINT [default: 30s].
+    #[arg(long, env = "ROLLCALL_SHUTDOWN_TIMEOUT", value_name = "DURATION")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shutdown_timeout: Option<String>,
+
+    /// HTTP worker threads [default: number of CPU cores].
+    #[arg(long, env = "ROLLCALL_WORKERS", value_name = "N")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub workers: Option<usize>,
+
+    /// Username of the first admin, created when the directory is empty [default: admin].
+    #[arg(long, env = "ROLLCALL_ADMIN_USERNAME", value_name = "NAME")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub admin_username: Option<String>,
+
+    /// Password of the first admin; when unset one is generated and printed once.
+    #[arg(
+        long,
+        env = "ROLLCALL_ADMIN_PASSWORD",
+        value_name = "PASSWORD",
+        hide_env_values = true
+    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub admin_password: Option<String>,
+}
+
+/// A duration as written in a configuration layer: seconds or a humantime string.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+enum DurationValue {
+    Seconds(u64),
+    Text(String),
+}
+
+impl DurationValue {
+    fn parse(&self, key: &'static str) -> Result<Duration, SettingsError> {
+        match self {
+            Self::Seconds(s) => Ok(Duration::from_secs(*s)),
+            Self::Text(t) => parse_duration(t).map_err(|m| SettingsError::invalid(key, m)),
+        }
+    }
+}
+
+/// The merged layers before checking: what figment extracts.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSettings {
+    bind: String,
+    database_url: String,
+    pool_size: usize,
+    password_min_length: usize,
+    argon2_memory_kib: u32,
+    argon2_iterations: u32,
+    argon2_parallelism: u32,
+    hash_concurrency: usize,
+    session_lifetime: DurationValue,
+    session_purge_interval: DurationValue,
+    credential_cache_ttl: DurationValue,
+    credential_cache_size: u64,
+    passwd_file: PathBuf,
+    group_file: PathBuf,
+    log_format: LogFormat,
+    log_filter: String,
+    #[serde(default)]
+    public_url: Option<String>,
+    secure_cookies: bool,
+    skip_migrations: bool,
+    shutdown_timeout: DurationValue,
+    #[serde(default)]
+    workers: Option<usize>,
+    #[serde(default)]
+    admin_username: Option<String>,
+    #[serde(default)]
+    admin_password: Option<String>,
+}
+
+impl From<&Settings> for RawSettings {
+    fn from(s: &Settings) -> Self {
+        Self {
+            bind: s.bind.clone(),
+            database_url: s.database_url.expose_secret().to_owned(),
+            pool_size: s.pool_size,
+            password_min_length: s.password_min_length,
+            argon2_memory_kib: s.argon2.memory_kib,
+            argon2_iterations: s.argon2.iterations,
+            argon2_parallelism: s.argon2.parallelism,
+            hash_concurrency: s.hash_concurrency,
+            session_lifetime: DurationValue::Seconds(s.session_lifetime.as_secs()),
+            session_purge_interval: DurationValue::Seconds(s.session_purge_interval.as_secs()),
+            credential_cache_ttl: DurationValue::Seconds(s.credential_cache_ttl.as_secs()),
+            credential_cache_size: s.credential_cache_size,
+            passwd_file: s.passwd_file.clone(),
+            group_file: s.group_file.clone(),
+            log_format: s.log_format,
+            log_filter: s.log_filter.clone(),
+            public_url: s.public_url.clone(),
+            secure_cookies: s.secure_cookies,
+            skip_migrations: s.skip_migrations,
+            shutdown_timeout: DurationValue::Seconds(s.shutdown_timeout.as_secs()),
+            workers: s.workers,
+            admin_username: s.admin_username.clone(),
+            // Defaults never hold a password.
+            admin_password: None,
+        }
+    }
+}
+
+/// The server's configuration, checked. Build it with [`Settings::load`] (command line,
+/// environment, file) or from [`Settings::default`] in code and tests.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// `bind`: the address to listen on, `host:port`; port 0 picks a free port.
+    pub bind: String,
+    /// `database_url`: `postgres://…` or `sqlite://<path>`.
+    pub database_url: DatabaseUrl,
+    /// `pool_size`: maximum pooled database connections.
+    pub pool_size: usize,
+    /// `password_min_length`: minimum password length in characters.
+    pub password_min_length: usize,
+    /// `argon2_memory_kib`, `argon2_iterations`, `argon2_parallelism`.
+    pub argon2: Argon2Params,
+    /// `hash_concurrency`: password hashes computed at once.
+    pub hash_concurrency: usize,
+    /// `session_lifetime`: how long a session token lives.
+    pub session_lifetime: Duration,
+    /// `session_purge_interval`: how often expired sessions are deleted.
+    pub session_purge_interval: Duration,
+    /// `credential_cache_ttl`: how long a Basic verification is remembered (zero disables).
+    pub credential_cache_ttl: Duration,
+    /// `credential_cache_size`: how many Basic verifications are remembered (zero disables).
+    pub credential_cache_size: u64,
+    /// `passwd_file`: the OS user database.
+    pub passwd_file: PathBuf,
+    /// `group_file`: the OS group database.
+    pub group_file: PathBuf,
+    /// `log_format`.
+    pub log_format: LogFormat,
+    /// `log_filter`: RUST_LOG syntax.
+    pub log_filter: String,
+    /// `public_url`: base of absolute links; `None` takes them from the request.
+    pub public_url: Option<String>,
+    /// `secure_cookies`: mark the session cookie `Secure`.
+    pub secure_cookies: bool,
+    /// `skip_migrations`: do not migrate at start-up.
+    pub skip_migrations: bool,
+    /// `shutdown_timeout`: how long in-flight requests get after a stop signal.
+    pub shutdown_timeout: Duration,
+    /// `workers`: HTTP worker threads; `None` = one per CPU core.
+    pub workers: Option<usize>,
+    /// `admin_username`: the first admin's name (default `admin`).
+    pub admin_username: Option<String>,
+    /// `admin_password`: the first admin's password; generated and printed once when unset.
+    pub admin_password: Option<SecretString>,
+}
+
+/// The number of CPU cores, at least 1.
+pub fn available_cores() -> usize {
+    std::thread::available_parallelism().map_or(1, usize::from)
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            bind: DEFAULT_BIND.to_owned(),
+            database_url: DatabaseUrl::new(DEFAULT_DATABASE_URL),
+            pool_size: 10,
+            password_min_length: PasswordPolicy::DEFAULT_MIN_CHARS,
+            argon2: Argon2Params::default(),
+            hash_concurrency: available_cores(),
+            session_lifetime: Duration::from_secs(24 * 60 * 60),
+            session_purge_interval: Duration::from_secs(60 * 60),
+            credential_cache_ttl: Duration::from_secs(5 * 60),
+            credential_cache_size: 10_000,
+            passwd_file: PathBuf::from("/etc/passwd"),
+            group_file: PathBuf::from("/etc/group"),
+            log_format: LogFormat::Human,
+            log_filter: "info".to_owned(),
+            public_url: None,
+            secure_cookies: false,
+            skip_migrations: false,
+            shutdown_timeout: Duration::from_secs(30),
+            workers: None,
+            admin_username: None,
+            admin_password: None,
+        }
+    }
+}
+
+impl Settings {
+    /// Reads the process's command line and environment, then the file they name, over the
+    /// defaults. Prints help or version and exits when asked to, like any clap program.
+    ///
+    /// # Errors
+    /// [`SettingsError`] for an unreadable file or an invalid value.
+    pub fn load() -> Result<Self, SettingsError> {
+        Self::from_cli(Cli::parse())
+    }
+
+    /// Merges a parsed command line (flags and their environment variables) over the file it
+    /// names and the defaults.
+    ///
+    /// # Errors
+    /// [`SettingsError`] for an unreadable file or an invalid value.
+    pub fn from_cli(cli: Cli) -> Result<Self, SettingsError> {
+        let mut figment = Figment::from(Serialized::defaults(RawSettings::from(&Self::default())));
+        if let Some(path) = &cli.config {
+            let text = std::fs::read_to_string(path).map_err(|source| SettingsError::ReadFile {
+                path: path.clone(),
+                source,
+            })?;
+            figment = figment.merge(Toml::string(&text));
+        }
+        let raw: RawSettings = figment
+            .merge(Serialized::defaults(&cli))
+            .extract()
+            .map_err(|e| SettingsError::Parse(e.to_string()))?;
+        Self::check(raw)
+    }
+
+    fn check(raw: RawSettings) -> Result<Self, SettingsError> {
+        check_bind(&raw.bind).map_err(|m| SettingsError::invalid("bind", m))?;
+        if raw.database_url.trim().is_empty() {
+            return Err(SettingsError::invalid("database_url", "must not be empty"));
+        }
+        if raw.pool_size == 0 {
+            return Err(SettingsError::invalid("pool_size", "must be at least 1"));
+        }
+        if !(1..=PasswordPolicy::MAX_CHARS).contains(&raw.password_min_length) {
+            return Err(SettingsError::invalid(
+                "password_min_length",
+                format!("must be between 1 and {}", PasswordPolicy::MAX_CHARS),
+            ));
+        }
+        if raw.hash_concurrency == 0 {
+            return Err(SettingsError::invalid(
+                "hash_concurrency",
+                "must be at least 1",
+            ));
+        }
+        if raw.workers == Some(0) {
+            return Err(SettingsError::invalid("workers", "must be at least 1"));
+        }
+        let session_lifetime = raw.session_lifetime.parse("session_lifetime")?;
+        if session_lifetime.is_zero() || chrono::Duration::from_std(session_lifetime).is_err() {
+            return Err(SettingsError::invalid(
+                "session_lifetime",
+                "must be positive and reasonable",
+            ));
+        }
+        let session_purge_interval = raw.session_purge_interval.parse("session_purge_interval")?;
+        if session_purge_interval.is_zero() {
+            return Err(SettingsError::invalid(
+                "session_purge_interval",
+                "must be positive",
+            ));
+        }
+        if let Some(url) = &raw.public_url
+            && !(url.starts_with("http://") || url.starts_with("https://"))
+        {
+            return Err(SettingsError::invalid(
+                "public_url",
+                format!("{url:?} must start with http:// or https://"),
+            ));
+        }
+        tracing_subscriber::EnvFilter::try_new(&raw.log_filter)
+            .map_err(|e| SettingsError::invalid("log_filter", e.to_string()))?;
+        if raw.admin_username.as_deref().is_some_and(str::is_empty) {
+            return Err(SettingsError::invalid(
+                "admin_username",
+                "must not be empty when set",
+            ));
+        }
+        if raw.admin_password.as_deref().is_some_and(str::is_empty) {
+            return Err(SettingsError::invalid(
+                "admin_password",
+                "must not be empty when set",
+            ));
+        }
+        Ok(Self {
+            bind: raw.bind,
+            database_url: DatabaseUrl::new(raw.database_url.trim()),
+            pool_size: raw.pool_size,
+            password_min_length: raw.password_min_length,
+            argon2: Argon2Params {
+                memory_kib: raw.argon2_memory_kib,
+                iterations: raw.argon2_iterations,
+                parallelism: raw.argon2_parallelism,
+            },
+            hash_concurrency: raw.hash_concurrency,
+            session_lifetime,
+            session_purge_interval,
+            credential_cache_ttl: raw.credential_cache_ttl.parse("credential_cache_ttl")?,
+            credential_cache_size: raw.credential_cache_size,
+            passwd_file: raw.passwd_file,
+            group_file: raw.group_file,
+            log_format: raw.log_format,
+            log_filter: raw.log_filter,
+            public_url: raw.public_url,
+            secure_cookies: raw.secure_cookies,
+            skip_migrations: raw.skip_migrations,
+            shutdown_timeout: raw.shutdown_timeout.parse("shutdown_timeout")?,
+            workers: raw.workers,
+            admin_username: raw.admin_username,
+            admin_password: raw.admin_password.map(SecretString::from),
+        })
+    }
+
+    /// The password policy these settings ask for.
+    pub fn password_policy(&self) -> PasswordPolicy {
+        PasswordPolicy::with_min_chars(self.password_min_length)
+    }
+
+    /// The first admin's username.
+    pub fn admin_username(&self) -> &str {
+        self.admin_username
+            .as_deref()
+            .unwrap_or(DEFAULT_ADMIN_USERNAME)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use secrecy::ExposeSecret;
+    use std::io::Write;
+
+    fn parse(args: &[&str]) -> Result<Settings, SettingsError> {
+        let mut argv = vec!["rollcall"];
+        argv.extend_from_slice(args);
+        Settings::from_cli(Cli::try_parse_from(argv).unwrap())
+    }
+
+    fn file(text: &str) -> tempfile::NamedTempFile {
+        let mut f = tempfile::NamedTempFile::new().unwrap();
+        f.write_all(text.as_bytes()).unwrap();
+        f
+    }
+
+    #[test]
+    fn defaults_need_no_configuration() {
+        let s = parse(&[]).unwrap();
+        assert_eq!(s.bind, "127.0.0.1:8080");
+        assert_eq!(s.database_url.expose_secret(), "sqlite://data/rollcall.db");
+        assert_eq!(s.password_min_length, 8);
+        assert_eq!(s.argon2, Argon2Params::default());
+        assert_eq!(s.argon2.memory_kib, 19456);
+        assert_eq!(s.hash_concurrency, available_cores());
+        assert_eq!(s.session_lifetime, Duration::from_secs(86_400));
+        assert_eq!(s.credential_cache_ttl, Duration::from_secs(300));
+        assert_eq!(s.passwd_file, PathBuf::from("/etc/passwd"));
+        assert_eq!(s.group_file, PathBuf::from("/etc/group"));
+        assert_eq!(s.log_format, LogFormat::Human);
+        assert!(!s.secure_cookies && !s.skip_migrations);
+        assert!(s.public_url.is_none() && s.admin_password.is_none());
+        assert_eq!(s.admin_username(), "admin");
+    }
+
+    #[test]
+    fn file_overrides_defaults_and_flags_override_file() {
+        let f = file(
+            "bind = \"0.0.0.0:9000\"\npool_size = 3\nsession_lifetime = \"2h\"\n\
+             credential_cache_ttl = 60\nlog_format = \"json\"\nsecure_cookies = true\n",
+        );
+        let path = f.path().to_str().unwrap();
+        let s = parse(&["--config", path]).unwrap();
+        assert_eq!(s.bind, "0.0.0.0:9000");
+        assert_eq!(s.pool_size, 3);
+        assert_eq!(s.session_lifetime, Duration::from_secs(7200));
+        assert_eq!(s.credential_cache_ttl, Duration::from_secs(60));
+        assert_eq!(s.log_format, LogFormat::Json);
+        assert!(s.secure_cookies);
+
+        let s = parse(&[
+            "--config",
+            path,
+            "--bind",
+            "127.0.0.1:0",
+            "--secure-cookies=false",
+            "--skip-migrations",
+            "--session-lifetime",
+            "90",
+        ])
+        .unwrap();
+        assert_eq!(s.bind, "127.0.0.1:0");
+        assert_eq!(s.pool_size, 3, "untouched by flags");
+        assert!(!s.secure_cookies);
+        assert!(s.skip_migrations);
+        assert_eq!(s.session_lifetime, Duration::from_secs(90));
+    }
+
+    #[test]
+    fn bad_files_and_values_are_refused_with_the_key() {
+        let missing = parse(&["--config", "/nonexistent/rollcall.toml"]).unwrap_err();
+        assert!(
+            matches!(missing, SettingsError::ReadFile { .. }),
+            "{missing}"
+        );
+
+        let unknown = file("bnid = \"x\"\n");
+        let e = parse(&["--config", unknown.path().to_str().unwrap()]).unwrap_err();
+        assert!(e.to_string().contains("bnid"), "{e}");
+
+        let e = parse(&["--bind", "8080"]).unwrap_err();
+        assert!(e.to_string().contains("`bind`"), "{e}");
+        let e = parse(&["--session-lifetime", "soon"]).unwrap_err();
+        assert!(e.to_string().contains("`session_lifetime`"), "{e}");
+        let e = parse(&["--password-min-length", "0"]).unwrap_err();
+        assert!(e.to_string().contains("`password_min_length`"), "{e}");
+        let e = parse(&["--public-url", "example.com"]).unwrap_err();
+        assert!(e.to_string().contains("`public_url`"), "{e}");
+        let e = parse(&["--log-filter", "=[bad"]).unwrap_err();
+        assert!(e.to_string().contains("`log_filter`"), "{e}");
+    }
+
+    #[test]
+    fn durations_read_seconds_and_humantime() {
+        assert_eq!(parse_duration("300"), Ok(Duration::from_secs(300)));
+        assert_eq!(parse_duration("5min"), Ok(Duration::from_secs(300)));
+        assert_eq!(parse_duration("24h"), Ok(Duration::from_secs(86_400)));
+        assert_eq!(parse_duration("1h 30m"), Ok(Duration::from_secs(5_400)));
+        assert!(parse_duration("").is_err());
+        assert!(parse_duration("-5").is_err());
+    }
+
+    #[test]
+    fn secrets_stay_out_of_debug_output() {
+        let s = parse(&[
+            "--database-url",
+            "postgres://rollcall:hunter22@db:5432/rollcall?sslmode=disable&password=other22",
+            "--admin-password",
+            "correct horse battery",
+        ])
+        .unwrap();
+        let shown = format!("{s:?}");
+        assert!(!shown.contains("hunter22"), "{shown}");
+        assert!(!shown.contains("other22"), "{shown}");
+        assert!(!shown.contains("correct horse"), "{shown}");
+        assert!(
+            shown.contains("postgres://rollcall:***@db:5432/rollcall"),
+            "{shown}"
+        );
+        assert_eq!(
+            s.admin_password.as_ref().unwrap().expose_secret(),
+            "correct horse battery"
+        );
+        assert_eq!(
+            DatabaseUrl::new("postgres://u@h/db").redacted(),
+            "postgres://u@h/db"
+        );
+        assert_eq!(
+            DatabaseUrl::new("sqlite://data/rollcall.db").to_string(),
+            "sqlite://data/rollcall.db"
+        );
+    }
+}

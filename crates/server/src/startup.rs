@@ -1,0 +1,309 @@
+//! Start-up: [`Application::build`] opens and migrates the database, wires the directory's
+//! ports, creates the first admin when the directory is empty and binds the listening socket;
+//! [`Application::run_until_stopped`] serves until SIGTERM or SIGINT, then drains in-flight
+//! requests. Building is separate from running so that tests can bind port 0, read the port
+//! and run the server in the background.
+
+use crate::bootstrap::{AdminBootstrap, bootstrap_admin};
+use crate::os_accounts::FileOsAccounts;
+use crate::readiness::DatabaseReadiness;
+use crate::settings::Settings;
+use actix_web::HttpServer;
+use actix_web::dev::Server;
+use rollcall_domain::adapters::{Argon2idHasher, NoCredentialCache, OsRandom, SystemClock};
+use rollcall_domain::ports::{CredentialCache, HashError};
+use rollcall_domain::services::{self, Directory, Ports, ServiceError};
+use rollcall_http_actix::{AppState, BlockingHasher, HttpSettings, MokaCredentialCache, build_app};
+use rollcall_storage_diesel::{PoolOptions, StorageError, connect};
+use std::future::Future;
+use std::net::{SocketAddr, TcpListener};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    /// The database migrations failed.
+    #[error("database migrations failed")]
+    Migrations(#[source] StorageError),
+    /// The database could not be opened.
+    #[error("cannot open the database")]
+    Database(#[source] StorageError),
+    /// The password hasher could not be built (Argon2 parameters out of range).
+    #[error("cannot set up password hashing")]
+    Hasher(#[source] HashError),
+    /// The first admin could not be created (for example a configured password that is too
+    /// short for the password policy).
+    #[error("cannot create the first admin")]
+    Bootstrap(#[source] ServiceError),
+    /// The listening socket could not be bound.
+    #[error("cannot listen on {address}")]
+    Bind {
+        /// The configured address.
+        address: String,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// A built server: database ready, first admin in place, socket bound, not yet serving.
+pub struct Application {
+    listener: TcpListener,
+    address: SocketAddr,
+    state: AppState,
+    directory: Directory,
+    admin: AdminBootstrap,
+    shutdown_timeout: Duration,
+    session_purge_interval: Duration,
+    workers: Option<usize>,
+}
+
+impl std::fmt::Debug for Application {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Application")
+            .field("address", &self.address)
+            .field("admin", &self.admin)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Application {
+    /// Opens the pool, migrates the database (unless `skip_migrations`), wires the directory,
+    /// creates the first admin if there is no user at all, and binds the listener.
+    ///
+    /// # Errors
+    /// [`StartupError`] naming the step that failed.
+    pub async fn build(settings: Settings) -> Result<Self, StartupError> {
+        let store = connect(
+            settings.database_url.expose_secret(),
+            PoolOptions {
+                max_size: settings.pool_size,
+                ..PoolOptions::default()
+            },
+        )
+        .await
+        .map_err(StartupError::Database)?;
+        if settings.skip_migrations {
+            tracing::info!("skipping database migrations as configured");
+        } else {
+            let applied = store
+                .run_migrations()
+                .await
+                .map_err(StartupError::Migrations)?;
+            tracing::info!(
+                database = %settings.database_url,
+                applied = applied.len(),
+                "database schema is up to date"
+            );
+        }
+
+        let params = settings.argon2;
+        // Argon2 computes a dummy hash when built: keep it off the async worker.
+        let algorithm = tokio::task::spawn_blocking(move || Argon2idHasher::new(params))
+            .await
+            .map_err(|e| StartupError::Hasher(HashError(e.to_string())))?
+            .map_err(StartupError::Hasher)?;
+        let credential_cache: Arc<dyn CredentialCache> =
+            if settings.credential_cache_ttl.is_zero() || settings.credential_cache_size == 0 {
+                Arc::new(NoCredentialCache)
+            } else {
+                Arc::new(MokaCredentialCache::new(
+                    settings.credential_cache_ttl,
+                    settings.credential_cache_size,
+                ))
+            };
+        let session_lifetime = chrono::Duration::from_std(settings.session_lifetime)
+            .unwrap_or_else(|_| chrono::Duration::hours(24));
+        let ports = Ports {
+            users: Arc::new(store.clone()),
+            sessions: Arc::new(store.clone()),
+            api_keys: Arc::new(store.clone()),
+            configurations: Arc::new(store.clone()),
+            hasher: Arc::new(BlockingHasher::new(algorithm, settings.hash_concurrency)),
+            clock: Arc::new(SystemClock),
+            random: Arc::new(OsRandom),
+            credential_cache,
+            os_accounts: Arc::new(FileOsAccounts::new(
+                &settings.passwd_file,
+                &settings.group_file,
+            )),
+        };
+        let directory = Directory::new(
+            ports,
+            services::Settings {
+                password_policy: settings.password_policy(),
+                session_lifetime,
+                api_key_touch_interval: chrono::Duration::seconds(60),
+            },
+        );
+
+        let admin = bootstrap_admin(&directory, &settings, &OsRandom)
+            .await
+            .map_err(StartupError::Bootstrap)?;
+        match &admin {
+            AdminBootstrap::Existing => {
+                tracing::debug!("users exist; first-admin bootstrap skipped");
+            }
+            AdminBootstrap::Configured { username }
+            | AdminBootstrap::Generated { username, .. } => {
+                tracing::info!(%username, "created the first admin");
+            }
+        }
+
+        let listener = TcpListener::bind(&settings.bind).map_err(|source| StartupError::Bind {
+            address: settings.bind.clone(),
+            source,
+        })?;
+        let address = listener.local_addr().map_err(|source| StartupError::Bind {
+            address: settings.bind.clone(),
+            source,
+        })?;
+
+        let state = AppState {
+            directory: directory.clone(),
+            readiness: Arc::new(DatabaseReadiness::new(store)),
+            settings: HttpSettings {
+                public_url: settings.public_url.clone(),
+                secure_cookies: settings.secure_cookies,
+            },
+        };
+        Ok(Self {
+            listener,
+            address,
+            state,
+            directory,
+            admin,
+            shutdown_timeout: settings.shutdown_timeout,
+            session_purge_interval: settings.session_purge_interval,
+            workers: settings.workers,
+        })
+    }
+
+    /// The bound port (the real one when the configuration asked for port 0).
+    pub fn port(&self) -> u16 {
+        self.address.port()
+    }
+
+    /// The bound address.
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    /// What start-up did about the first admin. When it generated a password, the binary
+    /// prints it once; it is never stored anywhere but as a hash.
+    pub fn admin_bootstrap(&self) -> &AdminBootstrap {
+        &self.admin
+    }
+
+    /// The wired directory (the same one the HTTP handlers use).
+    pub fn directory(&self) -> &Directory {
+        &self.directory
+    }
+
+    /// Serves until SIGTERM or SIGINT, then stops accepting connections and gives in-flight
+    /// requests up to the configured shutdown timeout to finish.
+    ///
+    /// # Errors
+    /// I/O errors of the HTTP server.
+    pub async fn run_until_stopped(self) -> Result<(), std::io::Error> {
+        self.run_until(shutdown_signal()).await
+    }
+
+    /// Serves until `shutdown` completes, then shuts down gracefully like
+    /// [`Application::run_until_stopped`]. For embedding and tests, which must not take over
+    /// the process's signals.
+    ///
+    /// # Errors
+    /// I/O errors of the HTTP server.
+    pub async fn run_until<F>(self, shutdown: F) -> Result<(), std::io::Error>
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        let server = http_server(
+            self.state,
+            self.listener,
+            self.workers,
+            self.shutdown_timeout,
+            shutdown,
+        )?;
+        tracing::info!(address = %self.address, "rollcall is listening");
+        let purge = tokio::spawn(purge_sessions_periodically(
+            self.directory,
+            self.session_purge_interval,
+        ));
+        let served = server.await;
+        purge.abort();
+        tracing::info!("rollcall stopped");
+        served
+    }
+}
+
+/// Builds and starts the actix-web server on the bound listener. Kept out of the async
+/// functions: the builder holds the (non-`Send`) app factory, which must not live in a future
+/// that is spawned onto a multi-threaded runtime.
+fn http_server<F>(
+    state: AppState,
+    listener: TcpListener,
+    workers: Option<usize>,
+    shutdown_timeout: Duration,
+    shutdown: F,
+) -> Result<Server, std::io::Error>
+where
+    F: Future<Output = ()> + Send + 'static,
+{
+    let mut server = HttpServer::new(move || build_app(state.clone()))
+        .shutdown_timeout(shutdown_timeout.as_secs())
+        .shutdown_signal(shutdown);
+    if let Some(workers) = workers {
+        server = server.workers(workers);
+    }
+    Ok(server.listen(listener)?.run())
+}
+
+/// Deletes expired sessions every `interval`. Several instances may do it at once; the
+/// deletes are idempotent.
+async fn purge_sessions_periodically(directory: Directory, interval: Duration) {
+    let mut ticks = tokio::time::interval(interval);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    // The first tick completes at once; start-up has enough to do.
+    ticks.tick().await;
+    loop {
+        ticks.tick().await;
+        match directory.purge_expired_sessions().await {
+            Ok(0) => {}
+            Ok(purged) => tracing::info!(purged, "deleted expired sessions"),
+            Err(error) => tracing::warn!(%error, "could not delete expired sessions"),
+        }
+    }
+}
+
+/// Completes on SIGINT (Ctrl-C) or SIGTERM. Both mean a graceful stop (actix-web's own
+/// handling treats SIGINT as a forced one).
+async fn shutdown_signal() {
+    let interrupt = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            tracing::warn!(%error, "cannot listen for SIGINT");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut stream) => {
+                stream.recv().await;
+            }
+            Err(error) => {
+                tracing::warn!(%error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => tracing::info!("SIGINT received; shutting down gracefully"),
+        () = terminate => tracing::info!("SIGTERM received; shutting down gracefully"),
+    }
+}

@@ -1,0 +1,37 @@
+# Everyday recipes. `just --list` shows them.
+
+# PostgreSQL used by `just test-pg` unless TEST_DATABASE_URL is set.
+pg_url := env_var_or_default("TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+
+default:
+    @just --list
+
+# Run the server (SQLite under ./data by default); extra arguments go to rollcall, e.g. `just run --bind 0.0.0.0:8080`.
+run *args:
+    cargo run --release -p rollcall-server -- {{args}}
+
+# Every test on SQLite and in memory (what a machine with nothing but Rust can run).
+test:
+    cargo test --workspace
+
+# Every test, also on PostgreSQL (each test gets a database of its own on that server).
+test-pg url=pg_url:
+    TEST_DATABASE_URL='{{url}}' cargo test --workspace
+
+# Formatting check and clippy with warnings as errors.
+lint:
+    cargo fmt --all -- --check
+    cargo clippy --workspace --all-targets -- -D warnings
+
+# Format every crate.
+fmt:
+    cargo fmt --all
+
+# What CI runs: PostgreSQL, every test, and a smoke test of the binary.
+ci:
+    .ci/run
+
+# There are no benchmarks yet: this says so and fails rather than pretend to measure.
+bench:
+    @echo "No benchmarks yet; see docs/operations.md#benchmarks." >&2
+    @exit 1
