@@ -2,7 +2,7 @@
 //! behind the middleware every request passes through.
 
 use crate::error;
-use crate::{ops, v2};
+use crate::{application, ops, v1, v2};
 use actix_web::body::MessageBody;
 use actix_web::dev::{Service, ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
@@ -68,6 +68,8 @@ pub fn build_app(
         .app_data(web::Data::new(state))
         .configure(ops::configure)
         .configure(v2::configure)
+        .configure(v1::configure)
+        .configure(application::configure)
         .default_service(web::to(error::route_not_found))
         .wrap(NormalizePath::new(TrailingSlash::Trim))
         .wrap_fn(|req: ServiceRequest, srv| {

@@ -12,16 +12,35 @@ use serde_json::{Map, Value};
 /// A JSON object body.
 pub(crate) type JsonObject = Map<String, Value>;
 
-/// Reads a JSON object body. An empty body without a `Content-Type` reads as `{}` (no body at
-/// all); anything else must be declared `application/json` (or `…+json`).
+/// Reads a JSON object body (see [`read_json_value`]); any other JSON value is refused.
 ///
 /// # Errors
-/// [`Problem::UnsupportedMediaType`], [`Problem::PayloadTooLarge`],
-/// [`Problem::MalformedBody`], or [`Problem::InvalidFields`] when the JSON is not an object.
+/// As [`read_json_value`], or [`Problem::InvalidFields`] when the JSON is not an object.
 pub(crate) async fn read_json_object(
     req: &HttpRequest,
     payload: web::Payload,
 ) -> Result<JsonObject, Problem> {
+    match read_json_value(req, payload).await? {
+        Value::Object(object) => Ok(object),
+        _ => Err(Problem::InvalidFields(vec![InvalidField::invalid(
+            "body",
+            None,
+            "The request body must be a JSON object.".into(),
+        )])),
+    }
+}
+
+/// Reads a JSON body of any shape, for families that word a wrongly shaped body themselves.
+/// An empty body without a `Content-Type` reads as `{}` (no body at all); anything else must
+/// be declared `application/json` (or `…+json`).
+///
+/// # Errors
+/// [`Problem::UnsupportedMediaType`], [`Problem::PayloadTooLarge`],
+/// [`Problem::MalformedJson`], [`Problem::MalformedBody`] (unreadable).
+pub(crate) async fn read_json_value(
+    req: &HttpRequest,
+    payload: web::Payload,
+) -> Result<Value, Problem> {
     let declared = req.mime_type().ok().flatten();
     let is_json = declared.as_ref().is_some_and(|m| {
         m.type_() == mime::APPLICATION
@@ -38,22 +57,13 @@ pub(crate) async fn read_json_object(
         }
         let bytes = read_limited(req, payload).await?;
         return if bytes.is_empty() {
-            Ok(JsonObject::new())
+            Ok(Value::Object(JsonObject::new()))
         } else {
             Err(unsupported())
         };
     }
     let bytes = read_limited(req, payload).await?;
-    let value: Value = serde_json::from_slice(&bytes)
-        .map_err(|e| Problem::MalformedBody(format!("The request body is not valid JSON: {e}.")))?;
-    match value {
-        Value::Object(object) => Ok(object),
-        _ => Err(Problem::InvalidFields(vec![InvalidField::invalid(
-            "body",
-            None,
-            "The request body must be a JSON object.".into(),
-        )])),
-    }
+    serde_json::from_slice(&bytes).map_err(|e| Problem::MalformedJson(e.to_string()))
 }
 
 /// Reads an `application/x-www-form-urlencoded` body into its pairs, in order.
@@ -153,6 +163,19 @@ impl JsonFields {
         }
     }
 
+    /// A boolean as Laravel's `boolean` rule takes it: `true`/`false`, `1`/`0` and
+    /// `"1"`/`"0"` (anything else, null included, is malformed).
+    pub(crate) fn boolean_or_bit(&mut self, name: &'static str) -> Option<bool> {
+        match self.take(name)? {
+            Value::Bool(b) => Some(b),
+            Value::Number(n) if n.as_u64() == Some(1) => Some(true),
+            Value::Number(n) if n.as_u64() == Some(0) => Some(false),
+            Value::String(s) if s == "1" => Some(true),
+            Value::String(s) if s == "0" => Some(false),
+            _ => self.malformed(name),
+        }
+    }
+
     /// A whole number that may be null. Integers beyond `i64` read as `i64::MAX`/`MIN`, so
     /// that the domain reports them with its range rule; fractions are malformed.
     pub(crate) fn nullable_integer(&mut self, name: &'static str) -> Option<Option<i64>> {
@@ -195,6 +218,15 @@ impl JsonFields {
     }
 }
 
+/// The object of a JSON value, for tests of body mappings.
+#[cfg(test)]
+pub(crate) fn json_object(v: Value) -> JsonObject {
+    match v {
+        Value::Object(o) => o,
+        other => panic!("not an object: {other}"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -202,10 +234,7 @@ mod tests {
     use serde_json::json;
 
     fn fields(v: Value) -> JsonFields {
-        let Value::Object(o) = v else {
-            panic!("not an object")
-        };
-        JsonFields::new(o)
+        JsonFields::new(json_object(v))
     }
 
     #[test]
@@ -231,6 +260,21 @@ mod tests {
         assert_eq!(f.nullable_integer("f"), None);
         assert_eq!(f.nullable_integer("big"), Some(Some(i64::MAX)));
         assert_eq!(f.into_malformed(), vec!["s", "b", "n", "f"]);
+    }
+
+    #[test]
+    fn bits_read_as_booleans_where_laravel_accepts_them() {
+        let mut f = fields(json!({
+            "a": 1, "b": "0", "c": false, "d": 2, "e": "true", "f": null, "g": 1.0
+        }));
+        assert_eq!(f.boolean_or_bit("a"), Some(true));
+        assert_eq!(f.boolean_or_bit("b"), Some(false));
+        assert_eq!(f.boolean_or_bit("c"), Some(false));
+        for name in ["d", "e", "f", "g"] {
+            assert_eq!(f.boolean_or_bit(name), None, "{name}");
+        }
+        assert_eq!(f.boolean_or_bit("absent"), None);
+        assert_eq!(f.into_malformed(), vec!["d", "e", "f", "g"]);
     }
 
     #[test]
@@ -292,7 +336,7 @@ mod tests {
                 .set_payload("{"),
         )
         .await;
-        assert!(matches!(broken, Err(Problem::MalformedBody(_))));
+        assert!(matches!(broken, Err(Problem::MalformedJson(_))));
         let array = json_body(
             TestRequest::post()
                 .insert_header(("content-type", "application/json"))

@@ -1,27 +1,32 @@
 //! What can go wrong with a request, independent of any family's wording ([`Problem`]); which
 //! family a path belongs to ([`Family`]), which decides the envelope an error is rendered in;
-//! and the default answers for unknown routes (404) and wrong methods (405).
+//! the error type every family's handlers return ([`FamilyError`]); and the default answers
+//! for unknown routes (404) and wrong methods (405).
 //!
-//! Every family renders a [`Problem`] in its own envelope; the status code, the
-//! `WWW-Authenticate`/`Allow` headers and the logging are the same for all of them and live
-//! here, once.
+//! Every family renders a [`Problem`] in its own envelope; the `WWW-Authenticate`/`Allow`
+//! headers and the logging are the same for all of them and live here, once.
 
-use crate::v2;
+use crate::{application, v1, v2};
 use actix_web::http::StatusCode;
 use actix_web::http::header::{ALLOW, WWW_AUTHENTICATE};
 use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder, ResponseError, Route, web};
 use rollcall_domain::services::ServiceError;
-use rollcall_domain::values::FieldViolation;
+use rollcall_domain::values::{FieldViolation, Violation};
 use std::fmt;
+use std::marker::PhantomData;
 
 /// The API family a request belongs to, decided by its path prefix alone.
 ///
-/// New families (v1 under `/api/v1`, application under `/api/application`) add a variant, a
-/// prefix in [`Family::of_path`] and a renderer in [`Family::render`].
+/// A new family adds a variant, a prefix in [`Family::of_path`], its no-credential
+/// challenges in [`Family::bare_challenges`] and a renderer in [`Family::render`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Family {
     /// `/api/v2/…` and `POST /token`.
     V2,
+    /// `/api/v1/…` (Unryo).
+    V1,
+    /// `/api/application/…` (Pterodactyl).
+    Application,
     /// Everything else (the operations routes and unknown paths outside every family); errors
     /// there use the v2 envelope, the product's native one.
     Operations,
@@ -32,6 +37,10 @@ impl Family {
     pub(crate) fn of_path(path: &str) -> Self {
         if path == "/token" || is_under(path, "/api/v2") {
             Self::V2
+        } else if is_under(path, "/api/v1") {
+            Self::V1
+        } else if is_under(path, "/api/application") {
+            Self::Application
         } else {
             Self::Operations
         }
@@ -41,6 +50,17 @@ impl Family {
     pub(crate) fn bare_challenges(self) -> &'static [Challenge] {
         match self {
             Self::V2 | Self::Operations => &[Challenge::Basic, Challenge::Bearer],
+            Self::V1 => &[Challenge::Basic],
+            Self::Application => &[Challenge::Bearer],
+        }
+    }
+
+    /// The status this family answers a problem with (v1 has no 422: its validation errors
+    /// are 400, or 409 for a taken username).
+    pub(crate) fn status(self, problem: &Problem) -> StatusCode {
+        match self {
+            Self::V1 => v1::envelope::status(problem),
+            Self::V2 | Self::Application | Self::Operations => problem.status(),
         }
     }
 
@@ -49,8 +69,89 @@ impl Family {
         problem.log();
         match self {
             Self::V2 | Self::Operations => v2::envelope::render(problem),
+            Self::V1 => v1::envelope::render(problem),
+            Self::Application => application::envelope::render(problem),
         }
     }
+}
+
+/// Names the family whose envelope a [`FamilyError`] is rendered in; implemented by one
+/// marker type per family.
+pub(crate) trait InFamily {
+    /// The family.
+    const FAMILY: Family;
+}
+
+/// What every handler of family `F` returns as its error: a [`Problem`] rendered in `F`'s
+/// envelope. `?` turns a use case's [`ServiceError`] or a body reader's [`Problem`] into it.
+pub(crate) struct FamilyError<F> {
+    /// What went wrong.
+    pub problem: Problem,
+    family: PhantomData<F>,
+}
+
+impl<F> From<Problem> for FamilyError<F> {
+    fn from(problem: Problem) -> Self {
+        Self {
+            problem,
+            family: PhantomData,
+        }
+    }
+}
+
+impl<F> From<ServiceError> for FamilyError<F> {
+    fn from(e: ServiceError) -> Self {
+        Problem::Service(e).into()
+    }
+}
+
+impl<F> fmt::Debug for FamilyError<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.problem.fmt(f)
+    }
+}
+
+impl<F> fmt::Display for FamilyError<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.problem, f)
+    }
+}
+
+impl<F: InFamily> ResponseError for FamilyError<F> {
+    fn status_code(&self) -> StatusCode {
+        F::FAMILY.status(&self.problem)
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        F::FAMILY.render(&self.problem)
+    }
+}
+
+/// The body a handler read, or — api.md 8 answers 403 (and 404 for the target) before any
+/// body error — the refusal its use case would have given. When the body could not be read,
+/// `probe` runs the handler's use case with an empty input, which never writes (an empty
+/// update changes nothing, an empty create or password change fails validation); its 403,
+/// 404, 503 or 500 is answered if it has one, else the body's problem.
+pub(crate) async fn body_or_refusal<B, T, F, Fut>(
+    body: Result<B, Problem>,
+    probe: impl FnOnce() -> Fut,
+) -> Result<B, FamilyError<F>>
+where
+    Fut: Future<Output = Result<T, ServiceError>>,
+{
+    let problem = match body {
+        Ok(body) => return Ok(body),
+        Err(problem) => problem,
+    };
+    Err(match probe().await {
+        Err(
+            e @ (ServiceError::Forbidden(_)
+            | ServiceError::NotFound(_)
+            | ServiceError::Unavailable(_)
+            | ServiceError::Internal(_)),
+        ) => e.into(),
+        _ => problem.into(),
+    })
 }
 
 /// True when `path` is `prefix` or lies below it.
@@ -78,18 +179,18 @@ impl Challenge {
     }
 }
 
-/// A field at fault in a 422 answer: one entry of v2's `details`, with its sentence.
+/// A field at fault in a validation answer: the domain's [`Violation`] on a field or
+/// parameter named as the client sent it, with the v2 sentence. Each family words it in its
+/// own terms (v2 codes, Go validator tags, Laravel rules).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct InvalidField {
     /// The field or parameter name as the client sent it.
     pub field: String,
-    /// The Nodeum error code (`blank`, `invalid`, …).
-    pub code: &'static str,
+    /// What is wrong with it.
+    pub violation: Violation,
     /// The rejected value, where it is safe to echo.
     pub value: Option<String>,
-    /// The bound of a length or range rule.
-    pub count: Option<i64>,
-    /// A sentence for `messages`.
+    /// A sentence for v2's `messages`.
     pub message: String,
 }
 
@@ -102,9 +203,8 @@ impl InvalidField {
     ) -> Self {
         Self {
             field: field.into(),
-            code: "invalid",
+            violation: Violation::Invalid,
             value,
-            count: None,
             message,
         }
     }
@@ -113,9 +213,8 @@ impl InvalidField {
     pub(crate) fn blank(field: &str) -> Self {
         Self {
             field: field.to_owned(),
-            code: "blank",
+            violation: Violation::Blank,
             value: None,
-            count: None,
             message: format!("{field} can't be blank"),
         }
     }
@@ -125,9 +224,8 @@ impl From<&FieldViolation> for InvalidField {
     fn from(v: &FieldViolation) -> Self {
         Self {
             field: v.field.to_owned(),
-            code: v.violation.code(),
+            violation: v.violation.clone(),
             value: v.value.clone(),
-            count: v.violation.count(),
             message: v.message(),
         }
     }
@@ -147,8 +245,13 @@ pub(crate) enum Problem {
     },
     /// Input the HTTP layer itself found invalid (query parameters, body shape): 422.
     InvalidFields(Vec<InvalidField>),
-    /// The body is not well-formed (400).
+    /// The body is not well-formed JSON (400); the parser's description of the fault.
+    MalformedJson(String),
+    /// The body cannot be read, or a form is not well-formed (400); a sentence.
     MalformedBody(String),
+    /// A request the family refuses outright (400): a sort or filter it does not know, a body
+    /// of the wrong shape; a sentence in the family's own words.
+    BadRequest(String),
     /// The body is not of the media type the route takes (415).
     UnsupportedMediaType(String),
     /// The body is larger than the limit (413).
@@ -191,7 +294,9 @@ impl Problem {
             },
             Self::Unauthenticated { .. } => StatusCode::UNAUTHORIZED,
             Self::InvalidFields(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::MalformedBody(_) => StatusCode::BAD_REQUEST,
+            Self::MalformedJson(_) | Self::MalformedBody(_) | Self::BadRequest(_) => {
+                StatusCode::BAD_REQUEST
+            }
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::RouteNotFound => StatusCode::NOT_FOUND,
@@ -227,7 +332,10 @@ impl Problem {
             },
             Self::Unauthenticated { message, .. } => (*message).to_owned(),
             Self::InvalidFields(_) => "Validation failed.".to_owned(),
-            Self::MalformedBody(m) | Self::UnsupportedMediaType(m) => m.clone(),
+            Self::MalformedJson(cause) => format!("The request body is not valid JSON: {cause}."),
+            Self::MalformedBody(m) | Self::BadRequest(m) | Self::UnsupportedMediaType(m) => {
+                m.clone()
+            }
             Self::PayloadTooLarge { limit } => {
                 format!("The request body is larger than the limit of {limit} bytes.")
             }
@@ -260,7 +368,7 @@ impl Problem {
     }
 
     /// Logs what the client is not told: the cause of a 500 or 503.
-    fn log(&self) {
+    pub(crate) fn log(&self) {
         match self {
             Self::Service(ServiceError::Internal(cause)) => {
                 tracing::error!(cause = %cause, "request failed with an internal error");
@@ -317,7 +425,7 @@ impl fmt::Display for ApiError {
 
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
-        self.problem.status()
+        self.family.status(&self.problem)
     }
 
     fn error_response(&self) -> HttpResponse {
@@ -340,11 +448,21 @@ pub(crate) fn method_not_allowed(allow: &'static str) -> Route {
     })
 }
 
+/// A validation problem with these violations, for tests of the family envelopes.
+#[cfg(test)]
+pub(crate) fn validation_problem(list: &[(&'static str, Violation)]) -> Problem {
+    let mut v = rollcall_domain::values::Violations::new();
+    for (field, violation) in list {
+        v.push(FieldViolation::new(field, violation.clone()));
+    }
+    Problem::Service(ServiceError::Validation(v))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use rollcall_domain::services::{Forbidden, NotFound};
-    use rollcall_domain::values::{Scope, Violation, Violations};
+    use rollcall_domain::values::{Scope, Violations};
 
     #[test]
     fn families_are_told_apart_by_prefix() {
@@ -354,6 +472,26 @@ mod tests {
         assert_eq!(Family::of_path("/api/v20"), Family::Operations);
         assert_eq!(Family::of_path("/tokens"), Family::Operations);
         assert_eq!(Family::of_path("/healthz"), Family::Operations);
+        assert_eq!(Family::of_path("/api/v1"), Family::V1);
+        assert_eq!(Family::of_path("/api/v1/users/ann"), Family::V1);
+        assert_eq!(Family::of_path("/api/v10"), Family::Operations);
+        assert_eq!(
+            Family::of_path("/api/application/users/1"),
+            Family::Application
+        );
+        assert_eq!(Family::of_path("/api/applications"), Family::Operations);
+    }
+
+    #[test]
+    fn each_family_has_its_own_bare_challenges_and_statuses() {
+        assert_eq!(Family::V1.bare_challenges(), &[Challenge::Basic]);
+        assert_eq!(Family::Application.bare_challenges(), &[Challenge::Bearer]);
+        let taken = Problem::Service(ServiceError::Validation(Violations::one(
+            FieldViolation::new("username", Violation::Taken),
+        )));
+        assert_eq!(Family::V2.status(&taken).as_u16(), 422);
+        assert_eq!(Family::Application.status(&taken).as_u16(), 422);
+        assert_eq!(Family::V1.status(&taken).as_u16(), 409);
     }
 
     #[test]
@@ -402,8 +540,7 @@ mod tests {
         let fields = Problem::Service(ServiceError::Validation(v)).invalid_fields();
         assert_eq!(fields.len(), 1);
         assert_eq!(fields[0].field, "password");
-        assert_eq!(fields[0].code, "too_short");
-        assert_eq!(fields[0].count, Some(8));
+        assert_eq!(fields[0].violation, Violation::TooShort { min: 8 });
         assert_eq!(fields[0].value, None);
     }
 

@@ -12,18 +12,22 @@
 //!   [`Readiness`]) and the middleware around every route.
 //! - `auth`: the one extractor turning credentials into a domain `Principal`.
 //! - `body`: reading JSON and form bodies after authentication, and mapping JSON fields.
-//! - `error`: the family-neutral `Problem`, which family a path belongs to, 404/405 answers.
+//! - `error`: the family-neutral `Problem`, which family a path belongs to, the
+//!   `FamilyError` every handler returns, 404/405 answers.
 //! - `v2`: the Nodeum + Empire family (`/api/v2/…`, `POST /token`).
+//! - `v1`: the Unryo family (`/api/v1/users…`), errors as Go-validator-style strings.
+//! - `application`: the Pterodactyl family (`/api/application/users…`), admin-only.
 //! - `ops`: `/healthz`, `/readyz`, `/openapi.json`, `/docs`.
 //! - `openapi`: the generated OpenAPI 3.1 document.
 //! - `hashing`: [`BlockingHasher`]; `credential_cache`: [`MokaCredentialCache`].
 //!
-//! Adding a family (v1, application): a module with its handlers, DTOs and an error newtype
-//! over `error::Problem` (as `v2::V2Error`) rendering its envelope; a `Family` variant with its
-//! prefix, no-credential challenges and renderer in `error`; its `configure` in `build_app`;
-//! its handlers in the `paths(...)` of `openapi::ApiDoc`.
+//! Adding a family: a module with its handlers, DTOs, envelope renderer and a marker type
+//! implementing `error::InFamily` (its errors are `error::FamilyError<Marker>`); a `Family`
+//! variant with its prefix, no-credential challenges and renderer in `error`; its `configure`
+//! in `build_app`; its handlers in the `paths(...)` of `openapi::ApiDoc`.
 
 mod app;
+mod application;
 mod auth;
 mod body;
 mod credential_cache;
@@ -31,6 +35,7 @@ mod error;
 mod hashing;
 mod openapi;
 mod ops;
+mod v1;
 mod v2;
 
 pub use app::{AppState, HttpSettings, Readiness, build_app};

@@ -1,9 +1,9 @@
 //! The OpenAPI 3.1 document, generated from the handlers' `#[utoipa::path]` attributes: every
 //! route the server answers, its scope, bodies, statuses and security schemes.
 //!
-//! Families added later list their handlers in [`ApiDoc`]'s `paths(...)` as well.
+//! Every family lists its handlers in [`ApiDoc`]'s `paths(...)`, tagged `<family>: <area>`.
 
-use crate::{ops, v2};
+use crate::{application, ops, v1, v2};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
@@ -45,6 +45,17 @@ use utoipa::{Modify, OpenApi};
         v2::api_keys::delete_api_key,
         v2::systems::list_os_users,
         v2::systems::list_os_groups,
+        v1::users::list_users,
+        v1::users::get_user,
+        v1::users::create_user,
+        v1::users::change_password,
+        v1::users::delete_user,
+        application::users::list_users,
+        application::users::get_user,
+        application::users::get_external_user,
+        application::users::create_user,
+        application::users::update_user,
+        application::users::delete_user,
     ),
     modifiers(&SecuritySchemes),
     security(
@@ -60,6 +71,8 @@ use utoipa::{Modify, OpenApi};
         (name = "v2: configurations", description = "Per-user settings."),
         (name = "v2: api keys", description = "Per-user API keys with scopes."),
         (name = "v2: systems", description = "OS users and groups (admins)."),
+        (name = "v1: users", description = "Unryo portal API v1: users by username, HTTP Basic,             `{\"value\": …}` bodies, errors as a JSON string."),
+        (name = "application: users", description = "Pterodactyl application API: admin-only,             API key as Bearer, Fractal-shaped bodies, `{\"errors\": [...]}` envelope."),
     )
 )]
 struct ApiDoc;
@@ -130,6 +143,17 @@ mod tests {
             ("/api/v2/users/me/api_keys/{api_key_id}", "delete"),
             ("/api/v2/users/-/systems", "get"),
             ("/api/v2/groups/-/systems", "get"),
+            ("/api/v1/users", "get"),
+            ("/api/v1/users/{username}", "get"),
+            ("/api/v1/users/{username}", "put"),
+            ("/api/v1/users/{username}", "patch"),
+            ("/api/v1/users/{username}", "delete"),
+            ("/api/application/users", "get"),
+            ("/api/application/users", "post"),
+            ("/api/application/users/{id}", "get"),
+            ("/api/application/users/{id}", "patch"),
+            ("/api/application/users/{id}", "delete"),
+            ("/api/application/users/external/{external_id}", "get"),
         ] {
             assert!(
                 paths.get(path).and_then(|p| p.get(method)).is_some(),
@@ -140,6 +164,56 @@ mod tests {
         assert_eq!(schemes.len(), 4);
         assert!(doc["components"]["schemas"]["UserBody"].is_object());
         assert!(doc["components"]["schemas"]["ErrorEnvelope"].is_object());
+        for schema in [
+            "V1User",
+            "V1UserList",
+            "V1UserEnvelope",
+            "V1ErrorMessage",
+            "ApplicationUserItem",
+            "ApplicationUserList",
+            "ApplicationCreatedUser",
+            "ApplicationErrorEnvelope",
+        ] {
+            assert!(
+                doc["components"]["schemas"][schema].is_object(),
+                "{schema} missing"
+            );
+        }
+    }
+
+    #[test]
+    fn operation_ids_are_unique() {
+        let doc = serde_json::to_value(openapi()).unwrap();
+        let mut seen = std::collections::BTreeSet::new();
+        for item in doc["paths"].as_object().unwrap().values() {
+            for op in item.as_object().unwrap().values() {
+                let id = op["operationId"].as_str().unwrap();
+                assert!(seen.insert(id.to_owned()), "operationId {id} twice");
+            }
+        }
+    }
+
+    #[test]
+    fn every_operation_is_tagged_with_its_family() {
+        let doc = serde_json::to_value(openapi()).unwrap();
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            let family = if path.starts_with("/api/v1/") || path == "/api/v1/users" {
+                "v1: "
+            } else if path.starts_with("/api/application/") {
+                "application: "
+            } else if path.starts_with("/api/v2/") || path == "/token" {
+                "v2: "
+            } else {
+                "operations"
+            };
+            for (method, op) in item.as_object().unwrap() {
+                let tags = op["tags"].as_array().unwrap();
+                assert!(
+                    tags.iter().any(|t| t.as_str().unwrap().starts_with(family)),
+                    "{method} {path}: {tags:?}"
+                );
+            }
+        }
     }
 
     #[test]

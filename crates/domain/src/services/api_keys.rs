@@ -29,7 +29,7 @@ pub struct ApiKeyInput {
     pub scopes: Option<Vec<ScopeInput>>,
     /// `expires_at`, RFC 3339; null clears.
     pub expires_at: Option<Option<String>>,
-    /// Fields whose JSON type was wrong.
+    /// Fields whose JSON type was wrong, each reported as [`Violation::WrongType`].
     pub malformed: Vec<&'static str>,
 }
 
@@ -51,7 +51,7 @@ struct ParsedKey {
 fn parse_key_input(input: &ApiKeyInput) -> Result<ParsedKey, ServiceError> {
     let mut v = Violations::new();
     for field in &input.malformed {
-        v.push(FieldViolation::new(field, Violation::Invalid));
+        v.push(FieldViolation::new(field, Violation::WrongType));
     }
     let name = input.name.as_ref().and_then(|raw| {
         let raw = raw.as_deref().unwrap_or("");

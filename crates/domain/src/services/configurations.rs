@@ -14,7 +14,7 @@ pub struct ConfigurationInput {
     pub key: Option<Option<String>>,
     /// `value`.
     pub value: Option<Option<String>>,
-    /// Fields whose JSON type was wrong.
+    /// Fields whose JSON type was wrong, each reported as [`Violation::WrongType`].
     pub malformed: Vec<&'static str>,
 }
 
@@ -24,7 +24,7 @@ fn parse_input(
 ) -> Result<(Option<ConfigurationKey>, Option<ConfigurationValue>), ServiceError> {
     let mut v = Violations::new();
     for field in &input.malformed {
-        v.push(FieldViolation::new(field, Violation::Invalid));
+        v.push(FieldViolation::new(field, Violation::WrongType));
     }
     let key = match &input.key {
         None if !require => None,

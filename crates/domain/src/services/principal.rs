@@ -61,6 +61,21 @@ impl Principal {
         }
     }
 
+    /// The check of an admin-only family (application): first an admin, then `scope` — so a
+    /// non-admin hears about the first whatever their key holds.
+    ///
+    /// # Errors
+    /// [`Forbidden::AdminOnly`] naming `action` for non-admins, then
+    /// [`Forbidden::MissingScope`] for a key without `scope`.
+    pub fn require_admin_with(
+        &self,
+        scope: Scope,
+        action: &'static str,
+    ) -> Result<(), ServiceError> {
+        self.require_admin(action)?;
+        self.require(scope)
+    }
+
     /// The session used, if any.
     pub fn session(&self) -> Option<SessionId> {
         match self.credential {

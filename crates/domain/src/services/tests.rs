@@ -246,10 +246,43 @@ fn every_bad_field_is_reported_at_once() {
         ("source_type", Violation::Invalid),
         ("expired_at", Violation::Invalid),
         ("first_name", Violation::Invalid),
-        ("enabled", Violation::Invalid),
+        ("enabled", Violation::WrongType),
     ] {
         assert_eq!(violation_of(&e, field), Some(v), "{field}");
     }
+}
+
+#[test]
+fn a_wrongly_typed_required_field_is_not_also_blank() {
+    let w = world();
+    let i = UserInput {
+        password: Some(None),
+        malformed: vec!["username", "password"],
+        ..UserInput::default()
+    };
+    let e = block_on(w.dir.create_user(&w.admin, i, CreateRules::V2)).unwrap_err();
+    let ServiceError::Validation(v) = e else {
+        panic!("not a validation error: {e:?}")
+    };
+    let all: Vec<_> = v.iter().map(|f| (f.field, f.violation.clone())).collect();
+    assert_eq!(
+        all,
+        [
+            ("username", Violation::WrongType),
+            ("password", Violation::WrongType)
+        ]
+    );
+    let e = block_on(w.dir.create_user(
+        &w.admin,
+        UserInput {
+            malformed: vec!["first_name"],
+            ..UserInput::default()
+        },
+        CreateRules::APPLICATION,
+    ))
+    .unwrap_err();
+    assert_eq!(violation_of(&e, "first_name"), Some(Violation::WrongType));
+    assert_eq!(violation_of(&e, "email"), Some(Violation::Blank));
 }
 
 #[test]
@@ -962,6 +995,57 @@ fn listing_uses_the_shared_filter_model() {
     let listed = block_on(w.dir.list_users(&w.admin, &q)).unwrap();
     assert_eq!(listed.total, 2, "count is the number of matches");
     assert_eq!(listed.items.len(), 1, "the page holds one");
+}
+
+#[test]
+fn list_all_users_reads_every_page_in_id_order() {
+    let w = world();
+    for name in ["ann", "bo", "cy", "di", "ed"] {
+        w.create(name);
+    }
+    let bo = w.as_user("bo");
+    for page_size in [1, 2, 5, 6, 1000] {
+        let all = block_on(w.dir.list_all_users_by(&bo, page_size)).unwrap();
+        let names: Vec<&str> = all.iter().map(|u| u.username.as_str()).collect();
+        assert_eq!(
+            names,
+            ["admin", "ann", "bo", "cy", "di", "ed"],
+            "page size {page_size}"
+        );
+    }
+    assert_eq!(block_on(w.dir.list_all_users(&bo)).unwrap().len(), 6);
+}
+
+#[test]
+fn admin_only_families_check_admin_before_scope() {
+    let w = world();
+    w.create("nia");
+    let nia = w.as_user("nia");
+    let nia_key = w.key(&nia, &[Scope::USERS_INDEX]).unwrap();
+    let nia_key = block_on(w.dir.authenticate_bearer(nia_key.full_key.expose_secret())).unwrap();
+    let admin_only = Err(ServiceError::Forbidden(Forbidden::AdminOnly("use it")));
+    assert_eq!(
+        nia.require_admin_with(Scope::USERS_INDEX, "use it"),
+        admin_only
+    );
+    assert_eq!(
+        nia_key.require_admin_with(Scope::USERS_SHOW, "use it"),
+        admin_only,
+        "a non-admin hears about being one, whatever the key holds"
+    );
+    let key = w.key(&w.admin, &[Scope::USERS_INDEX]).unwrap();
+    let key = block_on(w.dir.authenticate_bearer(key.full_key.expose_secret())).unwrap();
+    assert_eq!(key.require_admin_with(Scope::USERS_INDEX, "use it"), Ok(()));
+    assert_eq!(
+        key.require_admin_with(Scope::USERS_SHOW, "use it"),
+        Err(ServiceError::Forbidden(Forbidden::MissingScope(
+            Scope::USERS_SHOW
+        )))
+    );
+    assert_eq!(
+        w.admin.require_admin_with(Scope::USERS_DESTROY, "use it"),
+        Ok(())
+    );
 }
 
 #[test]

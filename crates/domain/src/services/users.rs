@@ -4,7 +4,10 @@
 use super::error::unexpected_user_store;
 use super::{Directory, Forbidden, NotFound, Principal, ServiceError};
 use crate::entities::{NewUser, SessionRevocation, User, UserChanges, UserId, UserUpdate};
-use crate::listing::{Listed, UserQuery, parse_timestamp};
+use crate::listing::{
+    Condition, Filter, FilterValue, Listed, PageRequest, SortOrder, UserField, UserQuery,
+    parse_timestamp,
+};
 use crate::ports::{UniqueUserField, UserLookup, UserStoreError, Verification};
 use crate::values::{
     Email, ExternalId, FieldViolation, Language, Password, PersonName, PosixId, SourceType,
@@ -44,7 +47,7 @@ pub struct UserInput {
     /// `password` (write-only)
     pub password: Option<Option<String>>,
     /// Fields whose JSON type was wrong (a string for a boolean, …): each is reported as
-    /// `invalid`.
+    /// [`Violation::WrongType`].
     pub malformed: Vec<&'static str>,
 }
 
@@ -197,7 +200,7 @@ impl Directory {
     ) -> Result<User, ServiceError> {
         let mut violations = Violations::new();
         for field in &input.malformed {
-            violations.push(FieldViolation::new(field, Violation::Invalid));
+            violations.push(FieldViolation::new(field, Violation::WrongType));
         }
         let username = required(&mut violations, "username", input.username.as_ref())
             .and_then(|raw| violations.check("username", Some(raw), Username::parse(raw)))
@@ -252,7 +255,7 @@ impl Directory {
                 Password::new(raw, &self.settings.password_policy),
             ),
             _ if rules.require_password => {
-                violations.push(FieldViolation::new("password", Violation::Blank));
+                blank(&mut violations, "password");
                 None
             }
             _ => None,
@@ -341,6 +344,46 @@ impl Directory {
             .list_users(query)
             .await
             .map_err(unexpected_user_store)
+    }
+
+    /// Lists every user in id order (any authenticated principal), for families that have no
+    /// paging (v1). Reads the store page by page, each page after the last id seen, so a user
+    /// created or deleted meanwhile never shifts the others.
+    ///
+    /// # Errors
+    /// Storage errors.
+    pub async fn list_all_users(&self, principal: &Principal) -> Result<Vec<User>, ServiceError> {
+        self.list_all_users_by(principal, PageRequest::MAX_LIMIT)
+            .await
+    }
+
+    pub(super) async fn list_all_users_by(
+        &self,
+        principal: &Principal,
+        page_size: u32,
+    ) -> Result<Vec<User>, ServiceError> {
+        let mut all = Vec::new();
+        let mut after: Option<UserId> = None;
+        loop {
+            let query = UserQuery {
+                filters: after
+                    .map(|id| Filter {
+                        field: UserField::Id,
+                        condition: Condition::Gt(FilterValue::Integer(id.get())),
+                    })
+                    .into_iter()
+                    .collect(),
+                sort: SortOrder::default(),
+                page: PageRequest::new(page_size, 0),
+            };
+            let page = self.list_users(principal, &query).await?;
+            let full = page.items.len() >= query.page.limit() as usize;
+            after = page.items.last().map(|u| u.id);
+            all.extend(page.items);
+            if !full || after.is_none() {
+                return Ok(all);
+            }
+        }
     }
 
     async fn find(&self, lookup: &UserLookup, shown_ref: &str) -> Result<User, ServiceError> {
@@ -513,7 +556,7 @@ impl Directory {
         let mut v = Violations::new();
         let mut unparsed_admin_fields = Vec::new();
         for field in &input.malformed {
-            v.push(FieldViolation::new(field, Violation::Invalid));
+            v.push(FieldViolation::new(field, Violation::WrongType));
             if ADMIN_ONLY.contains(field) {
                 unparsed_admin_fields.push(*field);
             }
@@ -522,7 +565,7 @@ impl Directory {
         let require = rules.require_profile;
         c.username = match &input.username {
             None if require => {
-                v.push(FieldViolation::new("username", Violation::Blank));
+                blank(&mut v, "username");
                 None
             }
             None => None,
@@ -673,6 +716,17 @@ fn drop_unchanged(c: &mut UserChanges, u: &User) {
     keep(&mut c.source_type, &u.source_type);
 }
 
+/// Reports a missing required field as `blank` — unless it was there with the wrong type,
+/// which is reported as such and not also as missing.
+fn blank(v: &mut Violations, field: &'static str) {
+    let wrong_type = v
+        .iter()
+        .any(|f| f.field == field && f.violation == Violation::WrongType);
+    if !wrong_type {
+        v.push(FieldViolation::new(field, Violation::Blank));
+    }
+}
+
 /// A required string: absent, null or empty is `blank`.
 fn required<'a>(
     v: &mut Violations,
@@ -682,7 +736,7 @@ fn required<'a>(
     match raw {
         Some(Some(s)) if !s.is_empty() => Some(s.as_str()),
         _ => {
-            v.push(FieldViolation::new(field, Violation::Blank));
+            blank(v, field);
             None
         }
     }

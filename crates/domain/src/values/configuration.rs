@@ -144,7 +144,10 @@ mod tests {
             ConfigurationKey::parse(&format!("a{}", "b".repeat(255))),
             Err(ConfigurationKeyError::TooLong)
         );
-        assert_eq!(ConfigurationKey::parse(""), Err(ConfigurationKeyError::Blank));
+        assert_eq!(
+            ConfigurationKey::parse(""),
+            Err(ConfigurationKeyError::Blank)
+        );
         for bad in ["1abc", "_x", "a b", "a/b", "é"] {
             assert_eq!(
                 ConfigurationKey::parse(bad),

@@ -53,7 +53,10 @@ pub enum PasswordError {
         min: usize,
     },
     /// Longer than [`PasswordPolicy::MAX_CHARS`].
-    #[error("password is too long (maximum is {} characters)", PasswordPolicy::MAX_CHARS)]
+    #[error(
+        "password is too long (maximum is {} characters)",
+        PasswordPolicy::MAX_CHARS
+    )]
     TooLong,
     /// Contains a NUL character.
     #[error("password is invalid")]

@@ -235,7 +235,10 @@ mod tests {
         assert_eq!(Scope::CATALOG.len(), 19);
         assert_eq!(Scope::parse("users", "index"), Ok(Scope::USERS_INDEX));
         assert_eq!(Scope::parse("groups", "systems"), Ok(Scope::GROUPS_SYSTEMS));
-        assert_eq!(Scope::parse("api_keys", "destroy"), Ok(Scope::API_KEYS_DESTROY));
+        assert_eq!(
+            Scope::parse("api_keys", "destroy"),
+            Ok(Scope::API_KEYS_DESTROY)
+        );
     }
 
     #[test]
@@ -248,7 +251,9 @@ mod tests {
 
     #[test]
     fn sets_round_trip_through_storage_and_compare() {
-        let set: ScopeSet = [Scope::USERS_SHOW, Scope::USERS_INDEX].into_iter().collect();
+        let set: ScopeSet = [Scope::USERS_SHOW, Scope::USERS_INDEX]
+            .into_iter()
+            .collect();
         let stored = set.to_storage_string();
         assert_eq!(stored, "users/index users/show");
         assert_eq!(ScopeSet::from_storage_string(&stored), Ok(set.clone()));

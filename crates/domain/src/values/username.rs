@@ -19,7 +19,9 @@ pub enum UsernameError {
     #[error("username is too long (maximum is {} characters)", Username::MAX_CHARS)]
     TooLong,
     /// A character outside `A-Z a-z 0-9 . _ -`, or a bad first character.
-    #[error("username may only contain letters, digits, '.', '_' and '-', and must start with a letter, digit or '_'")]
+    #[error(
+        "username may only contain letters, digits, '.', '_' and '-', and must start with a letter, digit or '_'"
+    )]
     InvalidCharacters,
     /// Only digits: it would read as an id in v2 paths.
     #[error("username can't be only digits")]

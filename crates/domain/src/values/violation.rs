@@ -9,6 +9,10 @@ pub enum Violation {
     Blank,
     /// The value is outside an enumeration, pattern or format.
     Invalid,
+    /// The value arrived with the wrong wire type (a string for a boolean, a number for a
+    /// text, …). Reported like [`Violation::Invalid`] where a family has no word of its own
+    /// for it (`invalid` in v2); the application family calls it `string` or `boolean`.
+    WrongType,
     /// The value is already used by another record.
     Taken,
     /// The value is shorter than `min` characters.
@@ -38,7 +42,7 @@ impl Violation {
     pub fn code(&self) -> &'static str {
         match self {
             Self::Blank => "blank",
-            Self::Invalid => "invalid",
+            Self::Invalid | Self::WrongType => "invalid",
             Self::Taken => "taken",
             Self::TooShort { .. } => "too_short",
             Self::TooLong { .. } => "too_long",
@@ -63,7 +67,7 @@ impl fmt::Display for Violation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Blank => f.write_str("can't be blank"),
-            Self::Invalid => f.write_str("is invalid"),
+            Self::Invalid | Self::WrongType => f.write_str("is invalid"),
             Self::Taken => f.write_str("has already been taken"),
             Self::TooShort { min } => write!(f, "is too short (minimum is {min} characters)"),
             Self::TooLong { max } => write!(f, "is too long (maximum is {max} characters)"),
@@ -184,10 +188,18 @@ mod tests {
     #[test]
     fn codes_follow_nodeum() {
         assert_eq!(Violation::Blank.code(), "blank");
-        assert_eq!(Violation::TooSmall { min: 0 }.code(), "greater_than_or_equal_to");
-        assert_eq!(Violation::TooLarge { max: 9 }.code(), "less_than_or_equal_to");
+        assert_eq!(
+            Violation::TooSmall { min: 0 }.code(),
+            "greater_than_or_equal_to"
+        );
+        assert_eq!(
+            Violation::TooLarge { max: 9 }.code(),
+            "less_than_or_equal_to"
+        );
         assert_eq!(Violation::TooLong { max: 191 }.count(), Some(191));
         assert_eq!(Violation::Invalid.count(), None);
+        assert_eq!(Violation::WrongType.code(), "invalid");
+        assert_eq!(Violation::WrongType.to_string(), "is invalid");
     }
 
     #[test]

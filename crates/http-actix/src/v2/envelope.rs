@@ -54,9 +54,9 @@ impl ErrorEnvelope {
         let mut details: BTreeMap<String, Vec<FieldErrorBody>> = BTreeMap::new();
         for f in fields {
             details.entry(f.field).or_default().push(FieldErrorBody {
-                error: f.code.to_owned(),
+                error: f.violation.code().to_owned(),
+                count: f.violation.count(),
                 value: f.value,
-                count: f.count,
             });
         }
         Self {

@@ -15,61 +15,22 @@ pub(crate) mod sessions;
 pub(crate) mod systems;
 pub(crate) mod users;
 
-use crate::error::{Family, Problem, method_not_allowed};
-use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, ResponseError, web};
-use rollcall_domain::services::ServiceError;
-use std::fmt;
+use crate::error::{Family, FamilyError, InFamily, method_not_allowed};
+use actix_web::{HttpResponse, web};
 
-/// Any v2 error: a [`Problem`] rendered in the v2 envelope.
+/// The v2 family's marker: its errors render in the v2 [`envelope`].
 #[derive(Debug)]
-pub(crate) struct V2Error(pub Problem);
+pub(crate) struct V2;
 
-impl From<ServiceError> for V2Error {
-    fn from(e: ServiceError) -> Self {
-        Self(Problem::Service(e))
-    }
+impl InFamily for V2 {
+    const FAMILY: Family = Family::V2;
 }
 
-impl From<Problem> for V2Error {
-    fn from(p: Problem) -> Self {
-        Self(p)
-    }
-}
-
-impl fmt::Display for V2Error {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.fmt(f)
-    }
-}
-
-impl ResponseError for V2Error {
-    fn status_code(&self) -> StatusCode {
-        self.0.status()
-    }
-
-    fn error_response(&self) -> HttpResponse {
-        Family::V2.render(&self.0)
-    }
-}
+/// Any v2 error: a [`Problem`](crate::error::Problem) rendered in the v2 envelope.
+pub(crate) type V2Error = FamilyError<V2>;
 
 /// What every v2 handler returns.
 pub(crate) type V2Result = Result<HttpResponse, V2Error>;
-
-/// api.md 8 answers 403 (and a 404 for the target) before any body error. When a body cannot
-/// be read, the handler asks its use case again with an empty input — which never writes: an
-/// empty update changes nothing and an empty create fails validation — and answers the
-/// use case's refusal if there is one, else the body's problem.
-pub(crate) fn refusal_before_body<T>(
-    probe: Result<T, ServiceError>,
-    body_problem: Problem,
-) -> V2Error {
-    match probe {
-        Err(e @ (ServiceError::Forbidden(_) | ServiceError::NotFound(_))) => e.into(),
-        Err(e @ (ServiceError::Unavailable(_) | ServiceError::Internal(_))) => e.into(),
-        _ => body_problem.into(),
-    }
-}
 
 /// Mounts the v2 routes. Fixed paths come before the `{user_ref}` patterns that would also
 /// match them; a known path with another method answers 405.

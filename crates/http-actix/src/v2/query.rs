@@ -5,6 +5,7 @@ use crate::error::{InvalidField, Problem};
 use rollcall_domain::listing::{
     ListingError, PageError, PageRequest, SortOrder, UserQuery, parse_nodeum_filter,
 };
+use rollcall_domain::values::Violation;
 use std::borrow::Cow;
 
 /// The decoded pairs of a query string, in order, duplicates kept.
@@ -18,16 +19,14 @@ fn page_field(e: &PageError, limit: Option<&str>, offset: Option<&str>) -> Inval
     match e {
         PageError::LimitTooSmall => InvalidField {
             field: "limit".into(),
-            code: "greater_than_or_equal_to",
+            violation: Violation::TooSmall { min: 1 },
             value: None,
-            count: Some(1),
             message,
         },
         PageError::NegativeOffset => InvalidField {
             field: "offset".into(),
-            code: "greater_than_or_equal_to",
+            violation: Violation::TooSmall { min: 0 },
             value: None,
-            count: Some(0),
             message,
         },
         PageError::NotANumber(name) => {
@@ -36,9 +35,8 @@ fn page_field(e: &PageError, limit: Option<&str>, offset: Option<&str>) -> Inval
         }
         PageError::PerPageTooSmall => InvalidField {
             field: "per_page".into(),
-            code: "greater_than_or_equal_to",
+            violation: Violation::TooSmall { min: 1 },
             value: None,
-            count: Some(1),
             message,
         },
     }
@@ -133,7 +131,11 @@ mod tests {
         assert_eq!((p.limit(), p.offset()), (1000, 3));
         let f = fields(page("limit=0").unwrap_err());
         assert_eq!(
-            (f[0].field.as_str(), f[0].code, f[0].count),
+            (
+                f[0].field.as_str(),
+                f[0].violation.code(),
+                f[0].violation.count()
+            ),
             ("limit", "greater_than_or_equal_to", Some(1))
         );
         let f = fields(page("offset=abc").unwrap_err());

@@ -28,10 +28,11 @@ struct LoginFields {
 /// A failed sign-in: 401 with a Bearer challenge; anything else as the use case said.
 fn sign_in_failure(e: ServiceError) -> V2Error {
     match e {
-        ServiceError::Unauthenticated => V2Error(Problem::Unauthenticated {
+        ServiceError::Unauthenticated => Problem::Unauthenticated {
             challenges: &[Challenge::Bearer],
             message: BAD_LOGIN,
-        }),
+        }
+        .into(),
         other => other.into(),
     }
 }
@@ -213,6 +214,7 @@ pub(crate) async fn sign_out(state: web::Data<AppState>, auth: Authenticated) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::body::json_object as object;
     use serde_json::json;
 
     fn pairs(raw: &[(&str, &str)]) -> Vec<(String, String)> {
@@ -223,7 +225,10 @@ mod tests {
 
     fn codes(p: Problem) -> Vec<(String, &'static str)> {
         match p {
-            Problem::InvalidFields(f) => f.into_iter().map(|f| (f.field, f.code)).collect(),
+            Problem::InvalidFields(f) => f
+                .into_iter()
+                .map(|f| (f.field, f.violation.code()))
+                .collect(),
             other => panic!("{other:?}"),
         }
     }
@@ -255,13 +260,6 @@ mod tests {
                 ("password".into(), "blank")
             ]
         );
-    }
-
-    fn object(v: Value) -> JsonObject {
-        match v {
-            Value::Object(o) => o,
-            _ => panic!("not an object"),
-        }
     }
 
     #[test]

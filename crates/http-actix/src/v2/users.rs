@@ -2,14 +2,15 @@
 //! password change and delete, by `{user_ref}` (all digits → id, contains `@` → e-mail, else
 //! username).
 
+use super::V2Result;
 use super::dto::{UserBody, UserListResponse};
 use super::envelope::ErrorEnvelope;
 use super::query;
 use super::request_docs::{PasswordRequest, UserFieldsRequest};
-use super::{V2Result, refusal_before_body};
 use crate::app::AppState;
 use crate::auth::Authenticated;
 use crate::body::{JsonFields, JsonObject, read_json_object};
+use crate::error::body_or_refusal;
 use actix_web::{HttpRequest, HttpResponse, web};
 use rollcall_domain::services::{CreateRules, UpdateRules, UserInput, parse_user_ref};
 use rollcall_domain::values::Scope;
@@ -141,15 +142,10 @@ pub(crate) async fn create_user(
     let Authenticated(principal) = auth;
     principal.require(Scope::USERS_CREATE)?;
     let directory = &state.directory;
-    let body = match read_json_object(&req, payload).await {
-        Ok(body) => body,
-        Err(problem) => {
-            let probe = directory
-                .create_user(&principal, UserInput::default(), CreateRules::V2)
-                .await;
-            return Err(refusal_before_body(probe, problem));
-        }
-    };
+    let body = body_or_refusal(read_json_object(&req, payload).await, || {
+        directory.create_user(&principal, UserInput::default(), CreateRules::V2)
+    })
+    .await?;
     let user = directory
         .create_user(&principal, user_input(body), CreateRules::V2)
         .await?;
@@ -214,21 +210,12 @@ pub(crate) async fn update_user(
     let user_ref = user_ref.into_inner();
     let lookup = parse_user_ref(&user_ref);
     let directory = &state.directory;
-    let input = match read_json_object(&req, payload).await {
-        Ok(body) => user_input(body),
-        Err(problem) => {
-            let probe = directory
-                .update_user(
-                    &principal,
-                    &lookup,
-                    &user_ref,
-                    UserInput::default(),
-                    UpdateRules::V2,
-                )
-                .await;
-            return Err(refusal_before_body(probe, problem));
-        }
-    };
+    let body = body_or_refusal(read_json_object(&req, payload).await, || {
+        let empty = UserInput::default();
+        directory.update_user(&principal, &lookup, &user_ref, empty, UpdateRules::V2)
+    })
+    .await?;
+    let input = user_input(body);
     let user = directory
         .update_user(&principal, &lookup, &user_ref, input, UpdateRules::V2)
         .await?;
@@ -270,21 +257,12 @@ pub(crate) async fn change_password(
     let user_ref = user_ref.into_inner();
     let lookup = parse_user_ref(&user_ref);
     let directory = &state.directory;
-    let input = match read_json_object(&req, payload).await {
-        Ok(body) => password_input(body),
-        Err(problem) => {
-            let probe = directory
-                .update_user(
-                    &principal,
-                    &lookup,
-                    &user_ref,
-                    UserInput::default(),
-                    UpdateRules::V2,
-                )
-                .await;
-            return Err(refusal_before_body(probe, problem));
-        }
-    };
+    let body = body_or_refusal(read_json_object(&req, payload).await, || {
+        let empty = UserInput::default();
+        directory.update_user(&principal, &lookup, &user_ref, empty, UpdateRules::V2)
+    })
+    .await?;
+    let input = password_input(body);
     let user = directory
         .update_user(&principal, &lookup, &user_ref, input, UpdateRules::V2)
         .await?;
@@ -324,14 +302,8 @@ pub(crate) async fn delete_user(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::{Value, json};
-
-    fn object(v: Value) -> JsonObject {
-        match v {
-            Value::Object(o) => o,
-            _ => panic!("not an object"),
-        }
-    }
+    use crate::body::json_object as object;
+    use serde_json::json;
 
     #[test]
     fn every_known_field_maps_and_unknown_fields_are_ignored() {

@@ -186,6 +186,73 @@ impl Reply {
         detail.to_owned()
     }
 
+    /// Asserts a v1 error — the body is a bare JSON string — and returns it.
+    pub fn v1_error(&self) -> String {
+        self.json
+            .as_str()
+            .unwrap_or_else(|| panic!("no v1 error string in {} {}", self.status, self.text))
+            .to_owned()
+    }
+
+    /// Asserts the application envelope — `{"errors": [...]}` and nothing else, each entry
+    /// with exactly `code`, `status` (this response's, as a string), `detail` and, for
+    /// validation errors only, `meta` — and returns the entries.
+    pub fn app_errors(&self) -> Vec<Value> {
+        let object = self
+            .json
+            .as_object()
+            .unwrap_or_else(|| panic!("no application envelope in {} {}", self.status, self.text));
+        assert_eq!(object.len(), 1, "{}", self.text);
+        let errors = object["errors"]
+            .as_array()
+            .expect("errors is a list")
+            .clone();
+        assert!(!errors.is_empty(), "{}", self.text);
+        for e in &errors {
+            let validation = e["code"] == "ValidationException";
+            let mut keys: Vec<&str> = e.as_object().unwrap().keys().map(String::as_str).collect();
+            keys.sort_unstable();
+            let expected: &[&str] = if validation {
+                &["code", "detail", "meta", "status"]
+            } else {
+                &["code", "detail", "status"]
+            };
+            assert_eq!(keys, expected, "{}", self.text);
+            assert_eq!(e["status"], self.status.to_string(), "{}", self.text);
+            assert!(!e["detail"].as_str().unwrap().is_empty(), "{}", self.text);
+            if validation {
+                assert!(e["meta"]["source_field"].is_string(), "{}", self.text);
+                assert!(e["meta"]["rule"].is_string(), "{}", self.text);
+            }
+        }
+        errors
+    }
+
+    /// The one application error of a response: `(code, detail)`.
+    pub fn app_error(&self) -> (String, String) {
+        let errors = self.app_errors();
+        assert_eq!(errors.len(), 1, "{}", self.text);
+        (
+            errors[0]["code"].as_str().unwrap().to_owned(),
+            errors[0]["detail"].as_str().unwrap().to_owned(),
+        )
+    }
+
+    /// The `(source_field, rule)` of every entry of an application 422.
+    pub fn app_rules(&self) -> Vec<(String, String)> {
+        assert_eq!(self.status, 422, "{}", self.text);
+        self.app_errors()
+            .iter()
+            .map(|e| {
+                assert_eq!(e["code"], "ValidationException");
+                (
+                    e["meta"]["source_field"].as_str().unwrap().to_owned(),
+                    e["meta"]["rule"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
+    }
+
     /// The error codes of one field in a v2 envelope.
     pub fn codes(&self, field: &str) -> Vec<String> {
         self.json["details"][field]

@@ -6,9 +6,11 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod api_keys;
+mod application;
 mod bad_input;
 mod configurations;
 mod helpers;
 mod ops;
 mod sessions;
 mod users;
+mod v1;

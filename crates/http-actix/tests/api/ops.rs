@@ -25,6 +25,8 @@ async fn openapi_document_and_swagger_ui_are_served() {
     assert_eq!(r.status, 200);
     assert!(r.json["openapi"].as_str().unwrap().starts_with("3.1"));
     assert!(r.json["paths"]["/api/v2/users/{user_ref}"]["put"].is_object());
+    assert!(r.json["paths"]["/api/v1/users/{username}"]["patch"].is_object());
+    assert!(r.json["paths"]["/api/application/users/external/{external_id}"]["get"].is_object());
     for uri in ["/docs", "/docs/"] {
         let r = send(&app, TestRequest::get().uri(uri)).await;
         assert_eq!(

@@ -2,6 +2,7 @@
 //! error a bare JSON string. The helpers here (`v1_*`) are also used by the cross-family test
 //! in `application`.
 
+use crate::families::assert_v1_error;
 use crate::helpers::{
     ADMIN_PASSWORD, ADMIN_USERNAME, Auth, Backend, TestApp, TestResponse, both_backends, spawn_app,
 };
@@ -61,23 +62,6 @@ pub async fn v1_change_password(
 pub async fn v1_delete(app: &TestApp, auth: &Auth, username: &str) -> TestResponse {
     app.call(Method::DELETE, &format!("/api/v1/users/{username}"), auth)
         .await
-}
-
-/// Asserts a v1 error: the status and a body that is a bare JSON string; returns the string.
-#[track_caller]
-pub fn assert_v1_error(response: &TestResponse, status: u16) -> String {
-    response.assert_status(status);
-    assert!(
-        response
-            .header("content-type")
-            .is_some_and(|c| c.starts_with("application/json")),
-        "{:?}",
-        response.header("content-type")
-    );
-    match response.json() {
-        Value::String(s) => s,
-        other => panic!("a v1 error is a JSON string, not {other}"),
-    }
 }
 
 /// Asserts a v1 user `{"username", "admin"}` and nothing else.
@@ -141,6 +125,11 @@ async fn v1_routes_fail_in_v1_strings(backend: Backend) {
     // 401: the Basic challenge only.
     let response = v1_list(&app, &Auth::None).await;
     assert_eq!(assert_v1_error(&response, 401), "Unauthorized");
+    assert_eq!(
+        response.header("content-type").as_deref(),
+        Some("application/json"),
+        "a JSON string"
+    );
     assert_eq!(response.challenges(), r#"Basic realm="rollcall""#);
     let response = v1_list(&app, &Auth::basic(ADMIN_USERNAME, "wrong-password")).await;
     assert_eq!(assert_v1_error(&response, 401), "Unauthorized");

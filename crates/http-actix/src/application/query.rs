@@ -1,0 +1,286 @@
+//! The application family's query strings, read the way Pterodactyl's query builder reads
+//! them: `filter[email|uuid|username|external_id]` (case-insensitive substring, `%` and `_`
+//! literal; an empty value is no filter), `sort` (`id`, `-id`, `uuid`, `-uuid`, several
+//! separated by commas), `page`/`per_page`, `include` (`servers`); and the absolute links of
+//! a page, which keep every parameter of the request but `page`.
+//!
+//! A filter or sort the family does not know is refused with 400, as Pterodactyl's query
+//! builder does; a bad `page`/`per_page` or a filter value holding a NUL is a 422 naming the
+//! parameter. Other parameters are ignored.
+
+use crate::app::HttpSettings;
+use crate::error::{InvalidField, Problem};
+use actix_web::HttpRequest;
+use rollcall_domain::listing::{
+    ListingError, PageError, PageRequest, SortOrder, UserQuery, substring_filter,
+};
+use rollcall_domain::values::Violation;
+use std::borrow::Cow;
+
+/// The filters the family knows, in the order its refusal names them.
+const ALLOWED_FILTERS: &str = "email, uuid, username, external_id";
+/// The sorts the family knows.
+const ALLOWED_SORTS: &str = "id, uuid";
+
+/// The decoded pairs of a query string, in order, duplicates kept.
+fn pairs(query_string: &str) -> impl Iterator<Item = (Cow<'_, str>, Cow<'_, str>)> {
+    url::form_urlencoded::parse(query_string.as_bytes())
+}
+
+/// True when `include` (a comma-separated list) asks for the user's servers.
+pub(crate) fn includes_servers(query_string: &str) -> bool {
+    pairs(query_string)
+        .filter(|(name, _)| name == "include")
+        .any(|(_, value)| value.split(',').any(|item| item.trim() == "servers"))
+}
+
+/// A parsed list request.
+#[derive(Debug)]
+pub(crate) struct ListRequest {
+    /// What to ask the directory for.
+    pub query: UserQuery,
+    /// `include=servers`.
+    pub include_servers: bool,
+}
+
+/// Reads a list request's query string.
+///
+/// # Errors
+/// [`Problem::BadRequest`] for an unknown filter or sort; [`Problem::InvalidFields`] for a
+/// bad `page`/`per_page` or a filter value holding a NUL.
+pub(crate) fn list_request(query_string: &str) -> Result<ListRequest, Problem> {
+    let mut page = None;
+    let mut per_page = None;
+    let mut sort = SortOrder::default();
+    let mut bad_sort = None;
+    let mut filters = Vec::new();
+    let mut unknown_filters = Vec::new();
+    let mut invalid = Vec::new();
+    for (name, value) in pairs(query_string) {
+        match name.as_ref() {
+            "page" => page = Some(value.into_owned()),
+            "per_page" => per_page = Some(value.into_owned()),
+            "sort" => match parse_sort(&value) {
+                Some(order) => sort = order,
+                None => bad_sort = Some(value.into_owned()),
+            },
+            other => {
+                let Some(field) = other
+                    .strip_prefix("filter[")
+                    .and_then(|rest| rest.strip_suffix(']'))
+                else {
+                    continue;
+                };
+                if value.is_empty() {
+                    continue;
+                }
+                match substring_filter(field, &value) {
+                    Ok(filter) => filters.push(filter),
+                    Err(ListingError::UnknownField(_)) => unknown_filters.push(field.to_owned()),
+                    Err(e) => invalid.push(InvalidField {
+                        field: other.to_owned(),
+                        violation: Violation::Invalid,
+                        value: None,
+                        message: e.to_string(),
+                    }),
+                }
+            }
+        }
+    }
+    if !unknown_filters.is_empty() {
+        return Err(Problem::BadRequest(format!(
+            "Requested filter(s) `{}` are not allowed. Allowed filter(s) are `{ALLOWED_FILTERS}`.",
+            unknown_filters.join(", ")
+        )));
+    }
+    if let Some(raw) = bad_sort {
+        return Err(Problem::BadRequest(format!(
+            "Requested sort(s) `{raw}` is not allowed. Allowed sort(s) are `{ALLOWED_SORTS}`."
+        )));
+    }
+    match PageRequest::from_page(page.as_deref(), per_page.as_deref()) {
+        Ok(page) if invalid.is_empty() => Ok(ListRequest {
+            query: UserQuery {
+                filters,
+                sort,
+                page,
+            },
+            include_servers: includes_servers(query_string),
+        }),
+        Ok(_) => Err(Problem::InvalidFields(invalid)),
+        Err(e) => {
+            invalid.push(page_field(&e));
+            Err(Problem::InvalidFields(invalid))
+        }
+    }
+}
+
+/// `sort`: comma-separated `id`, `-id`, `uuid`, `-uuid`; empty is the default order. `None`
+/// when any item is unknown.
+fn parse_sort(raw: &str) -> Option<SortOrder> {
+    let mut keys = Vec::new();
+    for item in raw.split(',').map(str::trim).filter(|i| !i.is_empty()) {
+        keys.extend_from_slice(SortOrder::parse_application(item).ok()?.keys());
+    }
+    Some(SortOrder::new(keys))
+}
+
+/// A page error as the parameter it concerns.
+fn page_field(e: &PageError) -> InvalidField {
+    let (field, violation) = match e {
+        PageError::NotANumber(name) => ((*name).to_owned(), Violation::WrongType),
+        PageError::PerPageTooSmall | PageError::LimitTooSmall => {
+            ("per_page".to_owned(), Violation::TooSmall { min: 1 })
+        }
+        PageError::NegativeOffset => ("page".to_owned(), Violation::TooSmall { min: 1 }),
+    };
+    InvalidField {
+        field,
+        violation,
+        value: None,
+        message: e.to_string(),
+    }
+}
+
+/// The absolute base of the links this family writes: `ROLLCALL_PUBLIC_URL` when set, else
+/// the request's scheme and host (as actix-web reads them, `Forwarded`/`X-Forwarded-*`
+/// included).
+pub(crate) fn base_url(req: &HttpRequest, settings: &HttpSettings) -> String {
+    match &settings.public_url {
+        Some(url) => url.trim_end_matches('/').to_owned(),
+        None => {
+            let info = req.connection_info();
+            format!("{}://{}", info.scheme(), info.host())
+        }
+    }
+}
+
+/// The absolute URL of the same request on another page: every parameter kept as the client
+/// wrote it, every `page` replaced (or one added).
+pub(crate) fn page_url(base: &str, path: &str, query_string: &str, page: u64) -> String {
+    let mut replaced = false;
+    let mut parts: Vec<String> = query_string
+        .split('&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let is_page = pairs(pair).next().is_some_and(|(name, _)| name == "page");
+            if is_page {
+                replaced = true;
+                format!("page={page}")
+            } else {
+                pair.to_owned()
+            }
+        })
+        .collect();
+    if !replaced {
+        parts.push(format!("page={page}"));
+    }
+    format!("{base}{path}?{}", parts.join("&"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rollcall_domain::listing::{Condition, Direction, UserField};
+
+    fn fields(p: Problem) -> Vec<(String, Violation)> {
+        match p {
+            Problem::InvalidFields(f) => f.into_iter().map(|f| (f.field, f.violation)).collect(),
+            other => panic!("not invalid fields: {other:?}"),
+        }
+    }
+
+    fn bad_request(p: Problem) -> String {
+        match p {
+            Problem::BadRequest(m) => m,
+            other => panic!("not a bad request: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn filters_sort_paging_and_include() {
+        let r = list_request(
+            "filter%5Busername%5D=a_b&filter[email]=&sort=-uuid&page=2&per_page=5000&include=servers,other",
+        )
+        .unwrap();
+        assert_eq!(r.query.filters.len(), 1, "an empty filter is no filter");
+        assert_eq!(r.query.filters[0].field, UserField::Username);
+        assert_eq!(
+            r.query.filters[0].condition,
+            Condition::Like(r"%a\_b%".into())
+        );
+        assert_eq!(r.query.sort.keys()[0].field, UserField::Uuid);
+        assert_eq!(r.query.sort.keys()[0].direction, Direction::Desc);
+        assert_eq!(
+            (r.query.page.limit(), r.query.page.page_number()),
+            (1000, 2)
+        );
+        assert!(r.include_servers);
+        let r = list_request("page=0&sort=&unrelated=1").unwrap();
+        assert_eq!(r.query.page.page_number(), 1, "page below 1 reads as 1");
+        assert_eq!(r.query.sort, SortOrder::default());
+        assert!(!r.include_servers);
+        let r = list_request("sort=uuid,-id").unwrap();
+        assert_eq!(r.query.sort.keys().len(), 2);
+    }
+
+    #[test]
+    fn unknown_filters_and_sorts_are_400() {
+        assert_eq!(
+            bad_request(list_request("filter[first_name]=x&filter[2fa]=1").unwrap_err()),
+            "Requested filter(s) `first_name, 2fa` are not allowed. Allowed filter(s) are `email, uuid, username, external_id`."
+        );
+        assert_eq!(
+            bad_request(list_request("sort=username").unwrap_err()),
+            "Requested sort(s) `username` is not allowed. Allowed sort(s) are `id, uuid`."
+        );
+        assert!(list_request("sort=id,name").is_err());
+    }
+
+    #[test]
+    fn bad_paging_is_422_naming_the_parameter() {
+        assert_eq!(
+            fields(list_request("per_page=0").unwrap_err()),
+            [("per_page".to_owned(), Violation::TooSmall { min: 1 })]
+        );
+        assert_eq!(
+            fields(list_request("page=x&filter[email]=a%00").unwrap_err()),
+            [
+                ("filter[email]".to_owned(), Violation::Invalid),
+                ("page".to_owned(), Violation::WrongType)
+            ]
+        );
+    }
+
+    #[test]
+    fn page_urls_keep_every_other_parameter() {
+        assert_eq!(
+            page_url("http://h", "/api/application/users", "", 2),
+            "http://h/api/application/users?page=2"
+        );
+        assert_eq!(
+            page_url(
+                "https://x.org",
+                "/u",
+                "filter%5Bemail%5D=a%40b&page=1&per_page=5&flag",
+                3
+            ),
+            "https://x.org/u?filter%5Bemail%5D=a%40b&page=3&per_page=5&flag"
+        );
+        assert_eq!(page_url("b", "/p", "pa%67e=9&x=1", 4), "b/p?page=4&x=1");
+    }
+
+    #[test]
+    fn the_base_url_prefers_the_configured_one() {
+        let req = actix_web::test::TestRequest::default()
+            .insert_header(("host", "req.example:8080"))
+            .to_http_request();
+        let mut settings = HttpSettings::default();
+        assert_eq!(base_url(&req, &settings), "http://req.example:8080");
+        settings.public_url = Some("https://dir.example.org/rollcall/".into());
+        assert_eq!(
+            base_url(&req, &settings),
+            "https://dir.example.org/rollcall"
+        );
+    }
+}
