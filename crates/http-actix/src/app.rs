@@ -1,7 +1,8 @@
 //! The application: its shared state and [`build_app`], which mounts every family's routes
 //! behind the middleware every request passes through.
 
-use crate::error;
+use crate::error::{self, Family};
+use crate::metrics::RequestMetrics;
 use crate::{application, ops, v1, v2};
 use actix_web::body::MessageBody;
 use actix_web::dev::{Service, ServiceFactory, ServiceRequest, ServiceResponse};
@@ -9,7 +10,9 @@ use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::{NormalizePath, TrailingSlash};
 use actix_web::{App, HttpMessage, web};
 use rollcall_domain::services::Directory;
+use secrecy::SecretString;
 use std::sync::Arc;
+use std::time::Instant;
 use tracing_actix_web::{RequestId, TracingLogger};
 
 /// Settings of the HTTP layer that the server reads from its configuration.
@@ -20,6 +23,9 @@ pub struct HttpSettings {
     pub public_url: Option<String>,
     /// Marks the session cookie `Secure` (set it when clients reach the server over HTTPS).
     pub secure_cookies: bool,
+    /// When set, `GET /metrics` answers only requests with `Authorization: Bearer <token>`;
+    /// when unset it is open, like the other operations routes.
+    pub metrics_token: Option<SecretString>,
 }
 
 /// Whether the server can serve requests right now (answered by `GET /readyz`).
@@ -41,6 +47,8 @@ pub struct AppState {
     pub readiness: Arc<dyn Readiness>,
     /// HTTP settings.
     pub settings: HttpSettings,
+    /// Request counters behind `/metrics`, shared by every worker of the server.
+    pub metrics: Arc<RequestMetrics>,
 }
 
 /// The largest request body accepted, in bytes (api.md: 64 KiB; 413 beyond).
@@ -64,6 +72,7 @@ pub fn build_app(
         InitError = (),
     >,
 > {
+    let metrics = state.metrics.clone();
     App::new()
         .app_data(web::Data::new(state))
         .configure(ops::configure)
@@ -72,11 +81,21 @@ pub fn build_app(
         .configure(application::configure)
         .default_service(web::to(error::route_not_found))
         .wrap(NormalizePath::new(TrailingSlash::Trim))
-        .wrap_fn(|req: ServiceRequest, srv| {
+        .wrap_fn(move |req: ServiceRequest, srv| {
             let request_id = req.extensions().get::<RequestId>().copied();
+            let family = Family::of_path(req.path()).label();
+            let method = req.method().clone();
+            let started = Instant::now();
+            let metrics = metrics.clone();
             let response = srv.call(req);
             async move {
                 let mut response = response.await?;
+                metrics.record(
+                    family,
+                    method.as_str(),
+                    response.status().as_u16(),
+                    started.elapsed(),
+                );
                 if let Some(id) =
                     request_id.and_then(|id| HeaderValue::from_str(&id.to_string()).ok())
                 {

@@ -33,6 +33,16 @@ pub(crate) enum Family {
 }
 
 impl Family {
+    /// The family's name in metrics labels.
+    pub(crate) fn label(self) -> &'static str {
+        match self {
+            Self::V2 => "v2",
+            Self::V1 => "v1",
+            Self::Application => "application",
+            Self::Operations => "operations",
+        }
+    }
+
     /// The family of a (normalized) request path.
     pub(crate) fn of_path(path: &str) -> Self {
         if path == "/token" || is_under(path, "/api/v2") {

@@ -20,6 +20,7 @@ use utoipa::{Modify, OpenApi};
     paths(
         ops::get_health,
         ops::get_readiness,
+        ops::get_metrics,
         ops::get_openapi_document,
         ops::redirect_to_docs,
         ops::get_docs_file,

@@ -1,13 +1,16 @@
 //! The operations routes, which take no credentials: `/healthz` (the process answers),
 //! `/readyz` (it can serve: the readiness probe passes), `/openapi.json` (the generated
-//! OpenAPI 3.1 document) and `/docs` (Swagger UI, served from assets compiled into the
-//! binary; nothing is fetched at build or run time).
+//! OpenAPI 3.1 document), `/docs` (Swagger UI, served from assets compiled into the binary;
+//! nothing is fetched at build or run time) and `/metrics` (request counters; see
+//! [`crate::metrics`]).
 
 use crate::app::AppState;
-use crate::error::{ApiError, Problem, method_not_allowed};
+use crate::error::{ApiError, Challenge, Problem, method_not_allowed};
 use crate::openapi::openapi;
-use actix_web::http::header::{CONTENT_TYPE, LOCATION};
+use actix_web::http::header::{AUTHORIZATION, CONTENT_TYPE, LOCATION};
 use actix_web::{HttpRequest, HttpResponse, web};
+use rollcall_domain::secrets::TokenDigest;
+use secrecy::ExposeSecret;
 use serde::Serialize;
 use std::sync::{Arc, LazyLock};
 use utoipa::ToSchema;
@@ -45,6 +48,11 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
     .service(
         web::resource("/openapi.json")
             .route(web::get().to(get_openapi_document))
+            .default_service(method_not_allowed("GET")),
+    )
+    .service(
+        web::resource("/metrics")
+            .route(web::get().to(get_metrics))
             .default_service(method_not_allowed("GET")),
     )
     .service(
@@ -99,6 +107,45 @@ pub(crate) async fn get_readiness(state: web::Data<AppState>) -> HttpResponse {
             })
         }
     }
+}
+
+/// Request counters in the Prometheus text format. Open unless a metrics token is
+/// configured; then only `Authorization: Bearer <token>` may read them.
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    tag = "operations",
+    security((), ("bearer" = [])),
+    responses(
+        (status = 200, description = "Prometheus text exposition format 0.0.4.", content_type = "text/plain"),
+        (status = 401, description = "A metrics token is configured and was not presented."),
+    )
+)]
+pub(crate) async fn get_metrics(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    if let Some(expected) = &state.settings.metrics_token {
+        let presented = req
+            .headers()
+            .get(AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or("");
+        // Compare digests in constant time rather than the tokens themselves.
+        if !TokenDigest::of(presented).matches(&TokenDigest::of(expected.expose_secret())) {
+            return Err(ApiError::for_request(
+                &req,
+                Problem::Unauthenticated {
+                    challenges: &[Challenge::Bearer],
+                    message: "A valid metrics token is required.",
+                },
+            ));
+        }
+    }
+    Ok(HttpResponse::Ok()
+        .insert_header((CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8"))
+        .body(state.metrics.render()))
 }
 
 /// The OpenAPI 3.1 document of every route.

@@ -332,6 +332,16 @@ pub struct Cli {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub admin_username: Option<String>,
 
+    /// Bearer token required to read /metrics; when unset /metrics is open.
+    #[arg(
+        long,
+        env = "ROLLCALL_METRICS_TOKEN",
+        value_name = "TOKEN",
+        hide_env_values = true
+    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metrics_token: Option<String>,
+
     /// Password of the first admin; when unset one is generated and printed once.
     #[arg(
         long,
@@ -391,6 +401,8 @@ struct RawSettings {
     admin_username: Option<String>,
     #[serde(default)]
     admin_password: Option<String>,
+    #[serde(default)]
+    metrics_token: Option<String>,
 }
 
 impl From<&Settings> for RawSettings {
@@ -418,8 +430,9 @@ impl From<&Settings> for RawSettings {
             shutdown_timeout: DurationValue::Seconds(s.shutdown_timeout.as_secs()),
             workers: s.workers,
             admin_username: s.admin_username.clone(),
-            // Defaults never hold a password.
+            // Defaults never hold a password or token.
             admin_password: None,
+            metrics_token: None,
         }
     }
 }
@@ -470,6 +483,8 @@ pub struct Settings {
     pub admin_username: Option<String>,
     /// `admin_password`: the first admin's password; generated and printed once when unset.
     pub admin_password: Option<SecretString>,
+    /// `metrics_token`: bearer token `/metrics` asks for; `None` leaves it open.
+    pub metrics_token: Option<SecretString>,
 }
 
 /// The number of CPU cores, at least 1.
@@ -501,6 +516,7 @@ impl Default for Settings {
             workers: None,
             admin_username: None,
             admin_password: None,
+            metrics_token: None,
         }
     }
 }
@@ -621,6 +637,10 @@ impl Settings {
             workers: raw.workers,
             admin_username: raw.admin_username,
             admin_password: raw.admin_password.map(SecretString::from),
+            metrics_token: raw
+                .metrics_token
+                .filter(|t| !t.is_empty())
+                .map(SecretString::from),
         })
     }
 

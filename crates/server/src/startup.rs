@@ -166,7 +166,9 @@ impl Application {
             settings: HttpSettings {
                 public_url: settings.public_url.clone(),
                 secure_cookies: settings.secure_cookies,
+                metrics_token: settings.metrics_token.clone(),
             },
+            metrics: Arc::default(),
         };
         Ok(Self {
             listener,

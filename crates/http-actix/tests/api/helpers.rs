@@ -140,7 +140,9 @@ impl TestApp {
                 settings: HttpSettings {
                     public_url: None,
                     secure_cookies: true,
+                    metrics_token: None,
                 },
+                metrics: Arc::default(),
             },
             down,
             clock,

@@ -43,3 +43,61 @@ async fn openapi_document_and_swagger_ui_are_served() {
     let r = send(&app, TestRequest::get().uri("/docs/missing.js")).await;
     assert_eq!(r.status, 404);
 }
+
+#[actix_web::test]
+async fn metrics_count_requests_by_family_and_status() {
+    let t = TestApp::new().await;
+    let app = t.service().await;
+    send(
+        &app,
+        TestRequest::get()
+            .uri("/api/v2/users/me")
+            .insert_header(admin()),
+    )
+    .await;
+    send(&app, TestRequest::get().uri("/api/v2/users/me")).await;
+    send(&app, TestRequest::get().uri("/api/application/users")).await;
+    let r = send(&app, TestRequest::get().uri("/metrics")).await;
+    assert_eq!(r.status, 200);
+    assert!(
+        r.header("content-type")
+            .unwrap()
+            .starts_with("text/plain; version=0.0.4")
+    );
+    for line in [
+        "rollcall_http_requests_total{family=\"v2\",method=\"GET\",status=\"200\"} 1",
+        "rollcall_http_requests_total{family=\"v2\",method=\"GET\",status=\"401\"} 1",
+        "rollcall_http_requests_total{family=\"application\",method=\"GET\",status=\"401\"} 1",
+    ] {
+        assert!(r.text.contains(line), "{line} in\n{}", r.text);
+    }
+}
+
+#[actix_web::test]
+async fn a_configured_metrics_token_restricts_metrics() {
+    let mut t = TestApp::new().await;
+    t.state.settings.metrics_token = Some("scrape-secret".into());
+    let app = t.service().await;
+    let r = send(&app, TestRequest::get().uri("/metrics")).await;
+    assert_eq!(
+        (r.status, r.header("www-authenticate")),
+        (401, Some("Bearer"))
+    );
+    let r = send(
+        &app,
+        TestRequest::get()
+            .uri("/metrics")
+            .insert_header(bearer("wrong")),
+    )
+    .await;
+    assert_eq!(r.status, 401);
+    let r = send(
+        &app,
+        TestRequest::get()
+            .uri("/metrics")
+            .insert_header(bearer("scrape-secret")),
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    assert!(r.text.contains("rollcall_uptime_seconds"));
+}

@@ -1,0 +1,108 @@
+//! Request counters for `GET /metrics`, in the Prometheus text exposition format: requests by
+//! family, method and status, with the time spent answering them. The counters live in
+//! [`AppState`](crate::AppState) so every worker of one server adds to the same numbers; they
+//! hold no user data (no paths, no names), only counts.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// One series: how many requests and how long they took in all.
+#[derive(Debug, Clone, Copy, Default)]
+struct Series {
+    count: u64,
+    seconds: f64,
+}
+
+/// The counters of one server process.
+#[derive(Debug)]
+pub struct RequestMetrics {
+    started: Instant,
+    series: Mutex<BTreeMap<(&'static str, String, u16), Series>>,
+}
+
+impl Default for RequestMetrics {
+    fn default() -> Self {
+        Self {
+            started: Instant::now(),
+            series: Mutex::default(),
+        }
+    }
+}
+
+impl RequestMetrics {
+    /// Counts one answered request.
+    pub(crate) fn record(&self, family: &'static str, method: &str, status: u16, took: Duration) {
+        if let Ok(mut series) = self.series.lock() {
+            // Only standard methods become labels, so clients cannot grow the map at will.
+            let method = match method {
+                "GET" | "POST" | "PUT" | "PATCH" | "DELETE" | "HEAD" | "OPTIONS" => method,
+                _ => "OTHER",
+            };
+            let entry = series
+                .entry((family, method.to_owned(), status))
+                .or_default();
+            entry.count += 1;
+            entry.seconds += took.as_secs_f64();
+        }
+    }
+
+    /// The exposition text.
+    pub(crate) fn render(&self) -> String {
+        let mut out = String::new();
+        let series = self.series.lock().map(|s| s.clone()).unwrap_or_default();
+        out.push_str(
+            "# HELP rollcall_http_requests_total Requests answered, by API family, method and status.\n\
+             # TYPE rollcall_http_requests_total counter\n",
+        );
+        for ((family, method, status), s) in &series {
+            let _ = writeln!(
+                out,
+                "rollcall_http_requests_total{{family=\"{family}\",method=\"{method}\",status=\"{status}\"}} {}",
+                s.count
+            );
+        }
+        out.push_str(
+            "# HELP rollcall_http_request_seconds_total Time spent answering requests, by API family, method and status.\n\
+             # TYPE rollcall_http_request_seconds_total counter\n",
+        );
+        for ((family, method, status), s) in &series {
+            let _ = writeln!(
+                out,
+                "rollcall_http_request_seconds_total{{family=\"{family}\",method=\"{method}\",status=\"{status}\"}} {:.6}",
+                s.seconds
+            );
+        }
+        let _ = write!(
+            out,
+            "# HELP rollcall_uptime_seconds Seconds since the server started.\n\
+             # TYPE rollcall_uptime_seconds gauge\n\
+             rollcall_uptime_seconds {:.3}\n",
+            self.started.elapsed().as_secs_f64()
+        );
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_and_renders_series() {
+        let m = RequestMetrics::default();
+        m.record("v2", "GET", 200, Duration::from_millis(5));
+        m.record("v2", "GET", 200, Duration::from_millis(7));
+        m.record("application", "BREW", 405, Duration::from_millis(1));
+        let text = m.render();
+        assert!(text.contains(
+            "rollcall_http_requests_total{family=\"v2\",method=\"GET\",status=\"200\"} 2\n"
+        ));
+        assert!(text.contains(
+            "rollcall_http_request_seconds_total{family=\"v2\",method=\"GET\",status=\"200\"} 0.012000\n"
+        ));
+        assert!(text.contains("method=\"OTHER\",status=\"405\"} 1\n"));
+        assert!(text.contains("# TYPE rollcall_uptime_seconds gauge\nrollcall_uptime_seconds "));
+    }
+}
