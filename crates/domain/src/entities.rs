@@ -8,6 +8,20 @@ use crate::values::{
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+/// Reads a numeric id from a path segment: ASCII digits only (no sign, no spaces), greater
+/// than zero and within `i64`. Every id-or-name segment of every family uses this one rule.
+pub fn parse_numeric_id(raw: &str) -> Option<i64> {
+    if raw.is_empty() || !raw.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    raw.parse::<i64>().ok().filter(|n| *n > 0)
+}
+
+/// True when a path segment is all ASCII digits (v2 then reads it as an id, never a name).
+pub fn is_all_digits(raw: &str) -> bool {
+    !raw.is_empty() && raw.bytes().all(|b| b.is_ascii_digit())
+}
+
 macro_rules! id_type {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
@@ -370,8 +384,8 @@ pub enum ConfigurationRef {
 impl ConfigurationRef {
     /// All digits → id, else a key; `None` when neither (it can match nothing).
     pub fn parse(raw: &str) -> Option<Self> {
-        if !raw.is_empty() && raw.bytes().all(|b| b.is_ascii_digit()) {
-            raw.parse().ok().map(|id| Self::Id(ConfigurationId(id)))
+        if is_all_digits(raw) {
+            parse_numeric_id(raw).map(|id| Self::Id(ConfigurationId(id)))
         } else {
             ConfigurationKey::parse(raw).ok().map(Self::Key)
         }
@@ -470,6 +484,15 @@ mod tests {
         .apply_to(&v);
         assert_eq!(cleared.email, None);
         assert!(UserChanges::default().is_empty());
+    }
+
+    #[test]
+    fn numeric_ids_are_plain_positive_digits() {
+        assert_eq!(parse_numeric_id("42"), Some(42));
+        for bad in ["", "0", "+5", "-5", " 5", "5a", "99999999999999999999"] {
+            assert_eq!(parse_numeric_id(bad), None, "{bad:?}");
+        }
+        assert!(is_all_digits("007") && !is_all_digits("+7") && !is_all_digits(""));
     }
 
     #[test]

@@ -1,7 +1,14 @@
 //! [`BlockingHasher`]: the production adapter of the domain's `PasswordHasher` port. Argon2id
-//! never runs on an async worker thread: every hash and verification runs on tokio's blocking
-//! pool, and a semaphore bounds how many run at once (about the core count), so that excess
-//! requests wait their turn instead of piling onto the CPU.
+//! never runs on an async worker thread: every hash and verification runs on a small pool of
+//! dedicated OS threads (about the core count), and excess requests wait in its queue instead
+//! of piling onto the CPU.
+//!
+//! Why dedicated threads rather than tokio's blocking pool: each Argon2id call allocates its
+//! whole memory cost (19 MiB by default). On the blocking pool successive calls land on many
+//! different threads, and the C allocator keeps a freed block cached in each thread's arena,
+//! so resident memory grew to ~780 MiB under a login storm (measured, see
+//! docs/benchmarks.md). A fixed set of threads reuses the same few blocks: memory stays near
+//! `threads × memory cost`.
 
 use async_trait::async_trait;
 use rollcall_domain::adapters::HashAlgorithm;
@@ -9,57 +16,90 @@ use rollcall_domain::ports::{HashError, PasswordHasher, Verification};
 use rollcall_domain::secrets::PasswordHash;
 use secrecy::{ExposeSecret, SecretString};
 use std::fmt;
-use std::sync::Arc;
-use tokio::sync::Semaphore;
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use tokio::sync::oneshot;
 
-/// Runs a [`HashAlgorithm`] on `tokio::task::spawn_blocking`, at most `max_concurrent` at a
-/// time. Must be used inside a tokio runtime.
+/// One unit of work for the pool: runs the algorithm and sends the outcome back.
+type Job<A> = Box<dyn FnOnce(&A) + Send + 'static>;
+
+/// Runs a [`HashAlgorithm`] on `threads` dedicated OS threads; callers wait their turn in a
+/// queue. Needs no runtime to build; its futures work on any executor.
 pub struct BlockingHasher<A: HashAlgorithm> {
     algorithm: Arc<A>,
-    permits: Arc<Semaphore>,
+    queue: Mutex<mpsc::Sender<Job<A>>>,
     max_concurrent: usize,
 }
 
 impl<A: HashAlgorithm> BlockingHasher<A> {
-    /// Wraps `algorithm`; `max_concurrent` (at least 1) hashes run at once, further callers
-    /// wait. About the number of cores is right: each hash keeps one core busy.
+    /// Wraps `algorithm`; `max_concurrent` (at least 1) threads hash at once, further callers
+    /// wait. About the number of cores is right: each hash keeps one core busy. The threads
+    /// end when the hasher is dropped.
     pub fn new(algorithm: A, max_concurrent: usize) -> Self {
         let max_concurrent = max_concurrent.max(1);
+        let algorithm = Arc::new(algorithm);
+        let (sender, receiver) = mpsc::channel::<Job<A>>();
+        let receiver = Arc::new(Mutex::new(receiver));
+        for n in 0..max_concurrent {
+            let receiver = Arc::clone(&receiver);
+            let algorithm = Arc::clone(&algorithm);
+            let spawned = std::thread::Builder::new()
+                .name(format!("rollcall-hash-{n}"))
+                .spawn(move || {
+                    loop {
+                        // Hold the lock only while taking a job, never while hashing.
+                        let job = match receiver.lock() {
+                            Ok(queue) => queue.recv(),
+                            Err(_) => return,
+                        };
+                        match job {
+                            Ok(job) => job(&algorithm),
+                            Err(_) => return, // the hasher was dropped
+                        }
+                    }
+                });
+            if let Err(e) = spawned {
+                tracing::error!(error = %e, "could not start a password hashing thread");
+            }
+        }
         Self {
-            algorithm: Arc::new(algorithm),
-            permits: Arc::new(Semaphore::new(max_concurrent)),
+            algorithm,
+            queue: Mutex::new(sender),
             max_concurrent,
         }
     }
 
-    /// Runs `work` on the blocking pool once a permit is free. The permit moves into the
-    /// blocking task, so it stays taken until the hash is done even if the caller gives up.
+    /// Queues `work` and waits for its outcome. A caller that gives up leaves the queue
+    /// entry behind; it is skipped without hashing.
     async fn run<T: Send + 'static>(
         &self,
         password: &str,
         work: impl FnOnce(&A, &str) -> Result<T, HashError> + Send + 'static,
     ) -> Result<T, HashError> {
-        let permit = Arc::clone(&self.permits)
-            .acquire_owned()
-            .await
-            .map_err(|_| HashError("the password hasher is shutting down".into()))?;
-        let algorithm = Arc::clone(&self.algorithm);
+        let (reply, outcome) = oneshot::channel();
         // Zeroed when dropped, never shown by `Debug`.
         let password = SecretString::from(password.to_owned());
-        tokio::task::spawn_blocking(move || {
-            let _permit = permit;
-            work(&algorithm, password.expose_secret())
-        })
-        .await
-        .map_err(|e| HashError(format!("the password hashing task failed: {e}")))?
+        let job: Job<A> = Box::new(move |algorithm: &A| {
+            if reply.is_closed() {
+                return;
+            }
+            let _ = reply.send(work(algorithm, password.expose_secret()));
+        });
+        self.queue
+            .lock()
+            .map_err(|_| HashError("the password hasher is broken".into()))?
+            .send(job)
+            .map_err(|_| HashError("the password hashing threads have stopped".into()))?;
+        outcome
+            .await
+            .map_err(|_| HashError("the password hashing thread failed".into()))?
     }
 }
 
 impl<A: HashAlgorithm> fmt::Debug for BlockingHasher<A> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("BlockingHasher")
-            .field("max_concurrent", &self.max_concurrent)
-            .field("available", &self.permits.available_permits())
+            .field("threads", &self.max_concurrent)
             .finish_non_exhaustive()
     }
 }
@@ -157,5 +197,25 @@ mod tests {
     fn zero_concurrency_means_one() {
         let hasher = BlockingHasher::new(FastHasher::new(), 0);
         assert_eq!(hasher.max_concurrent, 1);
+    }
+
+    #[tokio::test]
+    async fn hashing_runs_on_the_pool_threads_not_the_callers() {
+        struct ThreadName(PasswordHash);
+        impl HashAlgorithm for ThreadName {
+            fn hash(&self, _p: &str) -> Result<PasswordHash, HashError> {
+                let name = std::thread::current().name().unwrap_or("").to_owned();
+                Ok(PasswordHash::from_phc(name))
+            }
+            fn verify(&self, _p: &str, _h: &PasswordHash) -> Result<Verification, HashError> {
+                Ok(Verification::Mismatch)
+            }
+            fn dummy_hash(&self) -> &PasswordHash {
+                &self.0
+            }
+        }
+        let hasher = BlockingHasher::new(ThreadName(PasswordHash::from_phc("")), 1);
+        let ran_on = hasher.hash("pw").await.unwrap();
+        assert_eq!(ran_on.as_phc(), "rollcall-hash-0");
     }
 }

@@ -21,6 +21,11 @@ impl DatabaseReadiness {
 #[async_trait]
 impl Readiness for DatabaseReadiness {
     async fn check(&self) -> Result<(), String> {
-        self.store.ping().await.map_err(|e| e.to_string())
+        self.store.ping().await.map_err(|e| {
+            // The cause (hosts, ports, driver messages) goes to the log, not to the
+            // unauthenticated caller of /readyz.
+            tracing::warn!(error = %e, "database readiness check failed");
+            "database unreachable".to_owned()
+        })
     }
 }

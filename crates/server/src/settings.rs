@@ -371,7 +371,7 @@ impl DurationValue {
 }
 
 /// The merged layers before checking: what figment extracts.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Serialize, Deserialize)] // no Debug: it holds secrets in clear
 #[serde(deny_unknown_fields)]
 struct RawSettings {
     bind: String,

@@ -19,7 +19,7 @@ use std::fmt::Display;
 use uuid::Uuid;
 
 /// A `users` row.
-#[derive(Debug, Clone, Queryable, Selectable)]
+#[derive(Clone, Queryable, Selectable)] // no Debug: it holds the password hash
 #[diesel(table_name = users)]
 #[diesel(check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
 pub(crate) struct UserRow {
@@ -44,7 +44,7 @@ pub(crate) struct UserRow {
 
 /// A user's columns but the id: the values of an insert, and of the full-row update that
 /// `update_user` writes (it holds the row's lock, so no concurrent change is lost).
-#[derive(Debug, Clone, Insertable, AsChangeset)]
+#[derive(Clone, Insertable, AsChangeset)] // no Debug: it holds the password hash
 #[diesel(table_name = users)]
 #[diesel(treat_none_as_null = true)]
 pub(crate) struct NewUserRow {

@@ -3,7 +3,7 @@
 
 use super::error::unexpected_api_key_store;
 use super::{Directory, Forbidden, NotFound, Principal, ServiceError};
-use crate::entities::{ApiKey, ApiKeyChanges, ApiKeyId, NewApiKey};
+use crate::entities::{ApiKey, ApiKeyChanges, ApiKeyId, NewApiKey, parse_numeric_id};
 use crate::listing::{Listed, PageRequest, parse_timestamp};
 use crate::ports::ApiKeyStoreError;
 use crate::secrets::{TokenDigest, api_key_from};
@@ -192,6 +192,12 @@ impl Directory {
         input: ApiKeyInput,
     ) -> Result<ApiKey, ServiceError> {
         let key_id = parse_id(id)?;
+        // Another user's key is 404 whatever the body holds (api.md 8).
+        self.ports
+            .api_keys
+            .get_api_key(principal.user.id, key_id)
+            .await
+            .map_err(|e| key_error(e, id))?;
         let parsed = parse_key_input(&input)?;
         check_grant(principal, parsed.scopes.as_ref())?;
         let changes = ApiKeyChanges {
@@ -225,9 +231,7 @@ impl Directory {
 }
 
 fn parse_id(raw: &str) -> Result<ApiKeyId, ServiceError> {
-    raw.parse::<i64>()
-        .ok()
-        .filter(|n| *n > 0)
+    parse_numeric_id(raw)
         .map(ApiKeyId)
         .ok_or_else(|| ServiceError::NotFound(NotFound::ApiKey(raw.to_owned())))
 }

@@ -137,6 +137,12 @@ impl Directory {
         input: ConfigurationInput,
     ) -> Result<Configuration, ServiceError> {
         let r = parse_ref(by)?;
+        // Another user's configuration is 404 whatever the body holds (api.md 8).
+        self.ports
+            .configurations
+            .get_configuration(principal.user.id, &r)
+            .await
+            .map_err(|e| store_error(e, by, None))?;
         let (key, value) = parse_input(&input, false)?;
         let shown_key = key.clone();
         self.ports

@@ -1085,3 +1085,104 @@ fn api_key_principals_may_not_be_confused_with_sessions() {
     let listed = block_on(w.store.list_api_keys(w.admin.user.id, PageRequest::first())).unwrap();
     assert_eq!(listed.total, 1);
 }
+
+#[test]
+fn inputs_never_show_passwords_in_debug() {
+    let mut i = input("someone", "hunter2-secret");
+    i.email = Some(Some("someone@example.com".into()));
+    let shown = format!("{i:?}");
+    assert!(
+        !shown.contains("hunter2") && shown.contains("[redacted]") && shown.contains("someone@")
+    );
+    let change = PasswordChange {
+        password: Some("new-secret-1".into()),
+        current_password: Some("old-secret-1".into()),
+        require_current_for_self: true,
+    };
+    let shown = format!("{change:?}");
+    assert!(!shown.contains("secret"), "{shown}");
+}
+
+#[test]
+fn a_v1_password_change_ends_the_users_other_sessions() {
+    let w = world();
+    let bo = w.create("bo");
+    let (_, s1) = block_on(w.dir.sign_in("bo", "password-1")).unwrap();
+    let p = w.as_user("bo");
+    block_on(w.dir.change_password(
+        &p,
+        &UserLookup::Id(bo.id),
+        "bo",
+        PasswordChange {
+            password: Some("password-2".into()),
+            current_password: Some("password-1".into()),
+            require_current_for_self: true,
+        },
+    ))
+    .unwrap();
+    assert_eq!(
+        block_on(w.dir.authenticate_bearer(s1.token.expose_secret())),
+        Err(ServiceError::Unauthenticated)
+    );
+}
+
+#[test]
+fn names_with_nul_match_nobody_instead_of_reaching_the_store() {
+    let w = world();
+    for lookup in [
+        UserLookup::Username("ad\0min".into()),
+        UserLookup::Email("a\0@b.c".into()),
+        UserLookup::ExternalId("x\0".into()),
+    ] {
+        assert!(matches!(
+            block_on(w.dir.get_user(&w.admin, &lookup, "x")),
+            Err(ServiceError::NotFound(NotFound::User(_)))
+        ));
+    }
+}
+
+#[test]
+fn another_users_key_or_configuration_is_404_before_the_body_is_judged() {
+    let w = world();
+    let key = w.key(&w.admin, &[]).unwrap();
+    let c = block_on(w.dir.create_configuration(
+        &w.admin,
+        ConfigurationInput {
+            key: Some(Some("a.b".into())),
+            value: Some(Some("v".into())),
+            ..ConfigurationInput::default()
+        },
+    ))
+    .unwrap();
+    w.create("cy");
+    let cy = w.as_user("cy");
+    let bad_scopes = ApiKeyInput {
+        scopes: Some(vec![ScopeInput {
+            controller: "x".into(),
+            action: "y".into(),
+        }]),
+        ..ApiKeyInput::default()
+    };
+    assert!(matches!(
+        block_on(
+            w.dir
+                .update_api_key(&cy, &key.key.id.to_string(), bad_scopes)
+        ),
+        Err(ServiceError::NotFound(NotFound::ApiKey(_)))
+    ));
+    let bad_key = ConfigurationInput {
+        key: Some(Some("1bad".into())),
+        ..ConfigurationInput::default()
+    };
+    assert!(matches!(
+        block_on(w.dir.update_configuration(&cy, &c.id.to_string(), bad_key)),
+        Err(ServiceError::NotFound(NotFound::Configuration(_)))
+    ));
+    assert!(
+        matches!(
+            block_on(w.dir.get_api_key(&w.admin, &format!("+{}", key.key.id))),
+            Err(ServiceError::NotFound(_))
+        ),
+        "a signed id is not an id"
+    );
+}

@@ -3,7 +3,10 @@
 
 use super::error::unexpected_user_store;
 use super::{Directory, Forbidden, NotFound, Principal, ServiceError};
-use crate::entities::{NewUser, SessionRevocation, User, UserChanges, UserId, UserUpdate};
+use crate::entities::{
+    NewUser, SessionRevocation, User, UserChanges, UserId, UserUpdate, is_all_digits,
+    parse_numeric_id,
+};
 use crate::listing::{
     Condition, Filter, FilterValue, Listed, PageRequest, SortOrder, UserField, UserQuery,
     parse_timestamp,
@@ -14,11 +17,12 @@ use crate::values::{
     Username, Violation, Violations,
 };
 use chrono::{DateTime, Utc};
+use std::fmt;
 
 /// Raw user fields as a family received them. For each field `None` means absent; for
 /// nullable fields `Some(None)` means an explicit null. Values are validated by the use case,
 /// so every family reports the same rules.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct UserInput {
     /// `username`
     pub username: Option<Option<String>>,
@@ -107,7 +111,7 @@ impl UpdateRules {
 }
 
 /// A password change through a dedicated route.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct PasswordChange {
     /// The new password.
     pub password: Option<String>,
@@ -117,11 +121,54 @@ pub struct PasswordChange {
     pub require_current_for_self: bool,
 }
 
+/// How a password slot shows in `Debug`: whether it was sent, never what.
+fn redacted(slot: &Option<Option<String>>) -> &'static str {
+    match slot {
+        None => "absent",
+        Some(None) => "null",
+        Some(Some(_)) => "[redacted]",
+    }
+}
+
+impl fmt::Debug for UserInput {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UserInput")
+            .field("username", &self.username)
+            .field("email", &self.email)
+            .field("first_name", &self.first_name)
+            .field("last_name", &self.last_name)
+            .field("external_id", &self.external_id)
+            .field("language", &self.language)
+            .field("is_admin", &self.is_admin)
+            .field("enabled", &self.enabled)
+            .field("expired_at", &self.expired_at)
+            .field("user_id", &self.user_id)
+            .field("group_id", &self.group_id)
+            .field("source_type", &self.source_type)
+            .field("password", &redacted(&self.password))
+            .field("malformed", &self.malformed)
+            .finish()
+    }
+}
+
+impl fmt::Debug for PasswordChange {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PasswordChange")
+            .field("password", &redacted(&Some(self.password.clone())))
+            .field(
+                "current_password",
+                &redacted(&Some(self.current_password.clone())),
+            )
+            .field("require_current_for_self", &self.require_current_for_self)
+            .finish()
+    }
+}
+
 /// Reads a v2 user reference: all digits → id; contains `@` → e-mail; else username.
 pub fn parse_user_ref(raw: &str) -> UserLookup {
-    if !raw.is_empty() && raw.bytes().all(|b| b.is_ascii_digit()) {
+    if is_all_digits(raw) {
         // An id too large for i64 can match nothing; 0 is never assigned.
-        UserLookup::Id(UserId(raw.parse().unwrap_or(0)))
+        UserLookup::Id(UserId(parse_numeric_id(raw).unwrap_or(0)))
     } else if raw.contains('@') {
         UserLookup::Email(raw.to_owned())
     } else {
@@ -387,12 +434,24 @@ impl Directory {
     }
 
     async fn find(&self, lookup: &UserLookup, shown_ref: &str) -> Result<User, ServiceError> {
+        let not_found = || ServiceError::NotFound(NotFound::User(shown_ref.to_owned()));
+        // No stored name, address or id holds a NUL, and PostgreSQL refuses one in a
+        // parameter: answer as for any other name that matches nobody.
+        let has_nul = match lookup {
+            UserLookup::Username(s) | UserLookup::Email(s) | UserLookup::ExternalId(s) => {
+                s.contains('\0')
+            }
+            UserLookup::Id(_) | UserLookup::Uuid(_) => false,
+        };
+        if has_nul {
+            return Err(not_found());
+        }
         self.ports
             .users
             .find_user(lookup)
             .await
             .map_err(unexpected_user_store)?
-            .ok_or_else(|| ServiceError::NotFound(NotFound::User(shown_ref.to_owned())))
+            .ok_or_else(not_found)
     }
 
     /// Updates a user. Users may change their own username, e-mail, names, language and

@@ -14,7 +14,7 @@ use crate::auth::Authenticated;
 use crate::body::{JsonFields, JsonObject, read_json_value};
 use crate::error::{Problem, body_or_refusal};
 use actix_web::{HttpRequest, HttpResponse, web};
-use rollcall_domain::entities::{User, UserId};
+use rollcall_domain::entities::{User, UserId, parse_numeric_id};
 use rollcall_domain::ports::UserLookup;
 use rollcall_domain::services::{CreateRules, UpdateRules, UserInput};
 use rollcall_domain::values::Scope;
@@ -66,12 +66,7 @@ async fn read_user_input(req: &HttpRequest, payload: web::Payload) -> Result<Use
 /// The lookup of a path id: all digits, else an id no user has (0 is never assigned), so that
 /// anything else is a 404 like an unknown id.
 fn by_id(raw: &str) -> UserLookup {
-    let id = if !raw.is_empty() && raw.bytes().all(|b| b.is_ascii_digit()) {
-        raw.parse().unwrap_or(0)
-    } else {
-        0
-    };
-    UserLookup::Id(UserId(id))
+    UserLookup::Id(UserId(parse_numeric_id(raw).unwrap_or(0)))
 }
 
 /// A 200 with the user's item, with its servers when the query asks for them.

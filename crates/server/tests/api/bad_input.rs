@@ -150,3 +150,27 @@ async fn nul_bytes_and_wrong_types_are_422_not_500(backend: Backend) {
     );
     assert_v2_error(&response, response.status.as_u16());
 }
+
+both_backends!(nul_bytes_in_paths_are_404_not_500);
+/// A `%00` in a path segment decodes to NUL; no stored name holds one, and PostgreSQL refuses
+/// one in a parameter, so every family answers "not found" on both backends, never 500.
+async fn nul_bytes_in_paths_are_404_not_500(backend: Backend) {
+    let app = spawn_app(backend).await;
+    for (method, path) in [
+        (Method::GET, "/api/v2/users/ad%00min"),
+        (Method::GET, "/api/v2/users/a%00@example.com"),
+        (Method::DELETE, "/api/v2/users/ad%00min"),
+        (Method::GET, "/api/v2/users/me/configurations/k%00"),
+        (Method::GET, "/api/v1/users/ad%00min"),
+        (Method::DELETE, "/api/v1/users/ad%00min"),
+        (Method::GET, "/api/application/users/external/e%00x"),
+    ] {
+        let response = app.call(method.clone(), path, &app.admin()).await;
+        assert_eq!(
+            response.status.as_u16(),
+            404,
+            "{method} {path}: {}",
+            response.text()
+        );
+    }
+}
