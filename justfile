@@ -31,7 +31,7 @@ fmt:
 ci:
     .ci/run
 
-# There are no benchmarks yet: this says so and fails rather than pretend to measure.
+# Load benchmark of a release build on loopback (needs wrk); appends a report to
+# docs/benchmarks.md. BENCH_DURATION, BENCH_CONNECTIONS, BENCH_THREADS and BENCH_USERS tune it.
 bench:
-    @echo "No benchmarks yet; see docs/operations.md#benchmarks." >&2
-    @exit 1
+    scripts/bench.sh --write
