@@ -12,7 +12,7 @@ use crate::auth::Authenticated;
 use crate::body::{JsonFields, JsonObject, read_json_object};
 use crate::error::body_or_refusal;
 use actix_web::{HttpRequest, HttpResponse, web};
-use rollcall_domain::services::{CreateRules, UpdateRules, UserInput, parse_user_ref};
+use rollcall_domain::services::{CreateRules, Principal, UpdateRules, UserInput, parse_user_ref};
 use rollcall_domain::values::Scope;
 
 /// Maps a v2 user body into the domain's input: every known field, absent / null / value kept
@@ -207,19 +207,15 @@ pub(crate) async fn update_user(
 ) -> V2Result {
     let Authenticated(principal) = auth;
     principal.require(Scope::USERS_UPDATE)?;
-    let user_ref = user_ref.into_inner();
-    let lookup = parse_user_ref(&user_ref);
-    let directory = &state.directory;
-    let body = body_or_refusal(read_json_object(&req, payload).await, || {
-        let empty = UserInput::default();
-        directory.update_user(&principal, &lookup, &user_ref, empty, UpdateRules::V2)
-    })
-    .await?;
-    let input = user_input(body);
-    let user = directory
-        .update_user(&principal, &lookup, &user_ref, input, UpdateRules::V2)
-        .await?;
-    Ok(HttpResponse::Ok().json(UserBody::from(&user)))
+    apply_user_update(
+        &state,
+        &principal,
+        user_ref.into_inner(),
+        req,
+        payload,
+        user_input,
+    )
+    .await
 }
 
 /// Changes a user's password (the user themselves, or an admin); ends the user's other
@@ -254,17 +250,42 @@ pub(crate) async fn change_password(
 ) -> V2Result {
     let Authenticated(principal) = auth;
     principal.require(Scope::USERS_UPDATE)?;
-    let user_ref = user_ref.into_inner();
+    apply_user_update(
+        &state,
+        &principal,
+        user_ref.into_inner(),
+        req,
+        payload,
+        password_input,
+    )
+    .await
+}
+
+/// The shared body of `PUT /users/{ref}` and `PUT /users/{ref}/password`: 403/404 before any
+/// body error, then the update use case with the body mapped by `to_input`.
+async fn apply_user_update(
+    state: &AppState,
+    principal: &Principal,
+    user_ref: String,
+    req: HttpRequest,
+    payload: web::Payload,
+    to_input: fn(JsonObject) -> UserInput,
+) -> V2Result {
     let lookup = parse_user_ref(&user_ref);
     let directory = &state.directory;
     let body = body_or_refusal(read_json_object(&req, payload).await, || {
         let empty = UserInput::default();
-        directory.update_user(&principal, &lookup, &user_ref, empty, UpdateRules::V2)
+        directory.update_user(principal, &lookup, &user_ref, empty, UpdateRules::V2)
     })
     .await?;
-    let input = password_input(body);
     let user = directory
-        .update_user(&principal, &lookup, &user_ref, input, UpdateRules::V2)
+        .update_user(
+            principal,
+            &lookup,
+            &user_ref,
+            to_input(body),
+            UpdateRules::V2,
+        )
         .await?;
     Ok(HttpResponse::Ok().json(UserBody::from(&user)))
 }
