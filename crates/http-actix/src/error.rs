@@ -355,8 +355,10 @@ impl Problem {
     }
 
     /// A response builder with the status and the headers every family sends with this
-    /// problem (`WWW-Authenticate` on 401, `Allow` on 405); the family adds the body.
-    pub(crate) fn response_builder(&self) -> HttpResponseBuilder {
+    /// problem (`WWW-Authenticate` on 401, `Allow` on 405); the family adds the body. A 401
+    /// that a use case raised after the credentials were read (the user vanished meanwhile)
+    /// carries `family`'s own challenges.
+    pub(crate) fn response_builder(&self, family: Family) -> HttpResponseBuilder {
         let mut builder = HttpResponse::build(self.status());
         match self {
             Self::Unauthenticated { challenges, .. } => {
@@ -365,7 +367,7 @@ impl Problem {
                 }
             }
             Self::Service(ServiceError::Unauthenticated) => {
-                for c in [Challenge::Basic, Challenge::Bearer] {
+                for c in family.bare_challenges() {
                     builder.append_header((WWW_AUTHENTICATE, c.header_value()));
                 }
             }
@@ -560,13 +562,24 @@ mod tests {
             challenges: Family::V2.bare_challenges(),
             message: Problem::CREDENTIALS_REQUIRED,
         };
-        let r = p.response_builder().finish();
+        let r = p.response_builder(Family::V2).finish();
         let values: Vec<_> = r.headers().get_all(WWW_AUTHENTICATE).collect();
         assert_eq!(values.len(), 2);
         assert_eq!(values[0], r#"Basic realm="rollcall""#);
         assert_eq!(values[1], "Bearer");
+        // A 401 raised by a use case after the credentials were read: the family's own.
+        let late = Problem::Service(ServiceError::Unauthenticated);
+        for (family, expected) in [
+            (Family::V1, vec![r#"Basic realm="rollcall""#]),
+            (Family::Application, vec!["Bearer"]),
+            (Family::V2, vec![r#"Basic realm="rollcall""#, "Bearer"]),
+        ] {
+            let r = late.response_builder(family).finish();
+            let values: Vec<_> = r.headers().get_all(WWW_AUTHENTICATE).collect();
+            assert_eq!(values, expected, "{family:?}");
+        }
         let r = Problem::MethodNotAllowed { allow: "GET, PUT" }
-            .response_builder()
+            .response_builder(Family::V2)
             .finish();
         assert_eq!(
             r.headers().get(ALLOW).map(|v| v.as_bytes()),

@@ -5,7 +5,7 @@
 //! (`required`, `email`, `max`, `min`, `unique`, `string`, `boolean`, `integer`, `regex`,
 //! `p_username`) and Laravel's sentence for it; every other problem is one entry.
 
-use crate::error::{InvalidField, Problem};
+use crate::error::{Family, InvalidField, Problem};
 use actix_web::HttpResponse;
 use rollcall_domain::services::{Forbidden, ServiceError};
 use rollcall_domain::values::Violation;
@@ -191,7 +191,7 @@ impl ApplicationErrorEnvelope {
 /// The response for a problem: status, challenge or `Allow` headers, and the envelope.
 pub(crate) fn render(problem: &Problem) -> HttpResponse {
     problem
-        .response_builder()
+        .response_builder(Family::Application)
         .json(ApplicationErrorEnvelope::of(problem))
 }
 

@@ -9,7 +9,7 @@
 //! v1 has no 422: validation failures are 400, and a taken username is 409
 //! `Username already existed`.
 
-use crate::error::{InvalidField, Problem};
+use crate::error::{Family, InvalidField, Problem};
 use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
 use rollcall_domain::services::{Forbidden, NotFound, ServiceError};
@@ -83,7 +83,7 @@ pub(crate) fn message(problem: &Problem) -> String {
 
 /// The response for a problem: v1's status, the challenge or `Allow` headers, the string.
 pub(crate) fn render(problem: &Problem) -> HttpResponse {
-    let mut builder = problem.response_builder();
+    let mut builder = problem.response_builder(Family::V1);
     builder.status(status(problem));
     builder.json(message(problem))
 }

@@ -2,7 +2,7 @@
 //! `{"detail": msg, "messages": [msg, …], "details": {field: [{"error": code, "value"?, "count"?}]}}`
 //! with `details` = `{}` when no field is at fault and `detail` = the first message.
 
-use crate::error::Problem;
+use crate::error::{Family, Problem};
 use actix_web::HttpResponse;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -69,7 +69,9 @@ impl ErrorEnvelope {
 
 /// The response for a problem: status, challenge or `Allow` headers, and the envelope.
 pub(crate) fn render(problem: &Problem) -> HttpResponse {
-    problem.response_builder().json(ErrorEnvelope::of(problem))
+    problem
+        .response_builder(Family::V2)
+        .json(ErrorEnvelope::of(problem))
 }
 
 #[cfg(test)]
