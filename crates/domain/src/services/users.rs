@@ -196,6 +196,57 @@ struct Parsed {
     password: Option<Password>,
 }
 
+/// How a missing, null or empty password reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum PasswordRule {
+    /// Absent or null is `blank` (v2 and v1 create).
+    Required,
+    /// Absent means no password; null is `blank` (v2 update).
+    Optional,
+    /// Absent, null or empty means no password or no change (application family).
+    BlankIsAbsent,
+}
+
+/// The rules of one request's user fields, whether it creates or updates: the one parser
+/// [`Directory::parse_user_fields`] serves both.
+#[derive(Debug, Clone, Copy)]
+struct FieldRules {
+    require_username: bool,
+    require_profile: bool,
+    lowercase_username: bool,
+    password: PasswordRule,
+}
+
+impl From<CreateRules> for FieldRules {
+    fn from(r: CreateRules) -> Self {
+        Self {
+            require_username: true,
+            require_profile: r.require_profile,
+            lowercase_username: r.lowercase_username,
+            password: if r.require_password {
+                PasswordRule::Required
+            } else {
+                PasswordRule::BlankIsAbsent
+            },
+        }
+    }
+}
+
+impl From<UpdateRules> for FieldRules {
+    fn from(r: UpdateRules) -> Self {
+        Self {
+            require_username: r.require_profile,
+            require_profile: r.require_profile,
+            lowercase_username: r.lowercase_username,
+            password: if r.blank_password_is_absent {
+                PasswordRule::BlankIsAbsent
+            } else {
+                PasswordRule::Optional
+            },
+        }
+    }
+}
+
 impl Directory {
     /// Creates the first admin when the directory has no user at all; `Ok(None)` otherwise.
     ///
@@ -245,114 +296,35 @@ impl Directory {
         input: UserInput,
         rules: CreateRules,
     ) -> Result<User, ServiceError> {
-        let mut violations = Violations::new();
-        for field in &input.malformed {
-            violations.push(FieldViolation::new(field, Violation::WrongType));
-        }
-        let username = required(&mut violations, "username", input.username.as_ref())
-            .and_then(|raw| violations.check("username", Some(raw), Username::parse(raw)))
-            .map(|u| {
-                if rules.lowercase_username {
-                    u.to_lowercase()
-                } else {
-                    u
-                }
-            });
-        let email = if rules.require_profile {
-            required(&mut violations, "email", input.email.as_ref())
-                .and_then(|raw| violations.check("email", Some(raw), Email::parse(raw)))
-                .map(Some)
-        } else {
-            optional(&mut violations, "email", input.email.as_ref(), Email::parse)
-        };
-        let first_name = person_name(
-            &mut violations,
-            "first_name",
-            input.first_name.as_ref(),
-            rules.require_profile,
-        );
-        let last_name = person_name(
-            &mut violations,
-            "last_name",
-            input.last_name.as_ref(),
-            rules.require_profile,
-        );
-        let external_id = optional(
-            &mut violations,
-            "external_id",
-            input.external_id.as_ref(),
-            ExternalId::parse,
-        );
-        let language = match &input.language {
-            None => Some(Language::default()),
-            Some(raw) => required(&mut violations, "language", Some(raw))
-                .and_then(|raw| violations.check("language", Some(raw), Language::parse(raw))),
-        };
-        let expired_at = timestamp(&mut violations, "expired_at", input.expired_at.as_ref());
-        let posix_uid = posix(&mut violations, "user_id", input.user_id);
-        let posix_gid = posix(&mut violations, "group_id", input.group_id);
-        let source_type = match &input.source_type {
-            None => Some(SourceType::default()),
-            Some(raw) => violations.check("source_type", Some(raw), SourceType::parse(raw)),
-        };
-        let password = match input.password.as_ref() {
-            Some(Some(raw)) if !raw.is_empty() || rules.require_password => violations.check(
-                "password",
-                None,
-                Password::new(raw, &self.settings.password_policy),
-            ),
-            _ if rules.require_password => {
-                blank(&mut violations, "password");
-                None
-            }
-            _ => None,
-        };
-        let (
-            Some(username),
-            Some(email),
-            Some(first_name),
-            Some(last_name),
-            Some(external_id),
-            Some(language),
-            Some(expired_at),
-            Some(posix_uid),
-            Some(posix_gid),
-            Some(source_type),
-            true,
-        ) = (
-            username,
-            email,
-            first_name,
-            last_name,
-            external_id,
-            language,
-            expired_at,
-            posix_uid,
-            posix_gid,
-            source_type,
-            violations.is_empty(),
-        )
-        else {
-            return Err(ServiceError::Validation(violations));
+        let Parsed {
+            changes: c,
+            violations,
+            password,
+            ..
+        } = self.parse_user_fields(&input, rules.into());
+        violations.into_result().map_err(ServiceError::Validation)?;
+        let Some(username) = c.username else {
+            return Err(ServiceError::Internal("username vanished".into()));
         };
         let password_hash = match &password {
             Some(p) => Some(self.ports.hasher.hash(p.expose()).await?),
             None => None,
         };
+        // What the request left out takes its default; a null is the same as absent.
         let new = NewUser {
             uuid: uuid::Builder::from_random_bytes(self.random_bytes::<16>()).into_uuid(),
             username,
-            email,
-            first_name,
-            last_name,
-            external_id,
-            language,
-            is_admin: input.is_admin.unwrap_or(false),
-            enabled: input.enabled.unwrap_or(true),
-            expired_at,
-            posix_uid,
-            posix_gid,
-            source_type,
+            email: c.email.flatten(),
+            first_name: c.first_name.flatten(),
+            last_name: c.last_name.flatten(),
+            external_id: c.external_id.flatten(),
+            language: c.language.unwrap_or_default(),
+            is_admin: c.is_admin.unwrap_or(false),
+            enabled: c.enabled.unwrap_or(true),
+            expired_at: c.expired_at.flatten(),
+            posix_uid: c.posix_uid.flatten(),
+            posix_gid: c.posix_gid.flatten(),
+            source_type: c.source_type.unwrap_or_default(),
             password_hash,
             created_at: self.now(),
         };
@@ -475,7 +447,8 @@ impl Directory {
         if !is_self && !principal.is_admin() {
             return Err(ServiceError::Forbidden(Forbidden::UpdateOtherUser));
         }
-        let parsed = self.parse_changes(&target, input, rules);
+        let mut parsed = self.parse_user_fields(&input, rules.into());
+        drop_unchanged(&mut parsed.changes, &target);
         if !principal.is_admin() {
             check_admin_only_fields(&target, &parsed)?;
         }
@@ -611,7 +584,10 @@ impl Directory {
             })
     }
 
-    fn parse_changes(&self, target: &User, input: UserInput, rules: UpdateRules) -> Parsed {
+    /// Validates a request's user fields, collecting every violation: absent fields are no
+    /// change (`None`), nulls clear nullable fields (`Some(None)`). Creating reads the same
+    /// result with defaults for what is left out.
+    fn parse_user_fields(&self, input: &UserInput, rules: FieldRules) -> Parsed {
         let mut v = Violations::new();
         let mut unparsed_admin_fields = Vec::new();
         for field in &input.malformed {
@@ -623,12 +599,8 @@ impl Directory {
         let mut c = UserChanges::default();
         let require = rules.require_profile;
         c.username = match &input.username {
-            None if require => {
-                blank(&mut v, "username");
-                None
-            }
-            None => None,
-            Some(raw) => required(&mut v, "username", Some(raw))
+            None if !rules.require_username => None,
+            raw => required(&mut v, "username", raw.as_ref())
                 .and_then(|raw| v.check("username", Some(raw), Username::parse(raw)))
                 .map(|u| {
                     if rules.lowercase_username {
@@ -690,22 +662,18 @@ impl Directory {
             }
             parsed
         });
-        let password = match input.password.as_ref() {
-            None => None,
-            Some(p) if rules.blank_password_is_absent && p.as_deref().unwrap_or("").is_empty() => {
+        let policy = &self.settings.password_policy;
+        let password = match (input.password.as_ref(), rules.password) {
+            (Some(Some(raw)), PasswordRule::BlankIsAbsent) if raw.is_empty() => None,
+            (Some(Some(raw)), _) => v.check("password", None, Password::new(raw, policy)),
+            (None | Some(None), PasswordRule::BlankIsAbsent) | (None, PasswordRule::Optional) => {
                 None
             }
-            Some(None) => {
-                v.push(FieldViolation::new("password", Violation::Blank));
+            (None, PasswordRule::Required) | (Some(None), _) => {
+                blank(&mut v, "password");
                 None
             }
-            Some(Some(raw)) => v.check(
-                "password",
-                None,
-                Password::new(raw, &self.settings.password_policy),
-            ),
         };
-        drop_unchanged(&mut c, target);
         Parsed {
             changes: c,
             violations: v,
@@ -801,19 +769,6 @@ fn required<'a>(
     }
 }
 
-/// An optional value on create: absent or null is `None`.
-fn optional<T, E: Into<Violation>>(
-    v: &mut Violations,
-    field: &'static str,
-    raw: Option<&Option<String>>,
-    parse: impl Fn(&str) -> Result<T, E>,
-) -> Option<Option<T>> {
-    match raw {
-        None | Some(None) => Some(None),
-        Some(Some(s)) => v.check(field, Some(s), parse(s)).map(Some),
-    }
-}
-
 /// An optional value on update: absent is no change, null clears.
 fn optional_change<T, E: Into<Violation>>(
     v: &mut Violations,
@@ -825,21 +780,6 @@ fn optional_change<T, E: Into<Violation>>(
         None => None,
         Some(None) => Some(None),
         Some(Some(s)) => v.check(field, Some(s), parse(s)).map(Some),
-    }
-}
-
-fn person_name(
-    v: &mut Violations,
-    field: &'static str,
-    raw: Option<&Option<String>>,
-    require: bool,
-) -> Option<Option<PersonName>> {
-    if require {
-        required(v, field, raw)
-            .and_then(|s| v.check(field, Some(s), PersonName::parse(s)))
-            .map(Some)
-    } else {
-        optional(v, field, raw, PersonName::parse)
     }
 }
 
