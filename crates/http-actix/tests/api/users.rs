@@ -527,3 +527,71 @@ async fn os_accounts_are_for_admins() {
     assert_eq!(r.status, 403);
     r.detail();
 }
+
+/// api.md section 1: v2 writes RFC 3339 UTC with milliseconds and `Z`, the application family
+/// seconds and `+00:00`, and both parse any RFC 3339 input (any offset, any precision).
+#[actix_web::test]
+async fn timestamps_parse_any_rfc3339_and_render_per_family() {
+    let t = TestApp::new().await;
+    let app = t.service().await;
+    let r = send(
+        &app,
+        json_req(
+            TestRequest::post()
+                .uri("/api/v2/users")
+                .insert_header(admin()),
+            json!({"username": "tz", "password": PASSWORD,
+                   "expired_at": "2031-03-04T06:07:08.123456+05:30"}),
+        ),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert_eq!(r.json["expired_at"], "2031-03-04T00:37:08.123Z");
+    let created_at = r.json["created_at"].as_str().unwrap().to_owned();
+    assert!(
+        created_at.ends_with('Z') && created_at.len() == 24,
+        "{created_at}"
+    );
+    let id = r.json["id"].as_i64().unwrap();
+    let r = send(
+        &app,
+        json_req(
+            TestRequest::put()
+                .uri(&format!("/api/v2/users/{id}"))
+                .insert_header(admin()),
+            json!({"expired_at": "2031-03-04T00:00:00-02:00"}),
+        ),
+    )
+    .await;
+    assert_eq!(
+        r.json["expired_at"], "2031-03-04T02:00:00.000Z",
+        "{}",
+        r.text
+    );
+    let r = send(
+        &app,
+        TestRequest::get()
+            .uri(&format!("/api/application/users/{id}"))
+            .insert_header(admin()),
+    )
+    .await;
+    let at = r.json["attributes"]["created_at"].as_str().unwrap();
+    assert!(at.ends_with("+00:00") && at.len() == 25, "{at}");
+    assert_eq!(
+        &at[..19],
+        &created_at[..19],
+        "the same instant, cut to the second"
+    );
+    let r = send(
+        &app,
+        json_req(
+            TestRequest::post()
+                .uri("/api/v2/users/me/api_keys")
+                .insert_header(admin()),
+            json!({"name": "tz", "expires_at": "2031-01-01T12:00:00+01:00"}),
+        ),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert_eq!(r.json["expires_at"], "2031-01-01T11:00:00.000Z");
+}
