@@ -2,6 +2,7 @@
 //!
 //! - [`values`]: validated value types (username, e-mail, password, scopes, …).
 //! - [`entities`]: users, sessions, API keys, configurations.
+//! - [`invariants`]: the last-admin and revocation rules every store applies.
 //! - [`listing`]: pages, filters and sort orders, and their parsers.
 //! - [`secrets`]: stored forms of secrets and token formats.
 //! - [`ports`]: the traits adapters implement.
@@ -13,6 +14,7 @@ pub mod adapters;
 #[cfg(feature = "testing")]
 pub mod contract;
 pub mod entities;
+pub mod invariants;
 pub mod listing;
 pub mod ports;
 pub mod secrets;

@@ -14,6 +14,7 @@ use diesel::prelude::*;
 use diesel::result::Error as DieselError;
 use diesel_async::RunQueryDsl;
 use rollcall_domain::entities::{NewUser, SessionRevocation, User, UserId, UserUpdate};
+use rollcall_domain::invariants::deletion_needs_another_admin;
 use rollcall_domain::listing::{Listed, UserQuery};
 use rollcall_domain::ports::{UniqueUserField, UserLookup, UserStore, UserStoreError};
 
@@ -40,14 +41,9 @@ fn user_error(error: DieselError) -> UserStoreError {
     }
 }
 
-/// True when the update can take away someone's admin status (and so must take the admin
-/// lock): a demotion, a disabling or a new expiry. Promotions and re-enabling only add admins.
-fn may_remove_admin(update: &UserUpdate) -> bool {
-    let c = &update.changes;
-    c.is_admin == Some(false) || c.enabled == Some(false) || matches!(c.expired_at, Some(Some(_)))
-}
-
-/// The condition "an active admin at `now` other than `id`".
+/// The condition "an active admin at `now` other than `id`": the SQL form of
+/// [`User::is_active_admin`](rollcall_domain::entities::User::is_active_admin), which the
+/// domain's invariants count.
 macro_rules! other_active_admins {
     ($id:expr, $now:expr) => {
         users::table
@@ -78,6 +74,17 @@ async fn find_user(
     store: &DieselStore,
     lookup: &UserLookup,
 ) -> Result<Option<User>, UserStoreError> {
+    // PostgreSQL refuses a NUL in a text parameter, and no stored name, address or external
+    // id holds one (the domain refuses them): such a lookup matches nobody, on both backends.
+    let has_nul = match lookup {
+        UserLookup::Username(s) | UserLookup::Email(s) | UserLookup::ExternalId(s) => {
+            s.contains('\0')
+        }
+        UserLookup::Id(_) | UserLookup::Uuid(_) => false,
+    };
+    if has_nul {
+        return Ok(None);
+    }
     let row: Option<UserRow> = with_connection!(store, |conn, Db| {
         let query = users::table.select(UserRow::as_select()).into_boxed::<Db>();
         let query = match lookup {
@@ -135,7 +142,7 @@ async fn update_user(
     id: UserId,
     update: UserUpdate,
 ) -> Result<User, UserStoreError> {
-    let lock_admins = may_remove_admin(&update);
+    let lock_admins = update.may_remove_admin();
     let update = &update;
     let now = update.now;
     let result: Result<UserRow, TxError<UserStoreError>> =
@@ -149,11 +156,8 @@ async fn update_user(
                 .ok_or(TxError::Refused(UserStoreError::NotFound))?
                 .into_user()
                 .map_err(|e| TxError::Refused(e.into()))?;
-            let mut after = update.changes.apply_to(&before);
-            // Judge the expiry as it will be stored.
-            after.expired_at = after.expired_at.map(|at| DbTimestamp::new(at).get());
-            after.updated_at = now;
-            if before.is_active_admin(now) && !after.is_active_admin(now) {
+            let plan = update.plan(&before);
+            if plan.needs_another_admin {
                 let others: i64 = other_active_admins!(id.get(), now)
                     .count()
                     .get_result(conn)
@@ -163,17 +167,12 @@ async fn update_user(
                 }
             }
             let row: UserRow = diesel::update(users::table.find(id.get()))
-                .set(&NewUserRow::from_user(&after))
+                .set(&NewUserRow::from_user(&plan.after))
                 .returning(UserRow::as_returning())
                 .get_result(conn)
                 .await?;
             let of_user = sessions::user_id.eq(id.get());
-            match update.revoke_sessions {
-                _ if !after.is_active(now) => {
-                    diesel::delete(sessions::table.filter(of_user))
-                        .execute(conn)
-                        .await?;
-                }
+            match plan.end_sessions {
                 SessionRevocation::None => {}
                 SessionRevocation::All => {
                     diesel::delete(sessions::table.filter(of_user))
@@ -209,7 +208,7 @@ async fn delete_user(
             .ok_or(TxError::Refused(UserStoreError::NotFound))?
             .into_user()
             .map_err(|e| TxError::Refused(e.into()))?;
-        if user.is_active_admin(now) {
+        if deletion_needs_another_admin(&user, now) {
             let others: i64 = other_active_admins!(id.get(), now)
                 .count()
                 .get_result(conn)

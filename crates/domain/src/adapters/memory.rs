@@ -18,6 +18,7 @@ use crate::entities::{
     ConfigurationRef, NewApiKey, NewSession, NewUser, Session, SessionId, SessionRevocation, User,
     UserId, UserUpdate,
 };
+use crate::invariants::deletion_needs_another_admin;
 use crate::listing::{
     Condition, Direction, FilterValue, Listed, PageRequest, UserField, UserQuery, like_matches,
 };
@@ -106,15 +107,11 @@ impl State {
         None
     }
 
-    /// True when `before` is the only active admin at `now` and `after` (its replacement, or
-    /// `None` when it goes away) is not one.
-    fn breaks_last_admin(&self, before: &User, after: Option<&User>, now: DateTime<Utc>) -> bool {
-        before.is_active_admin(now)
-            && !after.is_some_and(|u| u.is_active_admin(now))
-            && !self
-                .users
-                .values()
-                .any(|u| u.id != before.id && u.is_active_admin(now))
+    /// True when an active admin other than `id` exists at `now`.
+    fn has_other_active_admin(&self, id: UserId, now: DateTime<Utc>) -> bool {
+        self.users
+            .values()
+            .any(|u| u.id != id && u.is_active_admin(now))
     }
 
     /// Deletes the sessions of `user` for which `doomed` holds; returns how many went.
@@ -343,36 +340,30 @@ impl UserStore for MemoryStore {
     async fn update_user(&self, id: UserId, update: UserUpdate) -> Result<User, UserStoreError> {
         let mut state = self.lock()?;
         let before = state.users.get(&id).ok_or(UserStoreError::NotFound)?;
-        let mut after = update.changes.apply_to(before);
-        after.updated_at = update.now;
-        if state.breaks_last_admin(before, Some(&after), update.now) {
+        let plan = update.plan(before);
+        if plan.needs_another_admin && !state.has_other_active_admin(id, update.now) {
             return Err(UserStoreError::LastAdmin);
         }
-        if let Some(field) = state.clash(&after, Some(id)) {
+        if let Some(field) = state.clash(&plan.after, Some(id)) {
             return Err(UserStoreError::Taken(field));
         }
-        state.users.insert(id, after.clone());
-        if !after.is_active(update.now) {
-            // api.md 8: disabling or expiring a user ends every session; keys stay.
-            state.delete_sessions_where(id, |_| true);
-        } else {
-            match update.revoke_sessions {
-                SessionRevocation::None => {}
-                SessionRevocation::All => {
-                    state.delete_sessions_where(id, |_| true);
-                }
-                SessionRevocation::AllExcept(keep) => {
-                    state.delete_sessions_where(id, |s| s.id != keep);
-                }
+        state.users.insert(id, plan.after.clone());
+        match plan.end_sessions {
+            SessionRevocation::None => {}
+            SessionRevocation::All => {
+                state.delete_sessions_where(id, |_| true);
+            }
+            SessionRevocation::AllExcept(keep) => {
+                state.delete_sessions_where(id, |s| s.id != keep);
             }
         }
-        Ok(after)
+        Ok(plan.after)
     }
 
     async fn delete_user(&self, id: UserId, now: DateTime<Utc>) -> Result<(), UserStoreError> {
         let mut state = self.lock()?;
         let user = state.users.get(&id).ok_or(UserStoreError::NotFound)?;
-        if state.breaks_last_admin(user, None, now) {
+        if deletion_needs_another_admin(user, now) && !state.has_other_active_admin(id, now) {
             return Err(UserStoreError::LastAdmin);
         }
         state.users.remove(&id);

@@ -96,6 +96,15 @@ pub async fn create_user_and_find_by_every_lookup<S: Stores>(store: S) {
         None
     );
     assert_eq!(found(UserLookup::Uuid(Uuid::nil())).await, None);
+    // No stored name, address or external id holds a NUL (PostgreSQL refuses one in a text
+    // parameter): such a lookup finds nobody on every backend, without an error.
+    for lookup in [
+        UserLookup::Username("alice\0".into()),
+        UserLookup::Email("alice@example.org\0".into()),
+        UserLookup::ExternalId("EXT-alice\0".into()),
+    ] {
+        assert_eq!(found(lookup.clone()).await, None, "{lookup:?}");
+    }
     assert_eq!(
         found(UserLookup::Id(UserId(
             bob.id.get().max(alice.id.get()) + 1000

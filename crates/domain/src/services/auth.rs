@@ -37,7 +37,7 @@ impl Directory {
         } else {
             UserLookup::Username(login.to_owned())
         };
-        let user = if login.is_empty() || login.contains('\0') {
+        let user = if login.is_empty() {
             None
         } else {
             self.ports
