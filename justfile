@@ -18,10 +18,11 @@ test:
 test-pg url=pg_url:
     TEST_DATABASE_URL='{{url}}' cargo test --workspace
 
-# Formatting check and clippy with warnings as errors.
+# Formatting check, clippy with warnings as errors, and no import cycle in the HTTP adapter.
 lint:
     cargo fmt --all -- --check
     cargo clippy --workspace --all-targets -- -D warnings
+    python3 scripts/module-cycles.py crates/http-actix
 
 # Format every crate.
 fmt:

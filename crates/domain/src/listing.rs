@@ -1,7 +1,7 @@
 //! Listing: page requests in both styles, user filters with the Nodeum operators, sort orders,
 //! and the parsers every HTTP family shares.
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use std::fmt;
 
 /// One page of a listing: how many rows and how many to skip.
@@ -172,22 +172,6 @@ pub enum FieldKind {
 }
 
 impl UserField {
-    /// The fields of the v2 (Nodeum) filter convention.
-    pub const NODEUM_FILTERABLE: [UserField; 12] = [
-        Self::Id,
-        Self::Username,
-        Self::Email,
-        Self::ExternalId,
-        Self::IsAdmin,
-        Self::Enabled,
-        Self::SourceType,
-        Self::UserId,
-        Self::GroupId,
-        Self::CreatedAt,
-        Self::UpdatedAt,
-        Self::ExpiredAt,
-    ];
-
     /// The wire name.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -205,13 +189,6 @@ impl UserField {
             Self::UpdatedAt => "updated_at",
             Self::ExpiredAt => "expired_at",
         }
-    }
-
-    /// The field of a v2 filter or sort name; `uuid` is not part of that convention.
-    pub fn parse_nodeum(name: &str) -> Option<Self> {
-        Self::NODEUM_FILTERABLE
-            .into_iter()
-            .find(|f| f.as_str() == name)
     }
 
     /// The type of the field's values.
@@ -402,123 +379,12 @@ pub fn like_matches(pattern: &str, text: &str) -> bool {
     p == pat.len()
 }
 
-/// The operators of the Nodeum convention, longest first so that prefixes parse right.
-const OPERATORS: [(&str, Op); 10] = [
-    ("!><", Op::NotIn),
-    ("><", Op::In),
-    ("!=", Op::Ne),
-    (">=", Op::Ge),
-    ("<=", Op::Le),
-    ("!~", Op::NotLike),
-    (">", Op::Gt),
-    ("<", Op::Lt),
-    ("~", Op::Like),
-    ("=", Op::Eq),
-];
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Op {
-    Eq,
-    Ne,
-    Gt,
-    Ge,
-    Lt,
-    Le,
-    In,
-    NotIn,
-    Like,
-    NotLike,
-}
-
-impl Op {
-    fn symbol(self) -> &'static str {
-        OPERATORS
-            .iter()
-            .find(|(_, op)| *op == self)
-            .map_or("=", |(s, _)| s)
-    }
-}
-
-/// Parses one v2 filter, `?field=<op><value>`: `field` must be one of
-/// [`UserField::NODEUM_FILTERABLE`], the operator one of `= != > >= < <= >< !>< ~ !~`
-/// (`=` when absent), and the value of the field's type (`null` tests for null).
+/// A filter on `field` that holds when the field contains `text`, case-insensitively, with
+/// `%` and `_` in `text` matching literally.
 ///
 /// # Errors
-/// [`ListingError`] for an unknown field, an operator that does not apply or a bad value.
-pub fn parse_nodeum_filter(field: &str, raw: &str) -> Result<Filter, ListingError> {
-    let field = UserField::parse_nodeum(field)
-        .ok_or_else(|| ListingError::UnknownField(field.to_owned()))?;
-    let (op, value) = OPERATORS
-        .iter()
-        .find_map(|(sym, op)| raw.strip_prefix(sym).map(|rest| (*op, rest)))
-        .unwrap_or((Op::Eq, raw));
-    let condition = match op {
-        Op::Eq | Op::Ne if value == "null" => {
-            if op == Op::Eq {
-                Condition::IsNull
-            } else {
-                Condition::IsNotNull
-            }
-        }
-        Op::Like | Op::NotLike => {
-            if field.kind() != FieldKind::Text {
-                return Err(ListingError::OperatorNotApplicable {
-                    field,
-                    operator: op.symbol(),
-                });
-            }
-            reject_nul(field, value)?;
-            if op == Op::Like {
-                Condition::Like(value.to_owned())
-            } else {
-                Condition::NotLike(value.to_owned())
-            }
-        }
-        Op::In | Op::NotIn => {
-            let values = value
-                .split('|')
-                .map(|v| parse_value(field, v))
-                .collect::<Result<Vec<_>, _>>()?;
-            if op == Op::In {
-                Condition::In(values)
-            } else {
-                Condition::NotIn(values)
-            }
-        }
-        Op::Gt | Op::Ge | Op::Lt | Op::Le if field.kind() == FieldKind::Boolean => {
-            return Err(ListingError::OperatorNotApplicable {
-                field,
-                operator: op.symbol(),
-            });
-        }
-        _ => {
-            let v = parse_value(field, value)?;
-            match op {
-                Op::Eq => Condition::Eq(v),
-                Op::Ne => Condition::Ne(v),
-                Op::Gt => Condition::Gt(v),
-                Op::Ge => Condition::Ge(v),
-                Op::Lt => Condition::Lt(v),
-                _ => Condition::Le(v),
-            }
-        }
-    };
-    Ok(Filter { field, condition })
-}
-
-/// The application family's `filter[field]=text`: a case-insensitive substring match in which
-/// `%` and `_` match literally. Only `email`, `uuid`, `username` and `external_id` apply.
-///
-/// # Errors
-/// [`ListingError::UnknownField`] for any other field.
-pub fn substring_filter(field: &str, text: &str) -> Result<Filter, ListingError> {
-    let field = match field {
-        "email" => UserField::Email,
-        "uuid" => UserField::Uuid,
-        "username" => UserField::Username,
-        "external_id" => UserField::ExternalId,
-        other => return Err(ListingError::UnknownField(other.to_owned())),
-    };
+/// [`ListingError::InvalidValue`] when `text` holds a NUL.
+pub fn contains_filter(field: UserField, text: &str) -> Result<Filter, ListingError> {
     reject_nul(field, text)?;
     Ok(Filter {
         field,
@@ -526,7 +392,11 @@ pub fn substring_filter(field: &str, text: &str) -> Result<Filter, ListingError>
     })
 }
 
-fn reject_nul(field: UserField, value: &str) -> Result<(), ListingError> {
+/// Refuses a text value holding a NUL (no stored text has one).
+///
+/// # Errors
+/// [`ListingError::InvalidValue`] naming the field.
+pub fn reject_nul(field: UserField, value: &str) -> Result<(), ListingError> {
     if value.contains('\0') {
         return Err(ListingError::InvalidValue {
             field,
@@ -536,7 +406,12 @@ fn reject_nul(field: UserField, value: &str) -> Result<(), ListingError> {
     Ok(())
 }
 
-fn parse_value(field: UserField, raw: &str) -> Result<FilterValue, ListingError> {
+/// Reads a filter value of `field`'s type from text: integers, `true`/`false`/`1`/`0`, RFC 3339
+/// timestamps, or text without NUL.
+///
+/// # Errors
+/// [`ListingError::InvalidValue`] when `raw` is not of the field's type.
+pub fn parse_value(field: UserField, raw: &str) -> Result<FilterValue, ListingError> {
     let invalid = || ListingError::InvalidValue {
         field,
         value: raw.to_owned(),
@@ -570,16 +445,6 @@ pub fn parse_timestamp(raw: &str) -> Option<DateTime<Utc>> {
 pub fn truncate_to_micros(t: DateTime<Utc>) -> DateTime<Utc> {
     use chrono::SubsecRound;
     t.trunc_subsecs(6)
-}
-
-/// v2's timestamp format: RFC 3339 UTC with milliseconds and `Z`.
-pub fn format_v2_timestamp(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Millis, true)
-}
-
-/// The application family's timestamp format: seconds and `+00:00`.
-pub fn format_application_timestamp(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Secs, false)
 }
 
 /// Sort direction.
@@ -639,43 +504,6 @@ impl SortOrder {
             });
         }
         keys
-    }
-
-    /// v2's `sort_by=field[:asc|:desc]|…`.
-    ///
-    /// # Errors
-    /// [`ListingError`] for an unknown field or direction.
-    pub fn parse_nodeum(raw: &str) -> Result<Self, ListingError> {
-        let mut keys = Vec::new();
-        for item in raw.split('|').filter(|s| !s.is_empty()) {
-            let (name, dir) = item.split_once(':').unwrap_or((item, "asc"));
-            let field = UserField::parse_nodeum(name)
-                .ok_or_else(|| ListingError::UnknownField(name.to_owned()))?;
-            let direction = match dir {
-                "asc" => Direction::Asc,
-                "desc" => Direction::Desc,
-                _ => return Err(ListingError::InvalidSort(item.to_owned())),
-            };
-            keys.push(SortKey { field, direction });
-        }
-        Ok(Self::new(keys))
-    }
-
-    /// The application family's `sort`: `id`, `-id`, `uuid` or `-uuid`.
-    ///
-    /// # Errors
-    /// [`ListingError::InvalidSort`] for anything else.
-    pub fn parse_application(raw: &str) -> Result<Self, ListingError> {
-        let (name, direction) = match raw.strip_prefix('-') {
-            Some(rest) => (rest, Direction::Desc),
-            None => (raw, Direction::Asc),
-        };
-        let field = match name {
-            "id" => UserField::Id,
-            "uuid" => UserField::Uuid,
-            _ => return Err(ListingError::InvalidSort(raw.to_owned())),
-        };
-        Ok(Self::new(vec![SortKey { field, direction }]))
     }
 }
 
@@ -741,92 +569,6 @@ mod tests {
     }
 
     #[test]
-    fn nodeum_operators_parse() {
-        let f = |raw| parse_nodeum_filter("id", raw).unwrap().condition;
-        assert_eq!(f("5"), Condition::Eq(FilterValue::Integer(5)));
-        assert_eq!(f("=5"), Condition::Eq(FilterValue::Integer(5)));
-        assert_eq!(f("!=5"), Condition::Ne(FilterValue::Integer(5)));
-        assert_eq!(f(">5"), Condition::Gt(FilterValue::Integer(5)));
-        assert_eq!(f(">=5"), Condition::Ge(FilterValue::Integer(5)));
-        assert_eq!(f("<5"), Condition::Lt(FilterValue::Integer(5)));
-        assert_eq!(f("<=5"), Condition::Le(FilterValue::Integer(5)));
-        assert_eq!(
-            f("><1|2"),
-            Condition::In(vec![FilterValue::Integer(1), FilterValue::Integer(2)])
-        );
-        assert_eq!(f("!><3"), Condition::NotIn(vec![FilterValue::Integer(3)]));
-        let like = parse_nodeum_filter("username", "~al%").unwrap();
-        assert_eq!(like.condition, Condition::Like("al%".into()));
-        let unlike = parse_nodeum_filter("email", "!~%@x.org").unwrap();
-        assert_eq!(unlike.condition, Condition::NotLike("%@x.org".into()));
-        assert_eq!(
-            parse_nodeum_filter("expired_at", "null").unwrap().condition,
-            Condition::IsNull
-        );
-        assert_eq!(
-            parse_nodeum_filter("email", "!=null").unwrap().condition,
-            Condition::IsNotNull
-        );
-    }
-
-    #[test]
-    fn nodeum_filters_refuse_bad_input() {
-        assert!(matches!(
-            parse_nodeum_filter("password", "x"),
-            Err(ListingError::UnknownField(_))
-        ));
-        assert!(matches!(
-            parse_nodeum_filter("uuid", "x"),
-            Err(ListingError::UnknownField(_))
-        ));
-        assert!(matches!(
-            parse_nodeum_filter("id", "~1%"),
-            Err(ListingError::OperatorNotApplicable { .. })
-        ));
-        assert!(matches!(
-            parse_nodeum_filter("id", "abc"),
-            Err(ListingError::InvalidValue { .. })
-        ));
-        assert!(matches!(
-            parse_nodeum_filter("enabled", "yes"),
-            Err(ListingError::InvalidValue { .. })
-        ));
-        assert!(matches!(
-            parse_nodeum_filter("enabled", ">true"),
-            Err(ListingError::OperatorNotApplicable { .. })
-        ));
-        assert!(matches!(
-            parse_nodeum_filter("created_at", ">yesterday"),
-            Err(ListingError::InvalidValue { .. })
-        ));
-        assert!(matches!(
-            parse_nodeum_filter("username", "a\0"),
-            Err(ListingError::InvalidValue { .. })
-        ));
-    }
-
-    #[test]
-    fn booleans_and_timestamps_parse() {
-        assert_eq!(
-            parse_nodeum_filter("enabled", "1").unwrap().condition,
-            Condition::Eq(FilterValue::Boolean(true))
-        );
-        assert_eq!(
-            parse_nodeum_filter("is_admin", "false").unwrap().condition,
-            Condition::Eq(FilterValue::Boolean(false))
-        );
-        let t = parse_nodeum_filter("created_at", ">=2025-11-05T15:50:35.879+01:00").unwrap();
-        let Condition::Ge(FilterValue::Timestamp(at)) = t.condition else {
-            panic!("not a timestamp")
-        };
-        assert_eq!(format_v2_timestamp(at), "2025-11-05T14:50:35.879Z");
-        assert_eq!(
-            format_application_timestamp(at),
-            "2025-11-05T14:50:35+00:00"
-        );
-    }
-
-    #[test]
     fn like_matching_is_case_insensitive_with_escapes() {
         assert!(like_matches("al%", "Alice"));
         assert!(like_matches("%LIC%", "alice"));
@@ -843,36 +585,34 @@ mod tests {
     }
 
     #[test]
-    fn substring_filters_escape_wildcards() {
-        let f = substring_filter("username", "a_b%").unwrap();
+    fn values_parse_by_field_type_and_contains_escapes_wildcards() {
+        assert_eq!(
+            parse_value(UserField::Enabled, "1"),
+            Ok(FilterValue::Boolean(true))
+        );
+        assert_eq!(parse_value(UserField::Id, "7"), Ok(FilterValue::Integer(7)));
+        assert!(parse_value(UserField::Id, "x").is_err());
+        assert!(parse_value(UserField::CreatedAt, "yesterday").is_err());
+        assert!(parse_value(UserField::Username, "a\0").is_err());
+        let f = contains_filter(UserField::Username, "a_b%").unwrap();
         assert_eq!(f.condition, Condition::Like(r"%a\_b\%%".into()));
-        assert!(substring_filter("first_name", "x").is_err());
+        assert!(contains_filter(UserField::Email, "x\0").is_err());
     }
 
     #[test]
-    fn sort_orders_parse_and_break_ties_by_id() {
-        let s = SortOrder::parse_nodeum("username:desc|created_at").unwrap();
+    fn sort_orders_break_ties_by_id() {
+        let s = SortOrder::new(vec![SortKey {
+            field: UserField::Username,
+            direction: Direction::Desc,
+        }]);
         let keys = s.keys_with_tiebreak();
-        assert_eq!(keys.len(), 3);
-        assert_eq!(keys[0].direction, Direction::Desc);
-        assert_eq!(keys[2].field, UserField::Id);
-        assert!(SortOrder::parse_nodeum("username:up").is_err());
-        assert!(SortOrder::parse_nodeum("password").is_err());
-        assert_eq!(SortOrder::parse_nodeum("").unwrap(), SortOrder::default());
-        assert_eq!(
-            SortOrder::parse_application("-uuid").unwrap().keys()[0],
-            SortKey {
-                field: UserField::Uuid,
-                direction: Direction::Desc
-            }
-        );
-        assert!(SortOrder::parse_application("username").is_err());
-        assert_eq!(
-            SortOrder::parse_application("-id")
-                .unwrap()
-                .keys_with_tiebreak()
-                .len(),
-            1
-        );
+        assert_eq!(keys.len(), 2);
+        assert_eq!(keys[1].field, UserField::Id);
+        let by_id = SortOrder::new(vec![SortKey {
+            field: UserField::Id,
+            direction: Direction::Desc,
+        }]);
+        assert_eq!(by_id.keys_with_tiebreak().len(), 1);
+        assert_eq!(SortOrder::new(vec![]), SortOrder::default());
     }
 }

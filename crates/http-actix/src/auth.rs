@@ -10,8 +10,8 @@
 //!
 //! Bearer values are routed by the domain by prefix (`rcs_` sessions, `rck_` API keys).
 
-use crate::app::AppState;
-use crate::error::{ApiError, Challenge, Family, Problem};
+use crate::error::{Challenge, Family, FamilyError, Problem};
+use crate::state::AppState;
 use actix_web::cookie::{Cookie, SameSite};
 use actix_web::dev::Payload;
 use actix_web::http::header::{AUTHORIZATION, HeaderMap, HeaderName, HeaderValue};
@@ -21,6 +21,7 @@ use rollcall_domain::services::{Principal, ServiceError};
 use secrecy::{ExposeSecret, SecretString};
 use std::fmt;
 use std::future::Future;
+use std::marker::PhantomData;
 use std::pin::Pin;
 
 /// The name of the session cookie set by `POST /api/v2/users/sign_in`.
@@ -148,45 +149,54 @@ impl PresentedCredential {
     }
 }
 
-/// An authenticated request: the domain principal, or a 401 before the handler runs.
+/// An authenticated request of family `F`: the domain principal, or a 401 in `F`'s envelope
+/// before the handler runs.
 ///
-/// Handlers take it as an argument and then state their scope in one line:
-/// `principal.require(Scope::USERS_INDEX)?`.
+/// Handlers take it as an argument (each family names it, e.g. `V2Auth`) and then state
+/// their scope in one line: `principal.require(Scope::USERS_INDEX)?`.
 #[derive(Debug)]
-pub(crate) struct Authenticated(pub Principal);
+pub(crate) struct Authenticated<F> {
+    /// Who is asking.
+    pub principal: Principal,
+    family: PhantomData<F>,
+}
 
-impl FromRequest for Authenticated {
-    type Error = ApiError;
-    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+impl<F: Family> FromRequest for Authenticated<F> {
+    type Error = FamilyError<F>;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, FamilyError<F>>>>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let req = req.clone();
-        Box::pin(async move { authenticate(&req).await.map(Self) })
+        Box::pin(async move {
+            let principal = authenticate(&req, F::BARE_CHALLENGES).await?;
+            Ok(Self {
+                principal,
+                family: PhantomData,
+            })
+        })
     }
 }
 
-/// Checks the request's credential with the directory.
-async fn authenticate(req: &HttpRequest) -> Result<Principal, ApiError> {
-    let family = Family::of_path(req.path());
-    let unauthenticated = |challenges: &'static [Challenge], message: &'static str| ApiError {
-        family,
-        problem: Problem::Unauthenticated {
+/// Checks the request's credential with the directory; a request without any is answered
+/// with `bare_challenges`.
+async fn authenticate(
+    req: &HttpRequest,
+    bare_challenges: &'static [Challenge],
+) -> Result<Principal, Problem> {
+    let unauthenticated =
+        |challenges: &'static [Challenge], message: &'static str| Problem::Unauthenticated {
             challenges,
             message,
-        },
-    };
-    let state = req
-        .app_data::<web::Data<AppState>>()
-        .ok_or_else(|| ApiError {
-            family,
-            problem: Problem::Service(ServiceError::Internal("application state missing".into())),
-        })?;
+        };
+    let state = req.app_data::<web::Data<AppState>>().ok_or_else(|| {
+        Problem::Service(ServiceError::Internal("application state missing".into()))
+    })?;
     let directory = &state.directory;
     let (outcome, challenges): (_, &'static [Challenge]) =
         match PresentedCredential::of_request(req) {
             PresentedCredential::Nothing => {
                 return Err(unauthenticated(
-                    family.bare_challenges(),
+                    bare_challenges,
                     Problem::CREDENTIALS_REQUIRED,
                 ));
             }
@@ -215,10 +225,7 @@ async fn authenticate(req: &HttpRequest) -> Result<Principal, ApiError> {
         };
     outcome.map_err(|e| match e {
         ServiceError::Unauthenticated => unauthenticated(challenges, Problem::INVALID_CREDENTIALS),
-        other => ApiError {
-            family,
-            problem: Problem::Service(other),
-        },
+        other => Problem::Service(other),
     })
 }
 

@@ -3,8 +3,8 @@
 //! JSON (400), a JSON object (422); and [`JsonFields`], which maps an object's known fields
 //! into the domain's inputs, telling absent, null and wrongly typed values apart.
 
-use crate::app::BODY_LIMIT;
 use crate::error::{InvalidField, Problem};
+use crate::state::BODY_LIMIT;
 use actix_web::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use actix_web::{HttpMessage, HttpRequest, mime, web};
 use serde_json::{Map, Value};

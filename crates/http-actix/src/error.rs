@@ -1,95 +1,62 @@
-//! What can go wrong with a request, independent of any family's wording ([`Problem`]); which
-//! family a path belongs to ([`Family`]), which decides the envelope an error is rendered in;
-//! the error type every family's handlers return ([`FamilyError`]); and the default answers
-//! for unknown routes (404) and wrong methods (405).
+//! What can go wrong with a request, independent of any family's wording ([`Problem`]); the
+//! [`Family`] trait each API family implements to word it in its own envelope; the error type
+//! every family's handlers return ([`FamilyError`]).
 //!
-//! Every family renders a [`Problem`] in its own envelope; the `WWW-Authenticate`/`Allow`
-//! headers and the logging are the same for all of them and live here, once.
+//! This module knows no family: each family module implements [`Family`] on a marker type,
+//! and the registry (`crate::families`) is the one place that lists them. The
+//! `WWW-Authenticate`/`Allow` headers and the logging are the same for every family and live
+//! here, once.
 
-use crate::{application, v1, v2};
 use actix_web::http::StatusCode;
 use actix_web::http::header::{ALLOW, WWW_AUTHENTICATE};
-use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder, ResponseError, Route, web};
+use actix_web::{HttpResponse, HttpResponseBuilder, ResponseError};
 use rollcall_domain::services::ServiceError;
 use rollcall_domain::values::{FieldViolation, Violation};
 use std::fmt;
 use std::marker::PhantomData;
 
-/// The API family a request belongs to, decided by its path prefix alone.
-///
-/// A new family adds a variant, a prefix in [`Family::of_path`], its no-credential
-/// challenges in [`Family::bare_challenges`] and a renderer in [`Family::render`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Family {
-    /// `/api/v2/…` and `POST /token`.
-    V2,
-    /// `/api/v1/…` (Unryo).
-    V1,
-    /// `/api/application/…` (Pterodactyl).
-    Application,
-    /// Everything else (the operations routes and unknown paths outside every family); errors
-    /// there use the v2 envelope, the product's native one.
-    Operations,
-}
-
-impl Family {
+/// An API family: which paths it owns, how it challenges a request without credentials, and
+/// how it words a [`Problem`]. Implemented by one marker type per family; the registry in
+/// `crate::families` lists them.
+pub(crate) trait Family: 'static {
     /// The family's name in metrics labels.
-    pub(crate) fn label(self) -> &'static str {
-        match self {
-            Self::V2 => "v2",
-            Self::V1 => "v1",
-            Self::Application => "application",
-            Self::Operations => "operations",
-        }
+    const NAME: &'static str;
+
+    /// The challenges answered when a request carries no credentials at all (api.md 8), and
+    /// with a 401 a use case raises after the credentials were read.
+    const BARE_CHALLENGES: &'static [Challenge];
+
+    /// True when the (normalized) request path belongs to this family.
+    fn owns(path: &str) -> bool;
+
+    /// The status this family answers a problem with (most use the problem's own).
+    fn status(problem: &Problem) -> StatusCode {
+        problem.status()
     }
 
-    /// The family of a (normalized) request path.
-    pub(crate) fn of_path(path: &str) -> Self {
-        if path == "/token" || is_under(path, "/api/v2") {
-            Self::V2
-        } else if is_under(path, "/api/v1") {
-            Self::V1
-        } else if is_under(path, "/api/application") {
-            Self::Application
-        } else {
-            Self::Operations
-        }
-    }
-
-    /// The challenges answered when a request carries no credentials at all (api.md 8).
-    pub(crate) fn bare_challenges(self) -> &'static [Challenge] {
-        match self {
-            Self::V2 | Self::Operations => &[Challenge::Basic, Challenge::Bearer],
-            Self::V1 => &[Challenge::Basic],
-            Self::Application => &[Challenge::Bearer],
-        }
-    }
-
-    /// The status this family answers a problem with (v1 has no 422: its validation errors
-    /// are 400, or 409 for a taken username).
-    pub(crate) fn status(self, problem: &Problem) -> StatusCode {
-        match self {
-            Self::V1 => v1::envelope::status(problem),
-            Self::V2 | Self::Application | Self::Operations => problem.status(),
-        }
-    }
-
-    /// Renders a problem in this family's envelope.
-    pub(crate) fn render(self, problem: &Problem) -> HttpResponse {
-        problem.log();
-        match self {
-            Self::V2 | Self::Operations => v2::envelope::render(problem),
-            Self::V1 => v1::envelope::render(problem),
-            Self::Application => application::envelope::render(problem),
-        }
-    }
+    /// The response for a problem: status, headers and this family's envelope.
+    fn render(problem: &Problem) -> HttpResponse;
 }
 
-/// Names the family whose envelope a [`FamilyError`] is rendered in; implemented by one
-/// marker type per family.
-pub(crate) trait InFamily {
-    /// The family.
-    const FAMILY: Family;
+/// A family chosen at run time, for code that serves every family (the default 404, the
+/// metrics label): the family's name and its renderer.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct FamilyRef {
+    /// [`Family::NAME`].
+    pub name: &'static str,
+    status: fn(&Problem) -> StatusCode,
+    render: fn(&Problem) -> HttpResponse,
+}
+
+impl FamilyRef {
+    /// The family `F`.
+    pub(crate) fn of<F: Family>() -> Self {
+        Self {
+            name: F::NAME,
+            status: F::status,
+            render: F::render,
+        }
+    }
 }
 
 /// What every handler of family `F` returns as its error: a [`Problem`] rendered in `F`'s
@@ -127,45 +94,45 @@ impl<F> fmt::Display for FamilyError<F> {
     }
 }
 
-impl<F: InFamily> ResponseError for FamilyError<F> {
+impl<F: Family> ResponseError for FamilyError<F> {
     fn status_code(&self) -> StatusCode {
-        F::FAMILY.status(&self.problem)
+        F::status(&self.problem)
     }
 
     fn error_response(&self) -> HttpResponse {
-        F::FAMILY.render(&self.problem)
+        self.problem.log();
+        F::render(&self.problem)
     }
 }
 
-/// The body a handler read, or — api.md 8 answers 403 (and 404 for the target) before any
-/// body error — the refusal its use case would have given. When the body could not be read,
-/// `probe` runs the handler's use case with an empty input, which never writes (an empty
-/// update changes nothing, an empty create or password change fails validation); its 403,
-/// 404, 503 or 500 is answered if it has one, else the body's problem.
-pub(crate) async fn body_or_refusal<B, T, F, Fut>(
-    body: Result<B, Problem>,
-    probe: impl FnOnce() -> Fut,
-) -> Result<B, FamilyError<F>>
-where
-    Fut: Future<Output = Result<T, ServiceError>>,
-{
-    let problem = match body {
-        Ok(body) => return Ok(body),
-        Err(problem) => problem,
-    };
-    Err(match probe().await {
-        Err(
-            e @ (ServiceError::Forbidden(_)
-            | ServiceError::NotFound(_)
-            | ServiceError::Unavailable(_)
-            | ServiceError::Internal(_)),
-        ) => e.into(),
-        _ => problem.into(),
-    })
+/// A [`Problem`] bound to a family chosen at run time (the default 404 answer).
+#[derive(Debug)]
+pub(crate) struct ApiError {
+    /// The envelope.
+    pub family: FamilyRef,
+    /// What went wrong.
+    pub problem: Problem,
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.problem.fmt(f)
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        (self.family.status)(&self.problem)
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        self.problem.log();
+        (self.family.render)(&self.problem)
+    }
 }
 
 /// True when `path` is `prefix` or lies below it.
-fn is_under(path: &str, prefix: &str) -> bool {
+pub(crate) fn is_under(path: &str, prefix: &str) -> bool {
     path.strip_prefix(prefix)
         .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
 }
@@ -274,7 +241,7 @@ pub(crate) enum Problem {
     /// A route has this path but not this method (405).
     MethodNotAllowed {
         /// The methods it has, for the `Allow` header.
-        allow: &'static str,
+        allow: String,
     },
 }
 
@@ -331,8 +298,9 @@ impl Problem {
         match self {
             Self::Service(e) => match e {
                 ServiceError::Unauthenticated => Self::INVALID_CREDENTIALS.to_owned(),
-                ServiceError::Forbidden(f) => f.message(),
-                ServiceError::NotFound(n) => n.message(),
+                // Each family words refusals and missing records itself; these are for logs.
+                ServiceError::Forbidden(f) => format!("Forbidden: {f}."),
+                ServiceError::NotFound(n) => format!("Not found: {n}."),
                 ServiceError::Validation(_) => "Validation failed.".to_owned(),
                 ServiceError::LastAdmin => ServiceError::LAST_ADMIN_MESSAGE.to_owned(),
                 ServiceError::Unavailable(_) => {
@@ -357,8 +325,11 @@ impl Problem {
     /// A response builder with the status and the headers every family sends with this
     /// problem (`WWW-Authenticate` on 401, `Allow` on 405); the family adds the body. A 401
     /// that a use case raised after the credentials were read (the user vanished meanwhile)
-    /// carries `family`'s own challenges.
-    pub(crate) fn response_builder(&self, family: Family) -> HttpResponseBuilder {
+    /// carries the family's own `bare_challenges`.
+    pub(crate) fn response_builder(
+        &self,
+        bare_challenges: &'static [Challenge],
+    ) -> HttpResponseBuilder {
         let mut builder = HttpResponse::build(self.status());
         match self {
             Self::Unauthenticated { challenges, .. } => {
@@ -367,12 +338,12 @@ impl Problem {
                 }
             }
             Self::Service(ServiceError::Unauthenticated) => {
-                for c in family.bare_challenges() {
+                for c in bare_challenges {
                     builder.append_header((WWW_AUTHENTICATE, c.header_value()));
                 }
             }
             Self::MethodNotAllowed { allow } => {
-                builder.insert_header((ALLOW, *allow));
+                builder.insert_header((ALLOW, allow.as_str()));
             }
             _ => {}
         }
@@ -409,57 +380,6 @@ impl From<ServiceError> for Problem {
     }
 }
 
-/// A [`Problem`] bound to the family whose envelope renders it; for code that serves several
-/// families (the authentication extractor, the default 404 and 405 answers).
-#[derive(Debug)]
-pub(crate) struct ApiError {
-    /// The envelope.
-    pub family: Family,
-    /// What went wrong.
-    pub problem: Problem,
-}
-
-impl ApiError {
-    /// A problem answered in the family of `req`'s path.
-    pub(crate) fn for_request(req: &HttpRequest, problem: impl Into<Problem>) -> Self {
-        Self {
-            family: Family::of_path(req.path()),
-            problem: problem.into(),
-        }
-    }
-}
-
-impl fmt::Display for ApiError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.problem.fmt(f)
-    }
-}
-
-impl ResponseError for ApiError {
-    fn status_code(&self) -> StatusCode {
-        self.family.status(&self.problem)
-    }
-
-    fn error_response(&self) -> HttpResponse {
-        self.family.render(&self.problem)
-    }
-}
-
-/// The app's default service: 404 in the envelope of the family the path belongs to.
-pub(crate) async fn route_not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    Err(ApiError::for_request(&req, Problem::RouteNotFound))
-}
-
-/// A resource's default service: 405 in the family's envelope, with `Allow`.
-pub(crate) fn method_not_allowed(allow: &'static str) -> Route {
-    web::to(move |req: HttpRequest| async move {
-        Err::<HttpResponse, _>(ApiError::for_request(
-            &req,
-            Problem::MethodNotAllowed { allow },
-        ))
-    })
-}
-
 /// A validation problem with these violations, for tests of the family envelopes.
 #[cfg(test)]
 pub(crate) fn validation_problem(list: &[(&'static str, Violation)]) -> Problem {
@@ -475,36 +395,6 @@ mod tests {
     use super::*;
     use rollcall_domain::services::{Forbidden, NotFound};
     use rollcall_domain::values::{Scope, Violations};
-
-    #[test]
-    fn families_are_told_apart_by_prefix() {
-        assert_eq!(Family::of_path("/token"), Family::V2);
-        assert_eq!(Family::of_path("/api/v2"), Family::V2);
-        assert_eq!(Family::of_path("/api/v2/users/1"), Family::V2);
-        assert_eq!(Family::of_path("/api/v20"), Family::Operations);
-        assert_eq!(Family::of_path("/tokens"), Family::Operations);
-        assert_eq!(Family::of_path("/healthz"), Family::Operations);
-        assert_eq!(Family::of_path("/api/v1"), Family::V1);
-        assert_eq!(Family::of_path("/api/v1/users/ann"), Family::V1);
-        assert_eq!(Family::of_path("/api/v10"), Family::Operations);
-        assert_eq!(
-            Family::of_path("/api/application/users/1"),
-            Family::Application
-        );
-        assert_eq!(Family::of_path("/api/applications"), Family::Operations);
-    }
-
-    #[test]
-    fn each_family_has_its_own_bare_challenges_and_statuses() {
-        assert_eq!(Family::V1.bare_challenges(), &[Challenge::Basic]);
-        assert_eq!(Family::Application.bare_challenges(), &[Challenge::Bearer]);
-        let taken = Problem::Service(ServiceError::Validation(Violations::one(
-            FieldViolation::new("username", Violation::Taken),
-        )));
-        assert_eq!(Family::V2.status(&taken).as_u16(), 422);
-        assert_eq!(Family::Application.status(&taken).as_u16(), 422);
-        assert_eq!(Family::V1.status(&taken).as_u16(), 409);
-    }
 
     #[test]
     fn statuses_follow_the_contract() {
@@ -530,7 +420,11 @@ mod tests {
             415
         );
         assert_eq!(
-            Problem::MethodNotAllowed { allow: "GET" }.status().as_u16(),
+            Problem::MethodNotAllowed {
+                allow: "GET".into()
+            }
+            .status()
+            .as_u16(),
             405
         );
     }
@@ -558,29 +452,32 @@ mod tests {
 
     #[test]
     fn challenges_and_allow_are_sent() {
+        const BOTH: &[Challenge] = &[Challenge::Basic, Challenge::Bearer];
         let p = Problem::Unauthenticated {
-            challenges: Family::V2.bare_challenges(),
+            challenges: BOTH,
             message: Problem::CREDENTIALS_REQUIRED,
         };
-        let r = p.response_builder(Family::V2).finish();
+        let r = p.response_builder(&[]).finish();
         let values: Vec<_> = r.headers().get_all(WWW_AUTHENTICATE).collect();
         assert_eq!(values.len(), 2);
         assert_eq!(values[0], r#"Basic realm="rollcall""#);
         assert_eq!(values[1], "Bearer");
         // A 401 raised by a use case after the credentials were read: the family's own.
         let late = Problem::Service(ServiceError::Unauthenticated);
-        for (family, expected) in [
-            (Family::V1, vec![r#"Basic realm="rollcall""#]),
-            (Family::Application, vec!["Bearer"]),
-            (Family::V2, vec![r#"Basic realm="rollcall""#, "Bearer"]),
+        for (bare, expected) in [
+            (&[Challenge::Basic][..], vec![r#"Basic realm="rollcall""#]),
+            (&[Challenge::Bearer][..], vec!["Bearer"]),
+            (BOTH, vec![r#"Basic realm="rollcall""#, "Bearer"]),
         ] {
-            let r = late.response_builder(family).finish();
+            let r = late.response_builder(bare).finish();
             let values: Vec<_> = r.headers().get_all(WWW_AUTHENTICATE).collect();
-            assert_eq!(values, expected, "{family:?}");
+            assert_eq!(values, expected, "{bare:?}");
         }
-        let r = Problem::MethodNotAllowed { allow: "GET, PUT" }
-            .response_builder(Family::V2)
-            .finish();
+        let r = Problem::MethodNotAllowed {
+            allow: "GET, PUT".into(),
+        }
+        .response_builder(&[])
+        .finish();
         assert_eq!(
             r.headers().get(ALLOW).map(|v| v.as_bytes()),
             Some(&b"GET, PUT"[..])

@@ -7,24 +7,26 @@
 //! [`Directory`](rollcall_domain::services::Directory) use case and render; every business rule
 //! lives in the domain.
 //!
-//! Layout:
-//! - `app`: [`build_app`], the state it serves ([`AppState`], [`HttpSettings`],
-//!   [`Readiness`]) and the middleware around every route.
-//! - `auth`: the one extractor turning credentials into a domain `Principal`.
+//! Layout (module imports form no cycle; `scripts/module-cycles.py` checks it in CI):
+//! - `state`: what handlers share ([`AppState`], [`HttpSettings`], [`Readiness`]).
+//! - `error`: the family-neutral `Problem`, the `Family` trait every family implements to
+//!   word it, and the `FamilyError` every handler returns. It knows no family.
+//! - `auth`: the one extractor turning credentials into a domain `Principal`, generic over
+//!   the family whose envelope its 401 uses.
 //! - `body`: reading JSON and form bodies after authentication, and mapping JSON fields.
-//! - `error`: the family-neutral `Problem`, which family a path belongs to, the
-//!   `FamilyError` every handler returns, 404/405 answers.
-//! - `v2`: the Nodeum + Empire family (`/api/v2/…`, `POST /token`).
-//! - `v1`: the Unryo family (`/api/v1/users…`), errors as Go-validator-style strings.
-//! - `application`: the Pterodactyl family (`/api/application/users…`), admin-only.
-//! - `ops`: `/healthz`, `/readyz`, `/openapi.json`, `/docs`.
-//! - `openapi`: the generated OpenAPI 3.1 document.
+//! - `routes`: mounting a family's paths, with 405 `Allow` lists computed from them.
+//! - `v2`, `v1`, `application`, `ops`: the families (Nodeum + Empire; Unryo; Pterodactyl,
+//!   admin-only; the operations routes). Each has a `family` module (marker type, envelope
+//!   choice, the domain rules it selects), handlers, DTOs and its OpenAPI operations.
+//! - `families`: the registry, the one list of families.
+//! - `openapi`: the OpenAPI 3.1 document, merged from every family's operations.
+//! - `app`: [`build_app`] and the middleware around every route.
 //! - `hashing`: [`BlockingHasher`]; `credential_cache`: [`MokaCredentialCache`].
 //!
 //! Adding a family: a module with its handlers, DTOs, envelope renderer and a marker type
-//! implementing `error::InFamily` (its errors are `error::FamilyError<Marker>`); a `Family`
-//! variant with its prefix, no-credential challenges and renderer in `error`; its `configure`
-//! in `build_app`; its handlers in the `paths(...)` of `openapi::ApiDoc`.
+//! implementing `error::Family` and `routes::Mounted` (its errors are
+//! `error::FamilyError<Marker>`, its principal `auth::Authenticated<Marker>`); then one entry
+//! in the `families!` list of `families`.
 
 mod app;
 mod application;
@@ -32,15 +34,19 @@ mod auth;
 mod body;
 mod credential_cache;
 mod error;
+mod families;
 mod hashing;
 mod metrics;
 mod openapi;
 mod ops;
+mod routes;
+mod state;
 mod v1;
 mod v2;
 
-pub use app::{AppState, HttpSettings, Readiness, build_app};
+pub use app::build_app;
 pub use credential_cache::MokaCredentialCache;
 pub use hashing::BlockingHasher;
 pub use metrics::RequestMetrics;
 pub use openapi::openapi;
+pub use state::{AppState, HttpSettings, Readiness};

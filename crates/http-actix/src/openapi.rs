@@ -1,9 +1,12 @@
 //! The OpenAPI 3.1 document, generated from the handlers' `#[utoipa::path]` attributes: every
 //! route the server answers, its scope, bodies, statuses and security schemes.
 //!
-//! Every family lists its handlers in [`ApiDoc`]'s `paths(...)`, tagged `<family>: <area>`.
+//! Each family describes its own operations (tagged `<family>: <area>`); [`ApiDoc`] holds what
+//! is common (title, security schemes, tags) and [`openapi`] merges in every family the
+//! registry lists.
 
-use crate::{application, ops, v1, v2};
+use crate::families;
+use std::sync::{Arc, LazyLock};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
@@ -16,47 +19,6 @@ use utoipa::{Modify, OpenApi};
             Every authenticated route accepts HTTP Basic, a session token (Bearer, bare \
             `Authorization`, `X-Empire-Token` or the `rollcall_session` cookie) or an API key \
             (Bearer `rck_…`); API keys are limited to their scopes."
-    ),
-    paths(
-        ops::get_health,
-        ops::get_readiness,
-        ops::get_metrics,
-        ops::get_openapi_document,
-        ops::redirect_to_docs,
-        ops::get_docs_file,
-        v2::sessions::issue_token,
-        v2::sessions::sign_in,
-        v2::sessions::sign_out,
-        v2::users::get_current_user,
-        v2::users::list_users,
-        v2::users::create_user,
-        v2::users::get_user,
-        v2::users::update_user,
-        v2::users::change_password,
-        v2::users::delete_user,
-        v2::configurations::list_configurations,
-        v2::configurations::create_configuration,
-        v2::configurations::get_configuration,
-        v2::configurations::update_configuration,
-        v2::configurations::delete_configuration,
-        v2::api_keys::list_api_keys,
-        v2::api_keys::create_api_key,
-        v2::api_keys::get_api_key,
-        v2::api_keys::update_api_key,
-        v2::api_keys::delete_api_key,
-        v2::systems::list_os_users,
-        v2::systems::list_os_groups,
-        v1::users::list_users,
-        v1::users::get_user,
-        v1::users::create_user,
-        v1::users::change_password,
-        v1::users::delete_user,
-        application::users::list_users,
-        application::users::get_user,
-        application::users::get_external_user,
-        application::users::create_user,
-        application::users::update_user,
-        application::users::delete_user,
     ),
     modifiers(&SecuritySchemes),
     security(
@@ -111,7 +73,24 @@ impl Modify for SecuritySchemes {
 
 /// The OpenAPI document served at `/openapi.json`.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    ApiDoc::openapi()
+    let mut doc = ApiDoc::openapi();
+    for family in families::openapi_documents() {
+        doc.merge(family);
+    }
+    doc
+}
+
+/// The document serialized, once per process: it is derived from the code and never changes.
+static OPENAPI_JSON: LazyLock<Result<Arc<str>, String>> = LazyLock::new(|| {
+    openapi()
+        .to_json()
+        .map(Arc::from)
+        .map_err(|e| e.to_string())
+});
+
+/// The serialized document, or why it cannot be serialized.
+pub(crate) fn openapi_json() -> Result<Arc<str>, String> {
+    OPENAPI_JSON.clone()
 }
 
 #[cfg(test)]

@@ -4,23 +4,72 @@
 //! nothing is fetched at build or run time) and `/metrics` (request counters; see
 //! [`crate::metrics`]).
 
-use crate::app::AppState;
-use crate::error::{ApiError, Challenge, Problem, method_not_allowed};
-use crate::openapi::openapi;
+use crate::error::{Challenge, Family, FamilyError, Problem};
+use crate::routes::{Endpoint, Mounted};
+use crate::state::{AppState, OpenApiJson};
+use crate::v2;
+use actix_web::http::Method;
 use actix_web::http::header::{AUTHORIZATION, CONTENT_TYPE, LOCATION};
 use actix_web::{HttpRequest, HttpResponse, web};
 use rollcall_domain::secrets::TokenDigest;
+use rollcall_domain::services::ServiceError;
 use secrecy::ExposeSecret;
 use serde::Serialize;
-use std::sync::{Arc, LazyLock};
-use utoipa::ToSchema;
+use std::sync::Arc;
+use utoipa::{OpenApi, ToSchema};
 
 /// Where Swagger UI lives.
 const DOCS_INDEX: &str = "/docs/index.html";
 
-/// The OpenAPI document, serialized once: it is derived from the code and never changes.
-static OPENAPI_JSON: LazyLock<Result<String, String>> =
-    LazyLock::new(|| openapi().to_json().map_err(|e| e.to_string()));
+/// The operations "family": the routes above, and every path no other family owns. Its errors
+/// use the v2 envelope, the product's native one.
+#[derive(Debug)]
+pub(crate) struct Operations;
+
+impl Family for Operations {
+    const NAME: &'static str = "operations";
+    const BARE_CHALLENGES: &'static [Challenge] = &[Challenge::Basic, Challenge::Bearer];
+
+    fn owns(_path: &str) -> bool {
+        true
+    }
+
+    fn render(problem: &Problem) -> HttpResponse {
+        v2::envelope::render(problem, Self::BARE_CHALLENGES)
+    }
+}
+
+/// What the operations handlers that can fail return.
+type OpsResult = Result<HttpResponse, FamilyError<Operations>>;
+
+/// The operations routes of the OpenAPI document.
+#[derive(OpenApi)]
+#[openapi(paths(
+    get_health,
+    get_readiness,
+    get_metrics,
+    get_openapi_document,
+    redirect_to_docs,
+    get_docs_file,
+))]
+struct OperationsApi;
+
+impl Mounted for Operations {
+    fn endpoints() -> Vec<Endpoint<Self>> {
+        vec![
+            Endpoint::new("/healthz").on(Method::GET, get_health),
+            Endpoint::new("/readyz").on(Method::GET, get_readiness),
+            Endpoint::new("/openapi.json").on(Method::GET, get_openapi_document),
+            Endpoint::new("/metrics").on(Method::GET, get_metrics),
+            Endpoint::new("/docs").on(Method::GET, redirect_to_docs),
+            Endpoint::new("/docs/{file:.+}").on(Method::GET, get_docs_file),
+        ]
+    }
+
+    fn openapi() -> utoipa::openapi::OpenApi {
+        OperationsApi::openapi()
+    }
+}
 
 /// `/healthz` and `/readyz` bodies.
 #[derive(Debug, Serialize, ToSchema)]
@@ -31,40 +80,6 @@ pub(crate) struct StatusBody {
     /// Why the server is not ready (503 only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
-}
-
-/// Mounts the operations routes.
-pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::resource("/healthz")
-            .route(web::get().to(get_health))
-            .default_service(method_not_allowed("GET")),
-    )
-    .service(
-        web::resource("/readyz")
-            .route(web::get().to(get_readiness))
-            .default_service(method_not_allowed("GET")),
-    )
-    .service(
-        web::resource("/openapi.json")
-            .route(web::get().to(get_openapi_document))
-            .default_service(method_not_allowed("GET")),
-    )
-    .service(
-        web::resource("/metrics")
-            .route(web::get().to(get_metrics))
-            .default_service(method_not_allowed("GET")),
-    )
-    .service(
-        web::resource("/docs")
-            .route(web::get().to(redirect_to_docs))
-            .default_service(method_not_allowed("GET")),
-    )
-    .service(
-        web::resource("/docs/{file:.+}")
-            .route(web::get().to(get_docs_file))
-            .default_service(method_not_allowed("GET")),
-    );
 }
 
 /// Liveness: 200 whenever the process answers.
@@ -121,10 +136,7 @@ pub(crate) async fn get_readiness(state: web::Data<AppState>) -> HttpResponse {
         (status = 401, description = "A metrics token is configured and was not presented."),
     )
 )]
-pub(crate) async fn get_metrics(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-) -> Result<HttpResponse, ApiError> {
+pub(crate) async fn get_metrics(req: HttpRequest, state: web::Data<AppState>) -> OpsResult {
     if let Some(expected) = &state.settings.metrics_token {
         let presented = req
             .headers()
@@ -134,13 +146,11 @@ pub(crate) async fn get_metrics(
             .unwrap_or("");
         // Compare digests in constant time rather than the tokens themselves.
         if !TokenDigest::of(presented).matches(&TokenDigest::of(expected.expose_secret())) {
-            return Err(ApiError::for_request(
-                &req,
-                Problem::Unauthenticated {
-                    challenges: &[Challenge::Bearer],
-                    message: "A valid metrics token is required.",
-                },
-            ));
+            return Err(Problem::Unauthenticated {
+                challenges: &[Challenge::Bearer],
+                message: "A valid metrics token is required.",
+            }
+            .into());
         }
     }
     Ok(HttpResponse::Ok()
@@ -156,17 +166,15 @@ pub(crate) async fn get_metrics(
     security(()),
     responses((status = 200, description = "The OpenAPI document.", content_type = "application/json"))
 )]
-pub(crate) async fn get_openapi_document(req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    match OPENAPI_JSON.as_ref() {
+pub(crate) async fn get_openapi_document(document: web::Data<OpenApiJson>) -> OpsResult {
+    match &document.0 {
         Ok(json) => Ok(HttpResponse::Ok()
             .insert_header((CONTENT_TYPE, "application/json"))
-            .body(json.clone())),
-        Err(e) => Err(ApiError::for_request(
-            &req,
-            rollcall_domain::services::ServiceError::Internal(format!(
-                "OpenAPI document cannot be serialized: {e}"
-            )),
-        )),
+            .body(json.to_string())),
+        Err(e) => Err(ServiceError::Internal(format!(
+            "OpenAPI document cannot be serialized: {e}"
+        ))
+        .into()),
     }
 }
 
@@ -196,21 +204,16 @@ pub(crate) async fn redirect_to_docs() -> HttpResponse {
         (status = 404, description = "No such asset."),
     )
 )]
-pub(crate) async fn get_docs_file(
-    req: HttpRequest,
-    file: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
+pub(crate) async fn get_docs_file(file: web::Path<String>) -> OpsResult {
     let config = Arc::new(utoipa_swagger_ui::Config::from("/openapi.json"));
     match utoipa_swagger_ui::serve(&file, config) {
         Ok(Some(asset)) => Ok(HttpResponse::Ok()
             .content_type(asset.content_type)
             .body(asset.bytes.into_owned())),
-        Ok(None) => Err(ApiError::for_request(&req, Problem::RouteNotFound)),
-        Err(e) => Err(ApiError::for_request(
-            &req,
-            rollcall_domain::services::ServiceError::Internal(format!(
-                "Swagger UI asset {file} cannot be served: {e}"
-            )),
-        )),
+        Ok(None) => Err(Problem::RouteNotFound.into()),
+        Err(e) => Err(ServiceError::Internal(format!(
+            "Swagger UI asset {file} cannot be served: {e}"
+        ))
+        .into()),
     }
 }

@@ -1,4 +1,5 @@
-//! The errors of the use cases, which each HTTP family renders in its own envelope.
+//! The errors of the use cases, which each HTTP family renders in its own envelope and words
+//! in its own terms.
 
 use crate::ports::{
     ApiKeyStoreError, BackendError, ConfigurationStoreError, HashError, OsAccountError,
@@ -6,61 +7,43 @@ use crate::ports::{
 };
 use crate::values::{Scope, Violations};
 
-/// Why a principal may not do something (403).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Why a principal may not do something (403). Each family words it in its own envelope;
+/// the `Display` form is for logs.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Forbidden {
     /// An API key without the route's scope.
+    #[error("an API key without the scope {0}")]
     MissingScope(Scope),
     /// Only admins may do this; the text names the action (`create users`, …).
+    #[error("admins only: {0}")]
     AdminOnly(&'static str),
     /// A non-admin updating another user.
+    #[error("a non-admin changing another user")]
     UpdateOtherUser,
     /// A non-admin changing `is_admin`.
+    #[error("a non-admin changing admin status")]
     AdminStatus,
     /// A non-admin changing another admin-only field.
+    #[error("a non-admin changing {0}")]
     AdminOnlyField(&'static str),
     /// An API key making or changing a key with scopes it lacks.
+    #[error("an API key granting scopes it does not hold")]
     ScopeEscalation,
 }
 
-impl Forbidden {
-    /// The v2 message.
-    pub fn message(&self) -> String {
-        match self {
-            Self::MissingScope(scope) => {
-                format!("API key does not have the scope {scope} required by this action.")
-            }
-            Self::AdminOnly(action) => format!("User does not have access to {action}."),
-            Self::UpdateOtherUser => "User does not have access to update this resource.".into(),
-            Self::AdminStatus => "User does not have access to update admin status.".into(),
-            Self::AdminOnlyField(field) => format!("User does not have access to update {field}."),
-            Self::ScopeEscalation => {
-                "An API key cannot grant scopes that it does not hold itself.".into()
-            }
-        }
-    }
-}
-
-/// What was not found (404).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What was not found (404); the reference as the request gave it. Each family words it in
+/// its own envelope; the `Display` form is for logs.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum NotFound {
-    /// A user; the reference as given.
+    /// A user.
+    #[error("user {0}")]
     User(String),
-    /// A configuration of the principal; the reference as given.
+    /// A configuration of the principal.
+    #[error("configuration {0}")]
     Configuration(String),
-    /// An API key of the principal; the id as given.
+    /// An API key of the principal.
+    #[error("API key {0}")]
     ApiKey(String),
-}
-
-impl NotFound {
-    /// The v2 message.
-    pub fn message(&self) -> String {
-        match self {
-            Self::User(r) => format!("User not found for id {r}"),
-            Self::Configuration(r) => format!("Configuration not found for id {r}"),
-            Self::ApiKey(r) => format!("API key not found for id {r}"),
-        }
-    }
 }
 
 /// Every way a use case can fail.
@@ -70,10 +53,10 @@ pub enum ServiceError {
     #[error("invalid credentials")]
     Unauthenticated,
     /// Valid credentials without the right (403).
-    #[error("forbidden: {}", .0.message())]
+    #[error("forbidden: {0}")]
     Forbidden(Forbidden),
     /// Nothing there (404).
-    #[error("not found: {}", .0.message())]
+    #[error("not found: {0}")]
     NotFound(NotFound),
     /// Field-level validation failures (422 in v2).
     #[error("validation failed: {0}")]

@@ -7,7 +7,9 @@ mod auth;
 mod configurations;
 mod error;
 mod os_accounts;
+mod passwords;
 mod principal;
+mod user_fields;
 mod users;
 
 pub use api_keys::{ApiKeyInput, CreatedApiKey, ScopeInput};
@@ -15,8 +17,11 @@ pub use auth::IssuedSession;
 pub use configurations::ConfigurationInput;
 pub use error::{Forbidden, NotFound, ServiceError};
 pub use os_accounts::{parse_group_file, parse_passwd_file};
+pub use passwords::{PasswordChange, PasswordRules};
+pub use principal::Audience;
 pub use principal::{Credential, Principal};
-pub use users::{CreateRules, PasswordChange, UpdateRules, UserInput, parse_user_ref};
+pub use user_fields::{CreateRules, UpdateRules, UserInput};
+pub use users::{CreateUserPermit, UserChangePermit, parse_user_ref};
 
 use crate::listing::truncate_to_micros;
 use crate::ports::{

@@ -20,6 +20,15 @@ pub enum Credential {
     },
 }
 
+/// Who may use a family's routes at all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Audience {
+    /// Every authenticated user (v2, v1): each use case decides what they may do.
+    AnyUser,
+    /// Admins only (the application family): anyone else is refused before any scope check.
+    Admins,
+}
+
 /// An authenticated user plus how they authenticated.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Principal {
@@ -61,18 +70,17 @@ impl Principal {
         }
     }
 
-    /// The check of an admin-only family (application): first an admin, then `scope` — so a
-    /// non-admin hears about the first whatever their key holds.
+    /// The check every handler makes in one line: the principal belongs to the family's
+    /// `audience`, then (for API keys) holds `scope`. An admins-only family answers a non-admin
+    /// with [`Forbidden::AdminOnly`] whatever their key holds.
     ///
     /// # Errors
-    /// [`Forbidden::AdminOnly`] naming `action` for non-admins, then
+    /// [`Forbidden::AdminOnly`] for a non-admin in an admins-only family, then
     /// [`Forbidden::MissingScope`] for a key without `scope`.
-    pub fn require_admin_with(
-        &self,
-        scope: Scope,
-        action: &'static str,
-    ) -> Result<(), ServiceError> {
-        self.require_admin(action)?;
+    pub fn admit(&self, audience: Audience, scope: Scope) -> Result<(), ServiceError> {
+        if audience == Audience::Admins {
+            self.require_admin("use this API")?;
+        }
         self.require(scope)
     }
 

@@ -3,8 +3,9 @@
 //! a list `{"object": "list", "data": [...], "meta": {"pagination": {…}}}`, and — for the
 //! OpenAPI document only — the request body.
 
+use chrono::{DateTime, SecondsFormat, Utc};
 use rollcall_domain::entities::User;
-use rollcall_domain::listing::{PageRequest, format_application_timestamp};
+use rollcall_domain::listing::PageRequest;
 use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
@@ -44,6 +45,12 @@ pub(crate) struct ApplicationUserAttributes {
     pub updated_at: String,
 }
 
+/// The application family's timestamp format: seconds and `+00:00`
+/// (`2022-09-15T17:33:34+00:00`).
+fn timestamp(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, false)
+}
+
 impl From<&User> for ApplicationUserAttributes {
     fn from(u: &User) -> Self {
         Self {
@@ -57,8 +64,8 @@ impl From<&User> for ApplicationUserAttributes {
             language: u.language.as_str().to_owned(),
             root_admin: u.is_admin,
             two_factor: false,
-            created_at: format_application_timestamp(u.created_at),
-            updated_at: format_application_timestamp(u.updated_at),
+            created_at: timestamp(u.created_at),
+            updated_at: timestamp(u.updated_at),
         }
     }
 }

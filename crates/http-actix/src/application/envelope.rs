@@ -5,7 +5,7 @@
 //! (`required`, `email`, `max`, `min`, `unique`, `string`, `boolean`, `integer`, `regex`,
 //! `p_username`) and Laravel's sentence for it; every other problem is one entry.
 
-use crate::error::{Family, InvalidField, Problem};
+use crate::error::{Challenge, InvalidField, Problem};
 use actix_web::HttpResponse;
 use rollcall_domain::services::{Forbidden, ServiceError};
 use rollcall_domain::values::Violation;
@@ -188,10 +188,10 @@ impl ApplicationErrorEnvelope {
     }
 }
 
-/// The response for a problem: status, challenge or `Allow` headers, and the envelope.
-pub(crate) fn render(problem: &Problem) -> HttpResponse {
+/// The response for a problem (`bare_challenges`: the family's, for a late 401): status, challenge or `Allow` headers, and the envelope.
+pub(crate) fn render(problem: &Problem, bare_challenges: &'static [Challenge]) -> HttpResponse {
     problem
-        .response_builder(Family::Application)
+        .response_builder(bare_challenges)
         .json(ApplicationErrorEnvelope::of(problem))
 }
 

@@ -9,45 +9,44 @@
 
 pub(crate) mod dto;
 pub(crate) mod envelope;
+mod family;
 mod query;
 pub(crate) mod users;
 
-use crate::error::{Family, FamilyError, InFamily, method_not_allowed};
-use actix_web::{HttpResponse, web};
+use crate::routes::{Endpoint, Mounted};
+use actix_web::http::Method;
+use utoipa::OpenApi;
 
-/// The application family's marker: its errors render in the application [`envelope`].
-#[derive(Debug)]
-pub(crate) struct Application;
+pub(crate) use family::Application;
 
-impl InFamily for Application {
-    const FAMILY: Family = Family::Application;
-}
+/// The application operations of the OpenAPI document.
+#[derive(OpenApi)]
+#[openapi(paths(
+    users::list_users,
+    users::get_user,
+    users::get_external_user,
+    users::create_user,
+    users::update_user,
+    users::delete_user,
+))]
+struct ApplicationApi;
 
-/// Any application error: a [`Problem`](crate::error::Problem) in the `{"errors": [...]}`
-/// envelope.
-pub(crate) type ApplicationError = FamilyError<Application>;
+impl Mounted for Application {
+    fn endpoints() -> Vec<Endpoint<Self>> {
+        vec![
+            Endpoint::new("/api/application/users")
+                .on(Method::GET, users::list_users)
+                .on(Method::POST, users::create_user),
+            Endpoint::new("/api/application/users/external/{external_id}")
+                .on(Method::GET, users::get_external_user),
+            Endpoint::new("/api/application/users/{id}")
+                .on(Method::GET, users::get_user)
+                .on(Method::PATCH, users::update_user)
+                .on(Method::DELETE, users::delete_user),
+        ]
+    }
 
-/// What every application handler returns.
-pub(crate) type ApplicationResult = Result<HttpResponse, ApplicationError>;
-
-/// Mounts the application routes; a known path with another method answers 405.
-pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::resource("/api/application/users")
-            .route(web::get().to(users::list_users))
-            .route(web::post().to(users::create_user))
-            .default_service(method_not_allowed("GET, POST")),
-    )
-    .service(
-        web::resource("/api/application/users/external/{external_id}")
-            .route(web::get().to(users::get_external_user))
-            .default_service(method_not_allowed("GET")),
-    )
-    .service(
-        web::resource("/api/application/users/{id}")
-            .route(web::get().to(users::get_user))
-            .route(web::patch().to(users::update_user))
-            .route(web::delete().to(users::delete_user))
-            .default_service(method_not_allowed("GET, PATCH, DELETE")),
-    );
+    fn openapi() -> utoipa::openapi::OpenApi {
+        ApplicationApi::openapi()
+    }
 }

@@ -8,11 +8,11 @@
 //! builder does; a bad `page`/`per_page` or a filter value holding a NUL is a 422 naming the
 //! parameter. Other parameters are ignored.
 
-use crate::app::HttpSettings;
 use crate::error::{InvalidField, Problem};
+use crate::state::HttpSettings;
 use actix_web::HttpRequest;
 use rollcall_domain::listing::{
-    ListingError, PageError, PageRequest, SortOrder, UserQuery, substring_filter,
+    Direction, PageError, PageRequest, SortKey, SortOrder, UserField, UserQuery, contains_filter,
 };
 use rollcall_domain::values::Violation;
 use std::borrow::Cow;
@@ -74,9 +74,12 @@ pub(crate) fn list_request(query_string: &str) -> Result<ListRequest, Problem> {
                 if value.is_empty() {
                     continue;
                 }
-                match substring_filter(field, &value) {
+                let Some(field) = filter_field(field) else {
+                    unknown_filters.push(field.to_owned());
+                    continue;
+                };
+                match contains_filter(field, &value) {
                     Ok(filter) => filters.push(filter),
-                    Err(ListingError::UnknownField(_)) => unknown_filters.push(field.to_owned()),
                     Err(e) => invalid.push(InvalidField {
                         field: other.to_owned(),
                         violation: Violation::Invalid,
@@ -115,12 +118,33 @@ pub(crate) fn list_request(query_string: &str) -> Result<ListRequest, Problem> {
     }
 }
 
+/// The field of `filter[name]`: a case-insensitive substring match in which `%` and `_`
+/// match literally, on `email`, `uuid`, `username` and `external_id` only.
+fn filter_field(name: &str) -> Option<UserField> {
+    match name {
+        "email" => Some(UserField::Email),
+        "uuid" => Some(UserField::Uuid),
+        "username" => Some(UserField::Username),
+        "external_id" => Some(UserField::ExternalId),
+        _ => None,
+    }
+}
+
 /// `sort`: comma-separated `id`, `-id`, `uuid`, `-uuid`; empty is the default order. `None`
 /// when any item is unknown.
 fn parse_sort(raw: &str) -> Option<SortOrder> {
     let mut keys = Vec::new();
     for item in raw.split(',').map(str::trim).filter(|i| !i.is_empty()) {
-        keys.extend_from_slice(SortOrder::parse_application(item).ok()?.keys());
+        let (name, direction) = match item.strip_prefix('-') {
+            Some(rest) => (rest, Direction::Desc),
+            None => (item, Direction::Asc),
+        };
+        let field = match name {
+            "id" => UserField::Id,
+            "uuid" => UserField::Uuid,
+            _ => return None,
+        };
+        keys.push(SortKey { field, direction });
     }
     Some(SortOrder::new(keys))
 }

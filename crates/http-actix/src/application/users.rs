@@ -2,26 +2,22 @@
 //! id, create, update (`PATCH` with the create rules) and delete. Usernames written here are
 //! stored in lower case.
 
-use super::ApplicationResult;
 use super::dto::{
     ApplicationCreatedUser, ApplicationListMeta, ApplicationPagination, ApplicationResourceMeta,
     ApplicationUserItem, ApplicationUserList, ApplicationUserRequest,
 };
 use super::envelope::ApplicationErrorEnvelope;
+use super::family::{AUDIENCE, ApplicationAuth, ApplicationResult, CREATE_RULES, UPDATE_RULES};
 use super::query::{self, base_url, includes_servers, page_url};
-use crate::app::AppState;
-use crate::auth::Authenticated;
 use crate::body::{JsonFields, JsonObject, read_json_value};
-use crate::error::{Problem, body_or_refusal};
+use crate::error::Problem;
+use crate::state::AppState;
 use actix_web::{HttpRequest, HttpResponse, web};
 use rollcall_domain::entities::{User, UserId, parse_numeric_id};
 use rollcall_domain::ports::UserLookup;
-use rollcall_domain::services::{CreateRules, UpdateRules, UserInput};
+use rollcall_domain::services::UserInput;
 use rollcall_domain::values::Scope;
 use serde_json::Value;
-
-/// What a non-admin is refused: the application family is admin-only.
-const API_ACCESS: &str = "use the application API";
 
 /// Maps an application user body into the domain's input: the fields Pterodactyl takes,
 /// absent / null / value kept apart, wrongly typed ones listed as malformed (`root_admin` as
@@ -111,11 +107,11 @@ fn user_url(req: &HttpRequest, state: &AppState, id: UserId) -> String {
 )]
 pub(crate) async fn list_users(
     state: web::Data<AppState>,
-    auth: Authenticated,
+    auth: ApplicationAuth,
     req: HttpRequest,
 ) -> ApplicationResult {
-    let Authenticated(principal) = auth;
-    principal.require_admin_with(Scope::USERS_INDEX, API_ACCESS)?;
+    let principal = auth.principal;
+    principal.admit(AUDIENCE, Scope::USERS_INDEX)?;
     let request = query::list_request(req.query_string())?;
     let listed = state
         .directory
@@ -160,12 +156,12 @@ pub(crate) async fn list_users(
 )]
 pub(crate) async fn get_user(
     state: web::Data<AppState>,
-    auth: Authenticated,
+    auth: ApplicationAuth,
     id: web::Path<String>,
     req: HttpRequest,
 ) -> ApplicationResult {
-    let Authenticated(principal) = auth;
-    principal.require_admin_with(Scope::USERS_SHOW, API_ACCESS)?;
+    let principal = auth.principal;
+    principal.admit(AUDIENCE, Scope::USERS_SHOW)?;
     let id = id.into_inner();
     let user = state
         .directory
@@ -193,12 +189,12 @@ pub(crate) async fn get_user(
 )]
 pub(crate) async fn get_external_user(
     state: web::Data<AppState>,
-    auth: Authenticated,
+    auth: ApplicationAuth,
     external_id: web::Path<String>,
     req: HttpRequest,
 ) -> ApplicationResult {
-    let Authenticated(principal) = auth;
-    principal.require_admin_with(Scope::USERS_SHOW, API_ACCESS)?;
+    let principal = auth.principal;
+    principal.admit(AUDIENCE, Scope::USERS_SHOW)?;
     let external_id = external_id.into_inner();
     let lookup = UserLookup::ExternalId(external_id.clone());
     let user = state
@@ -227,16 +223,17 @@ pub(crate) async fn get_external_user(
 )]
 pub(crate) async fn create_user(
     state: web::Data<AppState>,
-    auth: Authenticated,
+    auth: ApplicationAuth,
     req: HttpRequest,
     payload: web::Payload,
 ) -> ApplicationResult {
-    let Authenticated(principal) = auth;
-    principal.require_admin_with(Scope::USERS_CREATE, API_ACCESS)?;
+    let principal = auth.principal;
+    principal.admit(AUDIENCE, Scope::USERS_CREATE)?;
+    let permit = state.directory.authorize_create_user(&principal)?;
     let input = read_user_input(&req, payload).await?;
     let user = state
         .directory
-        .create_user(&principal, input, CreateRules::APPLICATION)
+        .create_user(permit, input, CREATE_RULES)
         .await?;
     Ok(HttpResponse::Created().json(ApplicationCreatedUser {
         item: ApplicationUserItem::new(&user, includes_servers(req.query_string())),
@@ -272,23 +269,22 @@ pub(crate) async fn create_user(
 )]
 pub(crate) async fn update_user(
     state: web::Data<AppState>,
-    auth: Authenticated,
+    auth: ApplicationAuth,
     id: web::Path<String>,
     req: HttpRequest,
     payload: web::Payload,
 ) -> ApplicationResult {
-    let Authenticated(principal) = auth;
-    principal.require_admin_with(Scope::USERS_UPDATE, API_ACCESS)?;
+    let principal = auth.principal;
+    principal.admit(AUDIENCE, Scope::USERS_UPDATE)?;
     let id = id.into_inner();
-    let lookup = by_id(&id);
-    let directory = &state.directory;
-    let input = body_or_refusal(read_user_input(&req, payload).await, || {
-        let empty = UserInput::default();
-        directory.update_user(&principal, &lookup, &id, empty, UpdateRules::APPLICATION)
-    })
-    .await?;
-    let user = directory
-        .update_user(&principal, &lookup, &id, input, UpdateRules::APPLICATION)
+    let permit = state
+        .directory
+        .authorize_user_change(&principal, &by_id(&id), &id)
+        .await?;
+    let input = read_user_input(&req, payload).await?;
+    let user = state
+        .directory
+        .update_user(permit, input, UPDATE_RULES)
         .await?;
     Ok(item_response(&user, &req))
 }
@@ -310,11 +306,11 @@ pub(crate) async fn update_user(
 )]
 pub(crate) async fn delete_user(
     state: web::Data<AppState>,
-    auth: Authenticated,
+    auth: ApplicationAuth,
     id: web::Path<String>,
 ) -> ApplicationResult {
-    let Authenticated(principal) = auth;
-    principal.require_admin_with(Scope::USERS_DESTROY, API_ACCESS)?;
+    let principal = auth.principal;
+    principal.admit(AUDIENCE, Scope::USERS_DESTROY)?;
     let id = id.into_inner();
     state
         .directory

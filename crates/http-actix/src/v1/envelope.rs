@@ -9,7 +9,7 @@
 //! v1 has no 422: validation failures are 400, and a taken username is 409
 //! `Username already existed`.
 
-use crate::error::{Family, InvalidField, Problem};
+use crate::error::{Challenge, InvalidField, Problem};
 use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
 use rollcall_domain::services::{Forbidden, NotFound, ServiceError};
@@ -81,9 +81,9 @@ pub(crate) fn message(problem: &Problem) -> String {
     }
 }
 
-/// The response for a problem: v1's status, the challenge or `Allow` headers, the string.
-pub(crate) fn render(problem: &Problem) -> HttpResponse {
-    let mut builder = problem.response_builder(Family::V1);
+/// The response for a problem (`bare_challenges`: the family's, for a late 401): v1's status, the challenge or `Allow` headers, the string.
+pub(crate) fn render(problem: &Problem, bare_challenges: &'static [Challenge]) -> HttpResponse {
+    let mut builder = problem.response_builder(bare_challenges);
     builder.status(status(problem));
     builder.json(message(problem))
 }
@@ -204,7 +204,7 @@ mod tests {
 
     #[test]
     fn the_body_is_a_json_string() {
-        let r = render(&Problem::RouteNotFound);
+        let r = render(&Problem::RouteNotFound, &[]);
         assert_eq!(r.status().as_u16(), 404);
         assert_eq!(
             r.headers().get("content-type").map(|v| v.as_bytes()),

@@ -8,38 +8,39 @@
 
 pub(crate) mod dto;
 pub(crate) mod envelope;
+mod family;
 pub(crate) mod users;
 
-use crate::error::{Family, FamilyError, InFamily, method_not_allowed};
-use actix_web::{HttpResponse, web};
+use crate::routes::{Endpoint, Mounted};
+use actix_web::http::Method;
+use utoipa::OpenApi;
 
-/// The v1 family's marker: its errors render in the v1 [`envelope`].
-#[derive(Debug)]
-pub(crate) struct V1;
+pub(crate) use family::V1;
 
-impl InFamily for V1 {
-    const FAMILY: Family = Family::V1;
-}
+/// The v1 operations of the OpenAPI document.
+#[derive(OpenApi)]
+#[openapi(paths(
+    users::list_users,
+    users::get_user,
+    users::create_user,
+    users::change_password,
+    users::delete_user,
+))]
+struct V1Api;
 
-/// Any v1 error: a [`Problem`](crate::error::Problem) rendered as a v1 error string.
-pub(crate) type V1Error = FamilyError<V1>;
+impl Mounted for V1 {
+    fn endpoints() -> Vec<Endpoint<Self>> {
+        vec![
+            Endpoint::new("/api/v1/users").on(Method::GET, users::list_users),
+            Endpoint::new("/api/v1/users/{username}")
+                .on(Method::GET, users::get_user)
+                .on(Method::PUT, users::create_user)
+                .on(Method::PATCH, users::change_password)
+                .on(Method::DELETE, users::delete_user),
+        ]
+    }
 
-/// What every v1 handler returns.
-pub(crate) type V1Result = Result<HttpResponse, V1Error>;
-
-/// Mounts the v1 routes; a known path with another method answers 405.
-pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::resource("/api/v1/users")
-            .route(web::get().to(users::list_users))
-            .default_service(method_not_allowed("GET")),
-    )
-    .service(
-        web::resource("/api/v1/users/{username}")
-            .route(web::get().to(users::get_user))
-            .route(web::put().to(users::create_user))
-            .route(web::patch().to(users::change_password))
-            .route(web::delete().to(users::delete_user))
-            .default_service(method_not_allowed("GET, PUT, PATCH, DELETE")),
-    );
+    fn openapi() -> utoipa::openapi::OpenApi {
+        V1Api::openapi()
+    }
 }

@@ -5,15 +5,14 @@
 //! reads them into a struct: unknown fields and `null` are ignored, and a value of the wrong
 //! JSON type is a 400 `json: cannot unmarshal …` before any validation.
 
-use super::V1Result;
 use super::dto::{V1ErrorMessage, V1PasswordRequest, V1User, V1UserEnvelope, V1UserList};
-use crate::app::AppState;
-use crate::auth::Authenticated;
+use super::family::{CREATE_RULES, PASSWORD_RULES, V1Auth, V1Result};
 use crate::body::read_json_value;
-use crate::error::{Problem, body_or_refusal};
+use crate::error::Problem;
+use crate::state::AppState;
 use actix_web::{HttpRequest, HttpResponse, web};
 use rollcall_domain::ports::UserLookup;
-use rollcall_domain::services::{CreateRules, PasswordChange, UserInput};
+use rollcall_domain::services::{PasswordChange, UserInput};
 use rollcall_domain::values::Scope;
 use serde_json::Value;
 
@@ -109,8 +108,8 @@ fn by_username(username: &str) -> UserLookup {
         (status = 403, description = "API key without `users/index`.", body = V1ErrorMessage),
     )
 )]
-pub(crate) async fn list_users(state: web::Data<AppState>, auth: Authenticated) -> V1Result {
-    let Authenticated(principal) = auth;
+pub(crate) async fn list_users(state: web::Data<AppState>, auth: V1Auth) -> V1Result {
+    let principal = auth.principal;
     principal.require(Scope::USERS_INDEX)?;
     let users = state.directory.list_all_users(&principal).await?;
     Ok(HttpResponse::Ok().json(V1UserList {
@@ -134,10 +133,10 @@ pub(crate) async fn list_users(state: web::Data<AppState>, auth: Authenticated) 
 )]
 pub(crate) async fn get_user(
     state: web::Data<AppState>,
-    auth: Authenticated,
+    auth: V1Auth,
     username: web::Path<String>,
 ) -> V1Result {
-    let Authenticated(principal) = auth;
+    let principal = auth.principal;
     principal.require(Scope::USERS_SHOW)?;
     let username = username.into_inner();
     let user = state
@@ -167,25 +166,23 @@ pub(crate) async fn get_user(
 )]
 pub(crate) async fn create_user(
     state: web::Data<AppState>,
-    auth: Authenticated,
+    auth: V1Auth,
     username: web::Path<String>,
     req: HttpRequest,
     payload: web::Payload,
 ) -> V1Result {
-    let Authenticated(principal) = auth;
+    let principal = auth.principal;
     principal.require(Scope::USERS_CREATE)?;
-    let directory = &state.directory;
-    let fields = body_or_refusal(read_password_fields(&req, payload).await, || {
-        directory.create_user(&principal, UserInput::default(), CreateRules::V1)
-    })
-    .await?;
+    let permit = state.directory.authorize_create_user(&principal)?;
+    let fields = read_password_fields(&req, payload).await?;
     let input = UserInput {
         username: Some(Some(username.into_inner())),
         password: Some(fields.password),
         ..UserInput::default()
     };
-    let user = directory
-        .create_user(&principal, input, CreateRules::V1)
+    let user = state
+        .directory
+        .create_user(permit, input, CREATE_RULES)
         .await?;
     Ok(HttpResponse::Created().json(V1UserEnvelope::from(&user)))
 }
@@ -211,28 +208,26 @@ pub(crate) async fn create_user(
 )]
 pub(crate) async fn change_password(
     state: web::Data<AppState>,
-    auth: Authenticated,
+    auth: V1Auth,
     username: web::Path<String>,
     req: HttpRequest,
     payload: web::Payload,
 ) -> V1Result {
-    let Authenticated(principal) = auth;
+    let principal = auth.principal;
     principal.require(Scope::USERS_UPDATE)?;
     let username = username.into_inner();
-    let lookup = by_username(&username);
-    let directory = &state.directory;
-    let change = |fields: PasswordFields| PasswordChange {
+    let permit = state
+        .directory
+        .authorize_user_change(&principal, &by_username(&username), &username)
+        .await?;
+    let fields = read_password_fields(&req, payload).await?;
+    let change = PasswordChange {
         password: fields.password,
         current_password: fields.current_password,
-        require_current_for_self: true,
     };
-    let fields = body_or_refusal(read_password_fields(&req, payload).await, || {
-        let empty = change(PasswordFields::default());
-        directory.change_password(&principal, &lookup, &username, empty)
-    })
-    .await?;
-    let user = directory
-        .change_password(&principal, &lookup, &username, change(fields))
+    let user = state
+        .directory
+        .change_password(permit, change, PASSWORD_RULES)
         .await?;
     Ok(HttpResponse::Ok().json(V1UserEnvelope::from(&user)))
 }
@@ -254,10 +249,10 @@ pub(crate) async fn change_password(
 )]
 pub(crate) async fn delete_user(
     state: web::Data<AppState>,
-    auth: Authenticated,
+    auth: V1Auth,
     username: web::Path<String>,
 ) -> V1Result {
-    let Authenticated(principal) = auth;
+    let principal = auth.principal;
     principal.require(Scope::USERS_DESTROY)?;
     let username = username.into_inner();
     state

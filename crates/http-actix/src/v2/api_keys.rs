@@ -1,14 +1,13 @@
 //! The signed-in user's API keys under `/api/v2/users/me/api_keys`: the whole key is shown
 //! once, when created; lists and single reads show it masked.
 
-use super::V2Result;
 use super::dto::{ApiKeyBody, ApiKeyListResponse, ApiKeySummaryBody, CreateApiKeyResponse};
 use super::envelope::ErrorEnvelope;
+use super::family::{V2Auth, V2Result};
 use super::query;
 use super::request_docs::ApiKeyRequest;
-use crate::app::AppState;
-use crate::auth::Authenticated;
 use crate::body::{JsonFields, JsonObject, read_json_object};
+use crate::state::AppState;
 use actix_web::{HttpRequest, HttpResponse, web};
 use rollcall_domain::services::{ApiKeyInput, ScopeInput};
 use rollcall_domain::values::Scope;
@@ -53,10 +52,10 @@ pub(crate) fn api_key_input(body: JsonObject) -> ApiKeyInput {
 )]
 pub(crate) async fn list_api_keys(
     state: web::Data<AppState>,
-    auth: Authenticated,
+    auth: V2Auth,
     req: HttpRequest,
 ) -> V2Result {
-    let Authenticated(principal) = auth;
+    let principal = auth.principal;
     principal.require(Scope::API_KEYS_INDEX)?;
     let page = query::page(req.query_string())?;
     let listed = state.directory.list_api_keys(&principal, page).await?;
@@ -85,11 +84,11 @@ pub(crate) async fn list_api_keys(
 )]
 pub(crate) async fn create_api_key(
     state: web::Data<AppState>,
-    auth: Authenticated,
+    auth: V2Auth,
     req: HttpRequest,
     payload: web::Payload,
 ) -> V2Result {
-    let Authenticated(principal) = auth;
+    let principal = auth.principal;
     principal.require(Scope::API_KEYS_CREATE)?;
     let body = read_json_object(&req, payload).await?;
     let created = state
@@ -114,10 +113,10 @@ pub(crate) async fn create_api_key(
 )]
 pub(crate) async fn get_api_key(
     state: web::Data<AppState>,
-    auth: Authenticated,
+    auth: V2Auth,
     api_key_id: web::Path<String>,
 ) -> V2Result {
-    let Authenticated(principal) = auth;
+    let principal = auth.principal;
     principal.require(Scope::API_KEYS_SHOW)?;
     let key = state.directory.get_api_key(&principal, &api_key_id).await?;
     Ok(HttpResponse::Ok().json(ApiKeyBody::from(&key)))
@@ -143,12 +142,12 @@ pub(crate) async fn get_api_key(
 )]
 pub(crate) async fn update_api_key(
     state: web::Data<AppState>,
-    auth: Authenticated,
+    auth: V2Auth,
     api_key_id: web::Path<String>,
     req: HttpRequest,
     payload: web::Payload,
 ) -> V2Result {
-    let Authenticated(principal) = auth;
+    let principal = auth.principal;
     principal.require(Scope::API_KEYS_UPDATE)?;
     let body = read_json_object(&req, payload).await?;
     let key = state
@@ -173,10 +172,10 @@ pub(crate) async fn update_api_key(
 )]
 pub(crate) async fn delete_api_key(
     state: web::Data<AppState>,
-    auth: Authenticated,
+    auth: V2Auth,
     api_key_id: web::Path<String>,
 ) -> V2Result {
-    let Authenticated(principal) = auth;
+    let principal = auth.principal;
     principal.require(Scope::API_KEYS_DESTROY)?;
     state
         .directory

@@ -1,14 +1,13 @@
 //! The signed-in user's configurations, addressed by id or key under
 //! `/api/v2/users/me/configurations`.
 
-use super::V2Result;
 use super::dto::{ConfigurationBody, ConfigurationListResponse};
 use super::envelope::ErrorEnvelope;
+use super::family::{V2Auth, V2Result};
 use super::query;
 use super::request_docs::ConfigurationRequest;
-use crate::app::AppState;
-use crate::auth::Authenticated;
 use crate::body::{JsonFields, JsonObject, read_json_object};
+use crate::state::AppState;
 use actix_web::{HttpRequest, HttpResponse, web};
 use rollcall_domain::services::ConfigurationInput;
 use rollcall_domain::values::Scope;
@@ -43,10 +42,10 @@ pub(crate) fn configuration_input(body: JsonObject) -> ConfigurationInput {
 )]
 pub(crate) async fn list_configurations(
     state: web::Data<AppState>,
-    auth: Authenticated,
+    auth: V2Auth,
     req: HttpRequest,
 ) -> V2Result {
-    let Authenticated(principal) = auth;
+    let principal = auth.principal;
     principal.require(Scope::CONFIGURATIONS_INDEX)?;
     let page = query::page(req.query_string())?;
     let listed = state
@@ -77,11 +76,11 @@ pub(crate) async fn list_configurations(
 )]
 pub(crate) async fn create_configuration(
     state: web::Data<AppState>,
-    auth: Authenticated,
+    auth: V2Auth,
     req: HttpRequest,
     payload: web::Payload,
 ) -> V2Result {
-    let Authenticated(principal) = auth;
+    let principal = auth.principal;
     principal.require(Scope::CONFIGURATIONS_CREATE)?;
     let body = read_json_object(&req, payload).await?;
     let created = state
@@ -106,10 +105,10 @@ pub(crate) async fn create_configuration(
 )]
 pub(crate) async fn get_configuration(
     state: web::Data<AppState>,
-    auth: Authenticated,
+    auth: V2Auth,
     configuration_ref: web::Path<String>,
 ) -> V2Result {
-    let Authenticated(principal) = auth;
+    let principal = auth.principal;
     principal.require(Scope::CONFIGURATIONS_SHOW)?;
     let configuration = state
         .directory
@@ -138,12 +137,12 @@ pub(crate) async fn get_configuration(
 )]
 pub(crate) async fn update_configuration(
     state: web::Data<AppState>,
-    auth: Authenticated,
+    auth: V2Auth,
     configuration_ref: web::Path<String>,
     req: HttpRequest,
     payload: web::Payload,
 ) -> V2Result {
-    let Authenticated(principal) = auth;
+    let principal = auth.principal;
     principal.require(Scope::CONFIGURATIONS_UPDATE)?;
     let body = read_json_object(&req, payload).await?;
     let configuration = state
@@ -168,10 +167,10 @@ pub(crate) async fn update_configuration(
 )]
 pub(crate) async fn delete_configuration(
     state: web::Data<AppState>,
-    auth: Authenticated,
+    auth: V2Auth,
     configuration_ref: web::Path<String>,
 ) -> V2Result {
-    let Authenticated(principal) = auth;
+    let principal = auth.principal;
     principal.require(Scope::CONFIGURATIONS_DESTROY)?;
     state
         .directory

@@ -1,8 +1,7 @@
 //! The v2 response bodies, built from domain entities.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SecondsFormat, Utc};
 use rollcall_domain::entities::{ApiKey, Configuration, OsGroup, OsUser, User};
-use rollcall_domain::listing::format_v2_timestamp;
 use rollcall_domain::services::CreatedApiKey;
 use rollcall_domain::values::ScopeSet;
 use secrecy::ExposeSecret;
@@ -10,8 +9,9 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+/// v2's timestamp format: RFC 3339 UTC with milliseconds and `Z` (`2025-11-05T15:50:35.879Z`).
 fn timestamp(t: DateTime<Utc>) -> String {
-    format_v2_timestamp(t)
+    t.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
 /// A user as v2 shows it.

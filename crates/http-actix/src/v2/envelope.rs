@@ -2,8 +2,9 @@
 //! `{"detail": msg, "messages": [msg, …], "details": {field: [{"error": code, "value"?, "count"?}]}}`
 //! with `details` = `{}` when no field is at fault and `detail` = the first message.
 
-use crate::error::{Family, Problem};
+use crate::error::{Challenge, Problem};
 use actix_web::HttpResponse;
+use rollcall_domain::services::{Forbidden, NotFound, ServiceError};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use utoipa::ToSchema;
@@ -43,7 +44,7 @@ impl ErrorEnvelope {
     pub(crate) fn of(problem: &Problem) -> Self {
         let fields = problem.invalid_fields();
         if fields.is_empty() {
-            let message = problem.message();
+            let message = message(problem);
             return Self {
                 detail: message.clone(),
                 messages: vec![message],
@@ -67,10 +68,44 @@ impl ErrorEnvelope {
     }
 }
 
-/// The response for a problem: status, challenge or `Allow` headers, and the envelope.
-pub(crate) fn render(problem: &Problem) -> HttpResponse {
+/// The v2 (Nodeum) sentence of a refusal.
+pub(crate) fn forbidden_message(f: &Forbidden) -> String {
+    match f {
+        Forbidden::MissingScope(scope) => {
+            format!("API key does not have the scope {scope} required by this action.")
+        }
+        Forbidden::AdminOnly(action) => format!("User does not have access to {action}."),
+        Forbidden::UpdateOtherUser => "User does not have access to update this resource.".into(),
+        Forbidden::AdminStatus => "User does not have access to update admin status.".into(),
+        Forbidden::AdminOnlyField(field) => format!("User does not have access to update {field}."),
+        Forbidden::ScopeEscalation => {
+            "An API key cannot grant scopes that it does not hold itself.".into()
+        }
+    }
+}
+
+/// The v2 (Nodeum) sentence of a 404 for a record.
+pub(crate) fn not_found_message(n: &NotFound) -> String {
+    match n {
+        NotFound::User(r) => format!("User not found for id {r}"),
+        NotFound::Configuration(r) => format!("Configuration not found for id {r}"),
+        NotFound::ApiKey(r) => format!("API key not found for id {r}"),
+    }
+}
+
+/// The one v2 sentence of a problem that is not about fields.
+fn message(problem: &Problem) -> String {
+    match problem {
+        Problem::Service(ServiceError::Forbidden(f)) => forbidden_message(f),
+        Problem::Service(ServiceError::NotFound(n)) => not_found_message(n),
+        other => other.message(),
+    }
+}
+
+/// The response for a problem (`bare_challenges`: the family's, for a late 401): status, challenge or `Allow` headers, and the envelope.
+pub(crate) fn render(problem: &Problem, bare_challenges: &'static [Challenge]) -> HttpResponse {
     problem
-        .response_builder(Family::V2)
+        .response_builder(bare_challenges)
         .json(ErrorEnvelope::of(problem))
 }
 
@@ -163,7 +198,7 @@ mod tests {
 
     #[test]
     fn rendered_responses_carry_status_and_json() {
-        let r = render(&Problem::PayloadTooLarge { limit: 65536 });
+        let r = render(&Problem::PayloadTooLarge { limit: 65536 }, &[]);
         assert_eq!(r.status().as_u16(), 413);
         assert_eq!(
             r.headers().get("content-type").map(|v| v.as_bytes()),

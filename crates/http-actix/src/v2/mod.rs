@@ -9,104 +9,85 @@ pub(crate) mod api_keys;
 pub(crate) mod configurations;
 mod dto;
 pub(crate) mod envelope;
+mod family;
+mod filters;
 mod query;
 mod request_docs;
 pub(crate) mod sessions;
 pub(crate) mod systems;
 pub(crate) mod users;
 
-use crate::error::{Family, FamilyError, InFamily, method_not_allowed};
-use actix_web::{HttpResponse, web};
+use crate::routes::{Endpoint, Mounted};
+use actix_web::http::Method;
+use utoipa::OpenApi;
 
-/// The v2 family's marker: its errors render in the v2 [`envelope`].
-#[derive(Debug)]
-pub(crate) struct V2;
+pub(crate) use family::V2;
 
-impl InFamily for V2 {
-    const FAMILY: Family = Family::V2;
-}
+/// The v2 operations of the OpenAPI document.
+#[derive(OpenApi)]
+#[openapi(paths(
+    sessions::issue_token,
+    sessions::sign_in,
+    sessions::sign_out,
+    users::get_current_user,
+    users::list_users,
+    users::create_user,
+    users::get_user,
+    users::update_user,
+    users::change_password,
+    users::delete_user,
+    configurations::list_configurations,
+    configurations::create_configuration,
+    configurations::get_configuration,
+    configurations::update_configuration,
+    configurations::delete_configuration,
+    api_keys::list_api_keys,
+    api_keys::create_api_key,
+    api_keys::get_api_key,
+    api_keys::update_api_key,
+    api_keys::delete_api_key,
+    systems::list_os_users,
+    systems::list_os_groups,
+))]
+struct V2Api;
 
-/// Any v2 error: a [`Problem`](crate::error::Problem) rendered in the v2 envelope.
-pub(crate) type V2Error = FamilyError<V2>;
+impl Mounted for V2 {
+    /// Fixed paths come before the `{user_ref}` patterns that would also match them.
+    fn endpoints() -> Vec<Endpoint<Self>> {
+        vec![
+            Endpoint::new("/token").on(Method::POST, sessions::issue_token),
+            Endpoint::new("/api/v2/users/sign_in").on(Method::POST, sessions::sign_in),
+            Endpoint::new("/api/v2/users/sign_out").on(Method::DELETE, sessions::sign_out),
+            Endpoint::new("/api/v2/users/me").on(Method::GET, users::get_current_user),
+            Endpoint::new("/api/v2/users/me/configurations")
+                .on(Method::GET, configurations::list_configurations)
+                .on(Method::POST, configurations::create_configuration),
+            Endpoint::new("/api/v2/users/me/configurations/{configuration_ref}")
+                .on(Method::GET, configurations::get_configuration)
+                .on(Method::PUT, configurations::update_configuration)
+                .on(Method::DELETE, configurations::delete_configuration),
+            Endpoint::new("/api/v2/users/me/api_keys")
+                .on(Method::GET, api_keys::list_api_keys)
+                .on(Method::POST, api_keys::create_api_key),
+            Endpoint::new("/api/v2/users/me/api_keys/{api_key_id}")
+                .on(Method::GET, api_keys::get_api_key)
+                .on(Method::PUT, api_keys::update_api_key)
+                .on(Method::DELETE, api_keys::delete_api_key),
+            Endpoint::new("/api/v2/users/-/systems").on(Method::GET, systems::list_os_users),
+            Endpoint::new("/api/v2/groups/-/systems").on(Method::GET, systems::list_os_groups),
+            Endpoint::new("/api/v2/users")
+                .on(Method::GET, users::list_users)
+                .on(Method::POST, users::create_user),
+            Endpoint::new("/api/v2/users/{user_ref}")
+                .on(Method::GET, users::get_user)
+                .on(Method::PUT, users::update_user)
+                .on(Method::DELETE, users::delete_user),
+            Endpoint::new("/api/v2/users/{user_ref}/password")
+                .on(Method::PUT, users::change_password),
+        ]
+    }
 
-/// What every v2 handler returns.
-pub(crate) type V2Result = Result<HttpResponse, V2Error>;
-
-/// Mounts the v2 routes. Fixed paths come before the `{user_ref}` patterns that would also
-/// match them; a known path with another method answers 405.
-pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::resource("/token")
-            .route(web::post().to(sessions::issue_token))
-            .default_service(method_not_allowed("POST")),
-    )
-    .service(
-        web::resource("/api/v2/users/sign_in")
-            .route(web::post().to(sessions::sign_in))
-            .default_service(method_not_allowed("POST")),
-    )
-    .service(
-        web::resource("/api/v2/users/sign_out")
-            .route(web::delete().to(sessions::sign_out))
-            .default_service(method_not_allowed("DELETE")),
-    )
-    .service(
-        web::resource("/api/v2/users/me")
-            .route(web::get().to(users::get_current_user))
-            .default_service(method_not_allowed("GET")),
-    )
-    .service(
-        web::resource("/api/v2/users/me/configurations")
-            .route(web::get().to(configurations::list_configurations))
-            .route(web::post().to(configurations::create_configuration))
-            .default_service(method_not_allowed("GET, POST")),
-    )
-    .service(
-        web::resource("/api/v2/users/me/configurations/{configuration_ref}")
-            .route(web::get().to(configurations::get_configuration))
-            .route(web::put().to(configurations::update_configuration))
-            .route(web::delete().to(configurations::delete_configuration))
-            .default_service(method_not_allowed("GET, PUT, DELETE")),
-    )
-    .service(
-        web::resource("/api/v2/users/me/api_keys")
-            .route(web::get().to(api_keys::list_api_keys))
-            .route(web::post().to(api_keys::create_api_key))
-            .default_service(method_not_allowed("GET, POST")),
-    )
-    .service(
-        web::resource("/api/v2/users/me/api_keys/{api_key_id}")
-            .route(web::get().to(api_keys::get_api_key))
-            .route(web::put().to(api_keys::update_api_key))
-            .route(web::delete().to(api_keys::delete_api_key))
-            .default_service(method_not_allowed("GET, PUT, DELETE")),
-    )
-    .service(
-        web::resource("/api/v2/users/-/systems")
-            .route(web::get().to(systems::list_os_users))
-            .default_service(method_not_allowed("GET")),
-    )
-    .service(
-        web::resource("/api/v2/groups/-/systems")
-            .route(web::get().to(systems::list_os_groups))
-            .default_service(method_not_allowed("GET")),
-    )
-    .service(
-        web::resource("/api/v2/users")
-            .route(web::get().to(users::list_users))
-            .route(web::post().to(users::create_user))
-            .default_service(method_not_allowed("GET, POST")),
-    )
-    .service(
-        web::resource("/api/v2/users/{user_ref}")
-            .route(web::get().to(users::get_user))
-            .route(web::put().to(users::update_user))
-            .route(web::delete().to(users::delete_user))
-            .default_service(method_not_allowed("GET, PUT, DELETE")),
-    )
-    .service(
-        web::resource("/api/v2/users/{user_ref}/password")
-            .route(web::put().to(users::change_password))
-            .default_service(method_not_allowed("PUT")),
-    );
+    fn openapi() -> utoipa::openapi::OpenApi {
+        V2Api::openapi()
+    }
 }

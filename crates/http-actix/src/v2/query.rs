@@ -1,10 +1,9 @@
 //! v2 query strings: `limit`/`offset` paging, and for the user list `sort_by` plus Nodeum
 //! filters under any other parameter name. Every bad parameter is reported at once (422).
 
+use super::filters::{parse_filter, parse_sort_by};
 use crate::error::{InvalidField, Problem};
-use rollcall_domain::listing::{
-    ListingError, PageError, PageRequest, SortOrder, UserQuery, parse_nodeum_filter,
-};
+use rollcall_domain::listing::{ListingError, PageError, PageRequest, SortOrder, UserQuery};
 use rollcall_domain::values::Violation;
 use std::borrow::Cow;
 
@@ -77,7 +76,7 @@ pub(crate) fn user_query(query_string: &str) -> Result<UserQuery, Problem> {
         match name.as_ref() {
             "limit" => limit = Some(value.into_owned()),
             "offset" => offset = Some(value.into_owned()),
-            "sort_by" => match SortOrder::parse_nodeum(&value) {
+            "sort_by" => match parse_sort_by(&value) {
                 Ok(s) => sort = s,
                 Err(e) => errors.push(InvalidField::invalid(
                     "sort_by",
@@ -85,7 +84,7 @@ pub(crate) fn user_query(query_string: &str) -> Result<UserQuery, Problem> {
                     e.to_string(),
                 )),
             },
-            field => match parse_nodeum_filter(field, &value) {
+            field => match parse_filter(field, &value) {
                 Ok(filter) => filters.push(filter),
                 Err(e) => errors.push(filter_field(&e, &value)),
             },

@@ -3,12 +3,12 @@
 
 use super::dto::{TokenResponse, UserBody};
 use super::envelope::ErrorEnvelope;
+use super::family::{V2Auth, V2Error, V2Result};
 use super::request_docs::{SignInRequest, TokenForm};
-use super::{V2Error, V2Result};
-use crate::app::AppState;
-use crate::auth::{Authenticated, session_cookie, session_cookie_removal};
+use crate::auth::{session_cookie, session_cookie_removal};
 use crate::body::{JsonFields, JsonObject, read_form, read_json_object};
 use crate::error::{Challenge, InvalidField, Problem};
+use crate::state::AppState;
 use actix_web::http::header::{AUTHORIZATION, CacheControl, CacheDirective};
 use actix_web::{HttpRequest, HttpResponse, web};
 use rollcall_domain::services::ServiceError;
@@ -202,8 +202,8 @@ pub(crate) async fn sign_in(
         (status = 403, description = "API key without `sessions/destroy`.", body = ErrorEnvelope),
     )
 )]
-pub(crate) async fn sign_out(state: web::Data<AppState>, auth: Authenticated) -> V2Result {
-    let Authenticated(principal) = auth;
+pub(crate) async fn sign_out(state: web::Data<AppState>, auth: V2Auth) -> V2Result {
+    let principal = auth.principal;
     principal.require(Scope::SESSIONS_DESTROY)?;
     state.directory.sign_out(&principal).await?;
     Ok(HttpResponse::NoContent()

@@ -1,10 +1,9 @@
 //! The operating system's users and groups (admins only).
 
-use super::V2Result;
 use super::dto::{OsGroupBody, OsGroupListResponse, OsUserBody, OsUserListResponse};
 use super::envelope::ErrorEnvelope;
-use crate::app::AppState;
-use crate::auth::Authenticated;
+use super::family::{V2Auth, V2Result};
+use crate::state::AppState;
 use actix_web::{HttpResponse, web};
 use rollcall_domain::values::Scope;
 
@@ -20,8 +19,8 @@ use rollcall_domain::values::Scope;
         (status = 503, description = "The account database cannot be read.", body = ErrorEnvelope),
     )
 )]
-pub(crate) async fn list_os_users(state: web::Data<AppState>, auth: Authenticated) -> V2Result {
-    let Authenticated(principal) = auth;
+pub(crate) async fn list_os_users(state: web::Data<AppState>, auth: V2Auth) -> V2Result {
+    let principal = auth.principal;
     principal.require(Scope::USERS_SYSTEMS)?;
     let users = state.directory.list_os_users(&principal).await?;
     Ok(HttpResponse::Ok().json(OsUserListResponse {
@@ -42,8 +41,8 @@ pub(crate) async fn list_os_users(state: web::Data<AppState>, auth: Authenticate
         (status = 503, description = "The group database cannot be read.", body = ErrorEnvelope),
     )
 )]
-pub(crate) async fn list_os_groups(state: web::Data<AppState>, auth: Authenticated) -> V2Result {
-    let Authenticated(principal) = auth;
+pub(crate) async fn list_os_groups(state: web::Data<AppState>, auth: V2Auth) -> V2Result {
+    let principal = auth.principal;
     principal.require(Scope::GROUPS_SYSTEMS)?;
     let groups = state.directory.list_os_groups(&principal).await?;
     Ok(HttpResponse::Ok().json(OsGroupListResponse {

@@ -2,17 +2,15 @@
 //! password change and delete, by `{user_ref}` (all digits → id, contains `@` → e-mail, else
 //! username).
 
-use super::V2Result;
 use super::dto::{UserBody, UserListResponse};
 use super::envelope::ErrorEnvelope;
+use super::family::{CREATE_RULES, UPDATE_RULES, V2Auth, V2Result};
 use super::query;
 use super::request_docs::{PasswordRequest, UserFieldsRequest};
-use crate::app::AppState;
-use crate::auth::Authenticated;
 use crate::body::{JsonFields, JsonObject, read_json_object};
-use crate::error::body_or_refusal;
+use crate::state::AppState;
 use actix_web::{HttpRequest, HttpResponse, web};
-use rollcall_domain::services::{CreateRules, Principal, UpdateRules, UserInput, parse_user_ref};
+use rollcall_domain::services::{Principal, UserInput, parse_user_ref};
 use rollcall_domain::values::Scope;
 
 /// Maps a v2 user body into the domain's input: every known field, absent / null / value kept
@@ -68,8 +66,8 @@ pub(crate) fn password_input(body: JsonObject) -> UserInput {
         (status = 403, description = "API key without `users/show`.", body = ErrorEnvelope),
     )
 )]
-pub(crate) async fn get_current_user(auth: Authenticated) -> V2Result {
-    let Authenticated(principal) = auth;
+pub(crate) async fn get_current_user(auth: V2Auth) -> V2Result {
+    let principal = auth.principal;
     principal.require(Scope::USERS_SHOW)?;
     // The principal's user was loaded from storage by this very request.
     Ok(HttpResponse::Ok().json(UserBody::from(&principal.user)))
@@ -101,10 +99,10 @@ pub(crate) async fn get_current_user(auth: Authenticated) -> V2Result {
 )]
 pub(crate) async fn list_users(
     state: web::Data<AppState>,
-    auth: Authenticated,
+    auth: V2Auth,
     req: HttpRequest,
 ) -> V2Result {
-    let Authenticated(principal) = auth;
+    let principal = auth.principal;
     principal.require(Scope::USERS_INDEX)?;
     let user_query = query::user_query(req.query_string())?;
     let listed = state.directory.list_users(&principal, &user_query).await?;
@@ -135,19 +133,17 @@ pub(crate) async fn list_users(
 )]
 pub(crate) async fn create_user(
     state: web::Data<AppState>,
-    auth: Authenticated,
+    auth: V2Auth,
     req: HttpRequest,
     payload: web::Payload,
 ) -> V2Result {
-    let Authenticated(principal) = auth;
+    let principal = auth.principal;
     principal.require(Scope::USERS_CREATE)?;
-    let directory = &state.directory;
-    let body = body_or_refusal(read_json_object(&req, payload).await, || {
-        directory.create_user(&principal, UserInput::default(), CreateRules::V2)
-    })
-    .await?;
-    let user = directory
-        .create_user(&principal, user_input(body), CreateRules::V2)
+    let permit = state.directory.authorize_create_user(&principal)?;
+    let body = read_json_object(&req, payload).await?;
+    let user = state
+        .directory
+        .create_user(permit, user_input(body), CREATE_RULES)
         .await?;
     Ok(HttpResponse::Created().json(UserBody::from(&user)))
 }
@@ -167,10 +163,10 @@ pub(crate) async fn create_user(
 )]
 pub(crate) async fn get_user(
     state: web::Data<AppState>,
-    auth: Authenticated,
+    auth: V2Auth,
     user_ref: web::Path<String>,
 ) -> V2Result {
-    let Authenticated(principal) = auth;
+    let principal = auth.principal;
     principal.require(Scope::USERS_SHOW)?;
     let user_ref = user_ref.into_inner();
     let user = state
@@ -200,12 +196,12 @@ pub(crate) async fn get_user(
 )]
 pub(crate) async fn update_user(
     state: web::Data<AppState>,
-    auth: Authenticated,
+    auth: V2Auth,
     user_ref: web::Path<String>,
     req: HttpRequest,
     payload: web::Payload,
 ) -> V2Result {
-    let Authenticated(principal) = auth;
+    let principal = auth.principal;
     principal.require(Scope::USERS_UPDATE)?;
     apply_user_update(
         &state,
@@ -243,12 +239,12 @@ pub(crate) async fn update_user(
 )]
 pub(crate) async fn change_password(
     state: web::Data<AppState>,
-    auth: Authenticated,
+    auth: V2Auth,
     user_ref: web::Path<String>,
     req: HttpRequest,
     payload: web::Payload,
 ) -> V2Result {
-    let Authenticated(principal) = auth;
+    let principal = auth.principal;
     principal.require(Scope::USERS_UPDATE)?;
     apply_user_update(
         &state,
@@ -262,7 +258,7 @@ pub(crate) async fn change_password(
 }
 
 /// The shared body of `PUT /users/{ref}` and `PUT /users/{ref}/password`: 403/404 before any
-/// body error, then the update use case with the body mapped by `to_input`.
+/// body error (api.md 8), then the update use case with the body mapped by `to_input`.
 async fn apply_user_update(
     state: &AppState,
     principal: &Principal,
@@ -271,21 +267,14 @@ async fn apply_user_update(
     payload: web::Payload,
     to_input: fn(JsonObject) -> UserInput,
 ) -> V2Result {
-    let lookup = parse_user_ref(&user_ref);
-    let directory = &state.directory;
-    let body = body_or_refusal(read_json_object(&req, payload).await, || {
-        let empty = UserInput::default();
-        directory.update_user(principal, &lookup, &user_ref, empty, UpdateRules::V2)
-    })
-    .await?;
-    let user = directory
-        .update_user(
-            principal,
-            &lookup,
-            &user_ref,
-            to_input(body),
-            UpdateRules::V2,
-        )
+    let permit = state
+        .directory
+        .authorize_user_change(principal, &parse_user_ref(&user_ref), &user_ref)
+        .await?;
+    let body = read_json_object(&req, payload).await?;
+    let user = state
+        .directory
+        .update_user(permit, to_input(body), UPDATE_RULES)
         .await?;
     Ok(HttpResponse::Ok().json(UserBody::from(&user)))
 }
@@ -307,10 +296,10 @@ async fn apply_user_update(
 )]
 pub(crate) async fn delete_user(
     state: web::Data<AppState>,
-    auth: Authenticated,
+    auth: V2Auth,
     user_ref: web::Path<String>,
 ) -> V2Result {
-    let Authenticated(principal) = auth;
+    let principal = auth.principal;
     principal.require(Scope::USERS_DESTROY)?;
     let user_ref = user_ref.into_inner();
     state

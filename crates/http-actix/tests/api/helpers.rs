@@ -22,17 +22,38 @@ use rollcall_http_actix::{
 };
 use serde_json::Value;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 pub const ADMIN: &str = "admin";
 pub const ADMIN_PASSWORD: &str = "admin-password";
 pub const PASSWORD: &str = "password-1";
 
-/// A users port whose backend can be made unreachable.
+/// How often each method of the users port ran, to prove that a request runs each use case
+/// once.
+#[derive(Debug, Default)]
+pub struct UserStoreCalls {
+    pub find: AtomicUsize,
+    pub create: AtomicUsize,
+    pub update: AtomicUsize,
+}
+
+impl UserStoreCalls {
+    /// `(find, create, update)` so far.
+    pub fn snapshot(&self) -> (usize, usize, usize) {
+        (
+            self.find.load(Ordering::SeqCst),
+            self.create.load(Ordering::SeqCst),
+            self.update.load(Ordering::SeqCst),
+        )
+    }
+}
+
+/// A users port whose backend can be made unreachable, counting its calls.
 pub struct SwitchableUsers {
     inner: MemoryStore,
     down: Arc<AtomicBool>,
+    calls: Arc<UserStoreCalls>,
 }
 
 impl SwitchableUsers {
@@ -49,10 +70,12 @@ impl SwitchableUsers {
 impl UserStore for SwitchableUsers {
     async fn create_user(&self, user: NewUser) -> Result<User, UserStoreError> {
         self.check()?;
+        self.calls.create.fetch_add(1, Ordering::SeqCst);
         self.inner.create_user(user).await
     }
     async fn find_user(&self, lookup: &UserLookup) -> Result<Option<User>, UserStoreError> {
         self.check()?;
+        self.calls.find.fetch_add(1, Ordering::SeqCst);
         self.inner.find_user(lookup).await
     }
     async fn list_users(&self, query: &UserQuery) -> Result<Listed<User>, UserStoreError> {
@@ -61,6 +84,7 @@ impl UserStore for SwitchableUsers {
     }
     async fn update_user(&self, id: UserId, update: UserUpdate) -> Result<User, UserStoreError> {
         self.check()?;
+        self.calls.update.fetch_add(1, Ordering::SeqCst);
         self.inner.update_user(id, update).await
     }
     async fn delete_user(&self, id: UserId, now: DateTime<Utc>) -> Result<(), UserStoreError> {
@@ -92,12 +116,15 @@ pub struct TestApp {
     pub state: AppState,
     pub down: Arc<AtomicBool>,
     pub clock: Arc<FixedClock>,
+    /// The users port's call counts.
+    pub user_calls: Arc<UserStoreCalls>,
 }
 
 impl TestApp {
     pub async fn new() -> Self {
         let store = MemoryStore::new();
         let down = Arc::new(AtomicBool::new(false));
+        let user_calls = Arc::new(UserStoreCalls::default());
         let clock = Arc::new(FixedClock::at(
             Utc.with_ymd_and_hms(2026, 1, 1, 12, 0, 0).unwrap(),
         ));
@@ -105,6 +132,7 @@ impl TestApp {
             users: Arc::new(SwitchableUsers {
                 inner: store.clone(),
                 down: down.clone(),
+                calls: user_calls.clone(),
             }),
             sessions: Arc::new(store.clone()),
             api_keys: Arc::new(store.clone()),
@@ -146,6 +174,7 @@ impl TestApp {
             },
             down,
             clock,
+            user_calls,
         }
     }
 

@@ -12,5 +12,6 @@ mod configurations;
 mod helpers;
 mod ops;
 mod sessions;
+mod use_cases;
 mod users;
 mod v1;

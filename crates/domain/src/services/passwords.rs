@@ -1,0 +1,99 @@
+//! Password changes through a dedicated route (v2 `PUT /users/{ref}/password` goes through
+//! the update use case instead; v1 `PATCH /users/{username}` comes here).
+
+use super::user_fields::redacted;
+use super::users::UserChangePermit;
+use super::{Directory, ServiceError};
+use crate::entities::{User, UserChanges};
+use crate::ports::Verification;
+use crate::values::{FieldViolation, Password, Violation, Violations};
+use std::fmt;
+
+/// A password change as the family received it. No `Debug` of the passwords themselves.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct PasswordChange {
+    /// The new password; `None` when absent or null.
+    pub password: Option<String>,
+    /// The current password, when the family takes one; `None` when absent or null.
+    pub current_password: Option<String>,
+}
+
+impl fmt::Debug for PasswordChange {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PasswordChange")
+            .field("password", &redacted(&Some(self.password.clone())))
+            .field(
+                "current_password",
+                &redacted(&Some(self.current_password.clone())),
+            )
+            .finish()
+    }
+}
+
+/// What a family's password route asks for (declared in the family's module).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PasswordRules {
+    /// Users changing their own password must give the current one — admins included; an
+    /// admin changing someone else's does not.
+    pub require_current_for_self: bool,
+}
+
+impl Directory {
+    /// Changes a password under a permit from [`Directory::authorize_user_change`] (the user
+    /// themselves or an admin). Ends the user's other sessions.
+    ///
+    /// # Errors
+    /// [`ServiceError::Validation`] (blank or bad password, missing or wrong
+    /// `current_password`), storage errors.
+    pub async fn change_password(
+        &self,
+        permit: UserChangePermit<'_>,
+        change: PasswordChange,
+        rules: PasswordRules,
+    ) -> Result<User, ServiceError> {
+        let target = &permit.target;
+        let mut violations = Violations::new();
+        if permit.is_self() && rules.require_current_for_self {
+            match change.current_password.as_deref() {
+                None | Some("") => {
+                    violations.push(FieldViolation::new("current_password", Violation::Blank))
+                }
+                Some(current) if !self.password_matches(target, current).await? => {
+                    violations.push(FieldViolation::new("current_password", Violation::Invalid))
+                }
+                Some(_) => {}
+            }
+        }
+        let password = match change.password.as_deref() {
+            None => {
+                violations.push(FieldViolation::new("password", Violation::Blank));
+                None
+            }
+            Some(raw) => violations.check(
+                "password",
+                None,
+                Password::new(raw, &self.settings.password_policy),
+            ),
+        };
+        violations.into_result().map_err(ServiceError::Validation)?;
+        let Some(password) = password else {
+            return Err(ServiceError::Internal("password vanished".into()));
+        };
+        let changes = UserChanges {
+            password_hash: Some(self.ports.hasher.hash(password.expose()).await?),
+            ..UserChanges::default()
+        };
+        self.apply(target, changes, permit.password_revocation())
+            .await
+    }
+
+    /// True when `presented` is the user's password; a user without one costs a dummy check.
+    async fn password_matches(&self, user: &User, presented: &str) -> Result<bool, ServiceError> {
+        let stored = user
+            .password_hash
+            .as_ref()
+            .unwrap_or(self.ports.hasher.dummy_hash());
+        let verdict = self.ports.hasher.verify(presented, stored).await?;
+        Ok(user.password_hash.is_some() && matches!(verdict, Verification::Match { .. }))
+    }
+}

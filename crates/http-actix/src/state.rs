@@ -1,0 +1,51 @@
+//! What every request handler shares: [`AppState`] (the use cases, the readiness probe, the
+//! HTTP settings, the request counters) and the limits every family applies.
+
+use crate::metrics::RequestMetrics;
+use rollcall_domain::services::Directory;
+use secrecy::SecretString;
+use std::sync::Arc;
+
+/// Settings of the HTTP layer that the server reads from its configuration.
+#[derive(Debug, Clone, Default)]
+pub struct HttpSettings {
+    /// The externally visible base URL (`ROLLCALL_PUBLIC_URL`), used where absolute links are
+    /// built; `None` means "from the request's scheme and host".
+    pub public_url: Option<String>,
+    /// Marks the session cookie `Secure` (set it when clients reach the server over HTTPS).
+    pub secure_cookies: bool,
+    /// When set, `GET /metrics` answers only requests with `Authorization: Bearer <token>`;
+    /// when unset it is open, like the other operations routes.
+    pub metrics_token: Option<SecretString>,
+}
+
+/// Whether the server can serve requests right now (answered by `GET /readyz`).
+#[async_trait::async_trait]
+pub trait Readiness: Send + Sync + 'static {
+    /// `Ok(())` when ready.
+    ///
+    /// # Errors
+    /// The reason the server is not ready, shown to the caller of `/readyz`.
+    async fn check(&self) -> Result<(), String>;
+}
+
+/// Everything a request handler needs; cloned into every worker.
+#[derive(Clone)]
+pub struct AppState {
+    /// The use cases.
+    pub directory: Directory,
+    /// The readiness probe behind `/readyz`.
+    pub readiness: Arc<dyn Readiness>,
+    /// HTTP settings.
+    pub settings: HttpSettings,
+    /// Request counters behind `/metrics`, shared by every worker of the server.
+    pub metrics: Arc<RequestMetrics>,
+}
+
+/// The OpenAPI document served at `/openapi.json`, serialized once when the app is built (it
+/// is derived from the code and never changes), or why it could not be.
+#[derive(Debug, Clone)]
+pub(crate) struct OpenApiJson(pub Result<Arc<str>, String>);
+
+/// The largest request body accepted, in bytes (api.md: 64 KiB; 413 beyond).
+pub(crate) const BODY_LIMIT: usize = 64 * 1024;
