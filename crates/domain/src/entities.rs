@@ -425,32 +425,38 @@ pub struct OsGroup {
     pub users: Vec<String>,
 }
 
+/// An enabled admin `alice` with id 1, created and updated at `at`, for unit tests.
+#[cfg(test)]
+pub(crate) fn test_admin(at: DateTime<Utc>) -> User {
+    #![allow(clippy::unwrap_used)]
+    User {
+        id: UserId(1),
+        uuid: Uuid::nil(),
+        username: Username::parse("alice").unwrap(),
+        email: None,
+        first_name: None,
+        last_name: None,
+        external_id: None,
+        language: Language::default(),
+        is_admin: true,
+        enabled: true,
+        expired_at: None,
+        posix_uid: None,
+        posix_gid: None,
+        source_type: SourceType::WebApp,
+        password_hash: None,
+        created_at: at,
+        updated_at: at,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use chrono::TimeZone;
 
     fn user() -> User {
-        let t = Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).unwrap();
-        User {
-            id: UserId(1),
-            uuid: Uuid::nil(),
-            username: Username::parse("alice").unwrap(),
-            email: None,
-            first_name: None,
-            last_name: None,
-            external_id: None,
-            language: Language::default(),
-            is_admin: true,
-            enabled: true,
-            expired_at: None,
-            posix_uid: None,
-            posix_gid: None,
-            source_type: SourceType::WebApp,
-            password_hash: None,
-            created_at: t,
-            updated_at: t,
-        }
+        test_admin(Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).unwrap())
     }
 
     #[test]

@@ -70,8 +70,7 @@ pub fn deletion_needs_another_admin(user: &User, now: DateTime<Utc>) -> bool {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-    use crate::entities::{SessionId, UserChanges, UserId};
-    use crate::values::{Language, SourceType, Username};
+    use crate::entities::{SessionId, UserChanges, test_admin};
     use chrono::{Duration, TimeZone};
 
     fn now() -> DateTime<Utc> {
@@ -79,25 +78,7 @@ mod tests {
     }
 
     fn admin() -> User {
-        User {
-            id: UserId(1),
-            uuid: uuid::Uuid::nil(),
-            username: Username::parse("root").unwrap(),
-            email: None,
-            first_name: None,
-            last_name: None,
-            external_id: None,
-            language: Language::default(),
-            is_admin: true,
-            enabled: true,
-            expired_at: None,
-            posix_uid: None,
-            posix_gid: None,
-            source_type: SourceType::default(),
-            password_hash: None,
-            created_at: now(),
-            updated_at: now(),
-        }
+        test_admin(now())
     }
 
     fn update(changes: UserChanges, revoke: SessionRevocation) -> UserUpdate {
