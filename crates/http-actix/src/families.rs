@@ -7,7 +7,7 @@
 //! family, which owns every path the others leave, comes last.
 
 use crate::error::{Family, FamilyRef};
-use crate::routes::{Mounted, mount_all};
+use crate::routes::Mounted;
 use crate::{application, ops, v1, v2};
 use actix_web::web;
 
@@ -15,7 +15,7 @@ macro_rules! families {
     ($($family:ty),+ $(,)?) => {
         /// Mounts the routes of every family.
         pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
-            $( mount_all(cfg, <$family as Mounted>::endpoints()); )+
+            $( <$family as Mounted>::routes().mount(cfg); )+
         }
 
         /// The family a (normalized) request path belongs to.
@@ -39,9 +39,9 @@ macro_rules! families {
         fn mounted_routes() -> Vec<(String, String)> {
             let mut all = Vec::new();
             $(
-                for e in <$family as Mounted>::endpoints() {
-                    for m in e.methods() {
-                        all.push((openapi_form(e.path()), m.as_str().to_ascii_lowercase()));
+                for (path, methods) in <$family as Mounted>::routes().methods_by_path() {
+                    for m in methods {
+                        all.push((openapi_form(&path), m.as_str().to_ascii_lowercase()));
                     }
                 }
             )+

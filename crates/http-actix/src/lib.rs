@@ -14,7 +14,8 @@
 //! - `auth`: the one extractor turning credentials into a domain `Principal`, generic over
 //!   the family whose envelope its 401 uses.
 //! - `body`: reading JSON and form bodies after authentication, and mapping JSON fields.
-//! - `routes`: mounting a family's paths, with 405 `Allow` lists computed from them.
+//! - `routes`: mounting a family's handlers at the paths and methods of their
+//!   `#[utoipa::path]` (one source for each route), with 405 `Allow` lists computed from them.
 //! - `v2`, `v1`, `application`, `ops`: the families (Nodeum + Empire; Unryo; Pterodactyl,
 //!   admin-only; the operations routes). Each has a `family` module (marker type, envelope
 //!   choice, the domain rules it selects), handlers, DTOs and its OpenAPI operations.

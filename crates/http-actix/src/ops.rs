@@ -5,10 +5,9 @@
 //! [`crate::metrics`]).
 
 use crate::error::{Challenge, Family, FamilyError, Problem};
-use crate::routes::{Endpoint, Mounted};
+use crate::routes::{Mounted, Routes};
 use crate::state::{AppState, OpenApiJson};
 use crate::v2;
-use actix_web::http::Method;
 use actix_web::http::header::{AUTHORIZATION, CONTENT_TYPE, LOCATION};
 use actix_web::{HttpRequest, HttpResponse, web};
 use rollcall_domain::secrets::TokenDigest;
@@ -55,15 +54,15 @@ type OpsResult = Result<HttpResponse, FamilyError<Operations>>;
 struct OperationsApi;
 
 impl Mounted for Operations {
-    fn endpoints() -> Vec<Endpoint<Self>> {
-        vec![
-            Endpoint::new("/healthz").on(Method::GET, get_health),
-            Endpoint::new("/readyz").on(Method::GET, get_readiness),
-            Endpoint::new("/openapi.json").on(Method::GET, get_openapi_document),
-            Endpoint::new("/metrics").on(Method::GET, get_metrics),
-            Endpoint::new("/docs").on(Method::GET, redirect_to_docs),
-            Endpoint::new("/docs/{file:.+}").on(Method::GET, get_docs_file),
-        ]
+    fn routes() -> Routes<Self> {
+        Routes::new()
+            .route::<__path_get_health, _, _>(get_health)
+            .route::<__path_get_readiness, _, _>(get_readiness)
+            .route::<__path_get_openapi_document, _, _>(get_openapi_document)
+            .route::<__path_get_metrics, _, _>(get_metrics)
+            .route::<__path_redirect_to_docs, _, _>(redirect_to_docs)
+            // Swagger UI's assets: one documented parameter, any file name.
+            .route_at::<__path_get_docs_file, _, _>("/docs/{file:.+}", get_docs_file)
     }
 
     fn openapi() -> utoipa::openapi::OpenApi {

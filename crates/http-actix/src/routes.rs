@@ -1,89 +1,129 @@
-//! Mounting a family's routes: [`Endpoint`] gathers the handlers of one path, and answers
-//! every other method on that path with a 405 in the family's envelope whose `Allow` header
-//! lists exactly the methods mounted — never a hand-written list; [`Mounted`], what a family
-//! gives the registry.
+//! Mounting a family's routes from one source: each handler's `#[utoipa::path]` attribute
+//! gives its path and method (through the `utoipa::Path` type the attribute generates, named
+//! `__path_<handler>`), so a route is written once, where it is documented. [`Routes`] groups
+//! the handlers by path in the order they are listed, and answers every other method on a
+//! path with a 405 in the family's envelope whose `Allow` header lists exactly the methods
+//! mounted — never a hand-written list. [`Mounted`] is what a family gives the registry.
 
 use crate::error::{Family, FamilyError, Problem};
 use actix_web::http::Method;
 use actix_web::{FromRequest, Handler, HttpResponse, Resource, Responder, web};
 use std::marker::PhantomData;
+use utoipa::openapi::path::HttpMethod;
 
 /// What the registry needs of a family besides [`Family`]: its routes and their OpenAPI
 /// description.
 pub(crate) trait Mounted: Family + Sized {
-    /// The family's paths with their handlers, in mounting order.
-    fn endpoints() -> Vec<Endpoint<Self>>;
+    /// The family's routes, in mounting order (fixed paths before the patterns that would
+    /// also match them).
+    fn routes() -> Routes<Self>;
 
     /// The OpenAPI description of the family's routes.
     fn openapi() -> utoipa::openapi::OpenApi;
 }
 
-/// One path of family `F` and the handlers of its methods.
-pub(crate) struct Endpoint<F> {
-    #[cfg(test)]
-    path: &'static str,
+/// One path: its actix resource and the methods mounted on it.
+struct Endpoint {
+    path: String,
     methods: Vec<Method>,
     resource: Resource,
+}
+
+/// The routes of family `F`, grouped by path.
+pub(crate) struct Routes<F> {
+    endpoints: Vec<Endpoint>,
     family: PhantomData<F>,
 }
 
-impl<F: Family> Endpoint<F> {
-    /// A path with no handler yet.
-    pub(crate) fn new(path: &'static str) -> Self {
+impl<F: Family> Routes<F> {
+    /// No route yet.
+    pub(crate) fn new() -> Self {
         Self {
-            #[cfg(test)]
-            path,
-            methods: Vec::new(),
-            resource: web::resource(path),
+            endpoints: Vec::new(),
             family: PhantomData,
         }
     }
 
-    /// Serves `method` with `handler`.
-    pub(crate) fn on<H, Args>(mut self, method: Method, handler: H) -> Self
+    /// Serves `handler` at the path and methods of its `#[utoipa::path]` (`P`).
+    pub(crate) fn route<P, H, Args>(self, handler: H) -> Self
     where
-        H: Handler<Args>,
+        P: utoipa::Path,
+        H: Handler<Args> + Clone,
         Args: FromRequest + 'static,
         H::Output: Responder + 'static,
     {
-        self.resource = self.resource.route(web::method(method.clone()).to(handler));
-        self.methods.push(method);
+        self.route_at::<P, H, Args>(&P::path(), handler)
+    }
+
+    /// As [`Routes::route`], mounted under an actix `pattern` that refines the documented path
+    /// (`/docs/{file:.+}` for `/docs/{file}`).
+    pub(crate) fn route_at<P, H, Args>(mut self, pattern: &str, handler: H) -> Self
+    where
+        P: utoipa::Path,
+        H: Handler<Args> + Clone,
+        Args: FromRequest + 'static,
+        H::Output: Responder + 'static,
+    {
+        let index = match self.endpoints.iter().position(|e| e.path == pattern) {
+            Some(index) => index,
+            None => {
+                self.endpoints.push(Endpoint {
+                    path: pattern.to_owned(),
+                    methods: Vec::new(),
+                    resource: web::resource(pattern.to_owned()),
+                });
+                self.endpoints.len() - 1
+            }
+        };
+        let endpoint = &mut self.endpoints[index];
+        for method in P::methods().iter().map(actix_method) {
+            let resource = std::mem::replace(&mut endpoint.resource, web::resource(""));
+            endpoint.resource = resource.route(web::method(method.clone()).to(handler.clone()));
+            endpoint.methods.push(method);
+        }
         self
     }
 
-    /// The path, as mounted.
+    /// Every mounted path and method, for the check that the routes and the document agree.
     #[cfg(test)]
-    pub(crate) fn path(&self) -> &'static str {
-        self.path
-    }
-
-    /// The methods served, in the order they were added.
-    #[cfg(test)]
-    pub(crate) fn methods(&self) -> &[Method] {
-        &self.methods
-    }
-
-    /// Mounts the path: its handlers, and a 405 with `Allow` for every other method.
-    pub(crate) fn mount(self, cfg: &mut web::ServiceConfig) {
-        let allow = self
-            .methods
+    pub(crate) fn methods_by_path(&self) -> Vec<(String, Vec<Method>)> {
+        self.endpoints
             .iter()
-            .map(Method::as_str)
-            .collect::<Vec<_>>()
-            .join(", ");
-        cfg.service(self.resource.default_service(web::to(move || {
-            let allow = allow.clone();
-            async move {
-                Err::<HttpResponse, _>(FamilyError::<F>::from(Problem::MethodNotAllowed { allow }))
-            }
-        })));
+            .map(|e| (e.path.clone(), e.methods.clone()))
+            .collect()
+    }
+
+    /// Mounts every path: its handlers, and a 405 with `Allow` for every other method.
+    pub(crate) fn mount(self, cfg: &mut web::ServiceConfig) {
+        for endpoint in self.endpoints {
+            let allow = endpoint
+                .methods
+                .iter()
+                .map(Method::as_str)
+                .collect::<Vec<_>>()
+                .join(", ");
+            cfg.service(endpoint.resource.default_service(web::to(move || {
+                let allow = allow.clone();
+                async move {
+                    Err::<HttpResponse, _>(FamilyError::<F>::from(Problem::MethodNotAllowed {
+                        allow,
+                    }))
+                }
+            })));
+        }
     }
 }
 
-/// Mounts every endpoint, in order (fixed paths before the patterns that would also match
-/// them).
-pub(crate) fn mount_all<F: Family>(cfg: &mut web::ServiceConfig, endpoints: Vec<Endpoint<F>>) {
-    for endpoint in endpoints {
-        endpoint.mount(cfg);
+/// The actix method of an OpenAPI one.
+fn actix_method(method: &HttpMethod) -> Method {
+    match method {
+        HttpMethod::Get => Method::GET,
+        HttpMethod::Post => Method::POST,
+        HttpMethod::Put => Method::PUT,
+        HttpMethod::Delete => Method::DELETE,
+        HttpMethod::Options => Method::OPTIONS,
+        HttpMethod::Head => Method::HEAD,
+        HttpMethod::Patch => Method::PATCH,
+        HttpMethod::Trace => Method::TRACE,
     }
 }

@@ -13,8 +13,7 @@ mod family;
 mod query;
 pub(crate) mod users;
 
-use crate::routes::{Endpoint, Mounted};
-use actix_web::http::Method;
+use crate::routes::{Mounted, Routes};
 use utoipa::OpenApi;
 
 pub(crate) use family::Application;
@@ -32,18 +31,14 @@ pub(crate) use family::Application;
 struct ApplicationApi;
 
 impl Mounted for Application {
-    fn endpoints() -> Vec<Endpoint<Self>> {
-        vec![
-            Endpoint::new("/api/application/users")
-                .on(Method::GET, users::list_users)
-                .on(Method::POST, users::create_user),
-            Endpoint::new("/api/application/users/external/{external_id}")
-                .on(Method::GET, users::get_external_user),
-            Endpoint::new("/api/application/users/{id}")
-                .on(Method::GET, users::get_user)
-                .on(Method::PATCH, users::update_user)
-                .on(Method::DELETE, users::delete_user),
-        ]
+    fn routes() -> Routes<Self> {
+        Routes::new()
+            .route::<users::__path_list_users, _, _>(users::list_users)
+            .route::<users::__path_create_user, _, _>(users::create_user)
+            .route::<users::__path_get_external_user, _, _>(users::get_external_user)
+            .route::<users::__path_get_user, _, _>(users::get_user)
+            .route::<users::__path_update_user, _, _>(users::update_user)
+            .route::<users::__path_delete_user, _, _>(users::delete_user)
     }
 
     fn openapi() -> utoipa::openapi::OpenApi {

@@ -11,8 +11,7 @@ pub(crate) mod envelope;
 mod family;
 pub(crate) mod users;
 
-use crate::routes::{Endpoint, Mounted};
-use actix_web::http::Method;
+use crate::routes::{Mounted, Routes};
 use utoipa::OpenApi;
 
 pub(crate) use family::V1;
@@ -29,15 +28,13 @@ pub(crate) use family::V1;
 struct V1Api;
 
 impl Mounted for V1 {
-    fn endpoints() -> Vec<Endpoint<Self>> {
-        vec![
-            Endpoint::new("/api/v1/users").on(Method::GET, users::list_users),
-            Endpoint::new("/api/v1/users/{username}")
-                .on(Method::GET, users::get_user)
-                .on(Method::PUT, users::create_user)
-                .on(Method::PATCH, users::change_password)
-                .on(Method::DELETE, users::delete_user),
-        ]
+    fn routes() -> Routes<Self> {
+        Routes::new()
+            .route::<users::__path_list_users, _, _>(users::list_users)
+            .route::<users::__path_get_user, _, _>(users::get_user)
+            .route::<users::__path_create_user, _, _>(users::create_user)
+            .route::<users::__path_change_password, _, _>(users::change_password)
+            .route::<users::__path_delete_user, _, _>(users::delete_user)
     }
 
     fn openapi() -> utoipa::openapi::OpenApi {

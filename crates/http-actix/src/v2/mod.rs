@@ -17,8 +17,7 @@ pub(crate) mod sessions;
 pub(crate) mod systems;
 pub(crate) mod users;
 
-use crate::routes::{Endpoint, Mounted};
-use actix_web::http::Method;
+use crate::routes::{Mounted, Routes};
 use utoipa::OpenApi;
 
 pub(crate) use family::V2;
@@ -53,38 +52,40 @@ struct V2Api;
 
 impl Mounted for V2 {
     /// Fixed paths come before the `{user_ref}` patterns that would also match them.
-    fn endpoints() -> Vec<Endpoint<Self>> {
-        vec![
-            Endpoint::new("/token").on(Method::POST, sessions::issue_token),
-            Endpoint::new("/api/v2/users/sign_in").on(Method::POST, sessions::sign_in),
-            Endpoint::new("/api/v2/users/sign_out").on(Method::DELETE, sessions::sign_out),
-            Endpoint::new("/api/v2/users/me").on(Method::GET, users::get_current_user),
-            Endpoint::new("/api/v2/users/me/configurations")
-                .on(Method::GET, configurations::list_configurations)
-                .on(Method::POST, configurations::create_configuration),
-            Endpoint::new("/api/v2/users/me/configurations/{configuration_ref}")
-                .on(Method::GET, configurations::get_configuration)
-                .on(Method::PUT, configurations::update_configuration)
-                .on(Method::DELETE, configurations::delete_configuration),
-            Endpoint::new("/api/v2/users/me/api_keys")
-                .on(Method::GET, api_keys::list_api_keys)
-                .on(Method::POST, api_keys::create_api_key),
-            Endpoint::new("/api/v2/users/me/api_keys/{api_key_id}")
-                .on(Method::GET, api_keys::get_api_key)
-                .on(Method::PUT, api_keys::update_api_key)
-                .on(Method::DELETE, api_keys::delete_api_key),
-            Endpoint::new("/api/v2/users/-/systems").on(Method::GET, systems::list_os_users),
-            Endpoint::new("/api/v2/groups/-/systems").on(Method::GET, systems::list_os_groups),
-            Endpoint::new("/api/v2/users")
-                .on(Method::GET, users::list_users)
-                .on(Method::POST, users::create_user),
-            Endpoint::new("/api/v2/users/{user_ref}")
-                .on(Method::GET, users::get_user)
-                .on(Method::PUT, users::update_user)
-                .on(Method::DELETE, users::delete_user),
-            Endpoint::new("/api/v2/users/{user_ref}/password")
-                .on(Method::PUT, users::change_password),
-        ]
+    fn routes() -> Routes<Self> {
+        Routes::new()
+            .route::<sessions::__path_issue_token, _, _>(sessions::issue_token)
+            .route::<sessions::__path_sign_in, _, _>(sessions::sign_in)
+            .route::<sessions::__path_sign_out, _, _>(sessions::sign_out)
+            .route::<users::__path_get_current_user, _, _>(users::get_current_user)
+            .route::<configurations::__path_list_configurations, _, _>(
+                configurations::list_configurations,
+            )
+            .route::<configurations::__path_create_configuration, _, _>(
+                configurations::create_configuration,
+            )
+            .route::<configurations::__path_get_configuration, _, _>(
+                configurations::get_configuration,
+            )
+            .route::<configurations::__path_update_configuration, _, _>(
+                configurations::update_configuration,
+            )
+            .route::<configurations::__path_delete_configuration, _, _>(
+                configurations::delete_configuration,
+            )
+            .route::<api_keys::__path_list_api_keys, _, _>(api_keys::list_api_keys)
+            .route::<api_keys::__path_create_api_key, _, _>(api_keys::create_api_key)
+            .route::<api_keys::__path_get_api_key, _, _>(api_keys::get_api_key)
+            .route::<api_keys::__path_update_api_key, _, _>(api_keys::update_api_key)
+            .route::<api_keys::__path_delete_api_key, _, _>(api_keys::delete_api_key)
+            .route::<systems::__path_list_os_users, _, _>(systems::list_os_users)
+            .route::<systems::__path_list_os_groups, _, _>(systems::list_os_groups)
+            .route::<users::__path_list_users, _, _>(users::list_users)
+            .route::<users::__path_create_user, _, _>(users::create_user)
+            .route::<users::__path_get_user, _, _>(users::get_user)
+            .route::<users::__path_update_user, _, _>(users::update_user)
+            .route::<users::__path_delete_user, _, _>(users::delete_user)
+            .route::<users::__path_change_password, _, _>(users::change_password)
     }
 
     fn openapi() -> utoipa::openapi::OpenApi {
