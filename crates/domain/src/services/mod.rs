@@ -14,7 +14,6 @@ pub use api_keys::{ApiKeyInput, CreatedApiKey, ScopeInput};
 pub use auth::IssuedSession;
 pub use configurations::ConfigurationInput;
 pub use error::{Forbidden, NotFound, ServiceError};
-pub use os_accounts::{parse_group_file, parse_passwd_file};
 pub use principal::{Credential, Principal};
 pub use users::{CreateRules, PasswordChange, UpdateRules, UserInput, parse_user_ref};
 
