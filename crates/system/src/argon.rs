@@ -1,11 +1,11 @@
 //! [`Argon2idHasher`]: Argon2id with configured cost parameters, producing PHC strings. It is
 //! a synchronous [`HashAlgorithm`]; servers run it through [`crate::BlockingHasher`].
 
-use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _, SaltString};
+use crate::OsRandom;
+use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
 use argon2::{Algorithm, Argon2, Params, Version};
-use rand::TryRngCore;
 use rollcall_domain::adapters::HashAlgorithm;
-use rollcall_domain::ports::{HashError, Verification};
+use rollcall_domain::ports::{HashError, RandomSource, Verification};
 use rollcall_domain::secrets::PasswordHash;
 
 /// Argon2id cost parameters.
@@ -65,7 +65,7 @@ impl Argon2idHasher {
             dummy: PasswordHash::from_phc(String::new()),
         };
         let mut random = [0u8; 24];
-        fill_random(&mut random);
+        OsRandom.fill(&mut random);
         let dummy_password: String = random.iter().map(|b| format!("{b:02x}")).collect();
         hasher.dummy = hasher.hash(&dummy_password)?;
         Ok(hasher)
@@ -76,7 +76,7 @@ impl Argon2idHasher {
         self.params
     }
 
-    fn is_weaker(&self, parsed: &argon2::PasswordHash<'_>) -> bool {
+    fn is_weaker(&self, parsed: &argon2::PasswordHash) -> bool {
         if parsed.algorithm != Algorithm::Argon2id.ident() {
             return true;
         }
@@ -92,20 +92,14 @@ impl Argon2idHasher {
     }
 }
 
-fn fill_random(buf: &mut [u8]) {
-    if rand::rngs::OsRng.try_fill_bytes(buf).is_err() {
-        rand::RngCore::fill_bytes(&mut rand::rng(), buf);
-    }
-}
-
 impl HashAlgorithm for Argon2idHasher {
     fn hash(&self, password: &str) -> Result<PasswordHash, HashError> {
         let mut salt = [0u8; 16];
-        fill_random(&mut salt);
-        let salt = SaltString::encode_b64(&salt).map_err(|e| HashError(e.to_string()))?;
+        OsRandom.fill(&mut salt);
+        // The PHC string carries the salt Base64-encoded, as before.
         let phc = self
             .argon
-            .hash_password(password.as_bytes(), &salt)
+            .hash_password_with_salt(password.as_bytes(), &salt)
             .map_err(|e| HashError(e.to_string()))?;
         Ok(PasswordHash::from_phc(phc.to_string()))
     }
@@ -118,7 +112,7 @@ impl HashAlgorithm for Argon2idHasher {
             Ok(()) => Ok(Verification::Match {
                 needs_rehash: self.is_weaker(&parsed),
             }),
-            Err(argon2::password_hash::Error::Password) => Ok(Verification::Mismatch),
+            Err(argon2::password_hash::Error::PasswordInvalid) => Ok(Verification::Mismatch),
             Err(e) => Err(HashError(e.to_string())),
         }
     }
@@ -155,6 +149,27 @@ mod tests {
         assert_eq!(h.verify("wrong", &phc).unwrap(), Verification::Mismatch);
         assert_ne!(h.hash("correct horse").unwrap(), phc, "salted");
         assert!(h.verify("x", &PasswordHash::from_phc("plain")).is_err());
+    }
+
+    /// A hash made by argon2 0.5 (the previous release of the crate) with a fixed salt: stored
+    /// hashes keep verifying, and the same inputs still give the very same PHC string.
+    #[test]
+    fn hashes_from_earlier_releases_verify_and_are_reproduced() {
+        const STORED: &str = "$argon2id$v=19$m=1024,t=1,p=1$BwcHBwcHBwcHBwcHBwcHBw$H+kCztOX0N1GRLjhd1wSD129P6xI4stbBAmF0XOT6zg";
+        let h = cheap(1024);
+        let stored = PasswordHash::from_phc(STORED);
+        assert_eq!(
+            h.verify("correct horse", &stored).unwrap(),
+            Verification::Match {
+                needs_rehash: false
+            }
+        );
+        assert_eq!(h.verify("wrong", &stored).unwrap(), Verification::Mismatch);
+        let again = h
+            .argon
+            .hash_password_with_salt(b"correct horse", &[7u8; 16])
+            .unwrap();
+        assert_eq!(again.to_string(), STORED);
     }
 
     #[test]

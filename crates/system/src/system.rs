@@ -1,7 +1,7 @@
 //! The operating system's clock and random numbers.
 
 use chrono::{DateTime, Utc};
-use rand::TryRngCore;
+use rand::TryRng;
 use rollcall_domain::ports::{Clock, RandomSource};
 
 /// The system clock.
@@ -20,10 +20,10 @@ pub struct OsRandom;
 
 impl RandomSource for OsRandom {
     fn fill(&self, buf: &mut [u8]) {
-        if rand::rngs::OsRng.try_fill_bytes(buf).is_err() {
+        if rand::rngs::SysRng.try_fill_bytes(buf).is_err() {
             // The OS generator failing is unrecoverable; fall back to the thread CSPRNG,
             // which is itself seeded from the OS and panics rather than return weak bytes.
-            rand::RngCore::fill_bytes(&mut rand::rng(), buf);
+            rand::Rng::fill_bytes(&mut rand::rng(), buf);
         }
     }
 }
