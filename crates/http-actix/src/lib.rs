@@ -1,7 +1,6 @@
 //! Rollcall's HTTP adapter on actix-web: the API families of `api.md`, one authentication
-//! extractor, the family error envelopes, the operations routes, and the two fast-path adapters
-//! of the domain's ports that need a runtime (a blocking-pool password hasher and an in-memory
-//! credential cache).
+//! extractor, the family error envelopes and the operations routes. The production adapters
+//! of the domain's ports (password hasher, credential cache, …) live in `rollcall-system`.
 //!
 //! Handlers parse, check their route's scope in one line, call one
 //! [`Directory`](rollcall_domain::services::Directory) use case and render; every business rule
@@ -22,7 +21,6 @@
 //! - `families`: the registry, the one list of families.
 //! - `openapi`: the OpenAPI 3.1 document, merged from every family's operations.
 //! - `app`: [`build_app`] and the middleware around every route.
-//! - `hashing`: [`BlockingHasher`]; `credential_cache`: [`MokaCredentialCache`].
 //!
 //! Adding a family: a module with its handlers, DTOs, envelope renderer and a marker type
 //! implementing `error::Family` and `routes::Mounted` (its errors are
@@ -33,10 +31,8 @@ mod app;
 mod application;
 mod auth;
 mod body;
-mod credential_cache;
 mod error;
 mod families;
-mod hashing;
 mod metrics;
 mod openapi;
 mod ops;
@@ -46,8 +42,6 @@ mod v1;
 mod v2;
 
 pub use app::build_app;
-pub use credential_cache::MokaCredentialCache;
-pub use hashing::BlockingHasher;
 pub use metrics::RequestMetrics;
 pub use openapi::openapi;
 pub use state::{AppState, HttpSettings, Readiness};

@@ -95,7 +95,7 @@ pub fn generate_password(random: &dyn RandomSource) -> SecretString {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rollcall_domain::adapters::OsRandom;
+    use rollcall_system::OsRandom;
 
     #[test]
     fn generated_passwords_are_long_alphanumeric_and_distinct() {

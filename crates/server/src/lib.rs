@@ -1,17 +1,16 @@
 //! The Rollcall server: reads the configuration, wires the domain's [`Directory`] to the
-//! diesel storage adapter and the actix-web HTTP adapter, creates the first admin, and serves.
+//! diesel storage adapter, the actix-web HTTP adapter and the `rollcall-system` adapters,
+//! creates the first admin, and serves.
 //!
 //! - [`settings`]: configuration layers (defaults, TOML file, environment, flags).
 //! - [`startup`]: [`Application::build`] and [`Application::run_until_stopped`].
 //! - [`bootstrap`]: the first admin.
-//! - [`os_accounts`]: the OS account port over `/etc/passwd` and `/etc/group`.
 //! - [`readiness`]: the database check behind `/readyz`.
 //! - [`telemetry`]: the tracing subscriber (installed by the binary only).
 //!
 //! [`Directory`]: rollcall_domain::services::Directory
 
 pub mod bootstrap;
-pub mod os_accounts;
 pub mod readiness;
 pub mod settings;
 pub mod startup;

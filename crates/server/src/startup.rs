@@ -5,16 +5,18 @@
 //! and run the server in the background.
 
 use crate::bootstrap::{AdminBootstrap, bootstrap_admin};
-use crate::os_accounts::FileOsAccounts;
 use crate::readiness::DatabaseReadiness;
 use crate::settings::Settings;
 use actix_web::HttpServer;
 use actix_web::dev::Server;
-use rollcall_domain::adapters::{Argon2idHasher, NoCredentialCache, OsRandom, SystemClock};
+use rollcall_domain::adapters::NoCredentialCache;
 use rollcall_domain::ports::{CredentialCache, HashError};
 use rollcall_domain::services::{self, Directory, Ports, ServiceError};
-use rollcall_http_actix::{AppState, BlockingHasher, HttpSettings, MokaCredentialCache, build_app};
+use rollcall_http_actix::{AppState, HttpSettings, build_app};
 use rollcall_storage_diesel::{PoolOptions, StorageError, connect};
+use rollcall_system::{
+    Argon2idHasher, BlockingHasher, FileOsAccounts, MokaCredentialCache, OsRandom, SystemClock,
+};
 use std::future::Future;
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;

@@ -4,7 +4,7 @@
 use crate::entities::UserId;
 use crate::ports::CredentialCache;
 use crate::secrets::PasswordHash;
-use hmac::{Hmac, Mac};
+use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
 /// HMAC-SHA256, under a process-random `key`, over the user id, the stored PHC string and the

@@ -16,10 +16,8 @@ pub use api_keys::{ApiKeyInput, CreatedApiKey, ScopeInput};
 pub use auth::IssuedSession;
 pub use configurations::ConfigurationInput;
 pub use error::{Forbidden, NotFound, ServiceError};
-pub use os_accounts::{parse_group_file, parse_passwd_file};
 pub use passwords::{PasswordChange, PasswordRules};
-pub use principal::Audience;
-pub use principal::{Credential, Principal};
+pub use principal::{Audience, Credential, Principal};
 pub use user_fields::{CreateRules, UpdateRules, UserInput};
 pub use users::{CreateUserPermit, UserChangePermit, parse_user_ref};
 

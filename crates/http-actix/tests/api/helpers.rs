@@ -1,6 +1,6 @@
-//! The test harness: a directory on the in-memory adapters (with the crate's own blocking
-//! hasher and moka cache), a users port that can be switched "down", and small request
-//! helpers.
+//! The test harness: a directory on the in-memory adapters (with the production blocking
+//! hasher and moka cache of `rollcall-system`), a users port that can be switched "down", and
+//! small request helpers.
 
 use actix_http::Request;
 use actix_web::body::MessageBody;
@@ -17,9 +17,8 @@ use rollcall_domain::entities::{NewUser, OsGroup, OsUser, User, UserId, UserUpda
 use rollcall_domain::listing::{Listed, UserQuery};
 use rollcall_domain::ports::{BackendError, UserLookup, UserStore, UserStoreError};
 use rollcall_domain::services::{Directory, Ports, Settings};
-use rollcall_http_actix::{
-    AppState, BlockingHasher, HttpSettings, MokaCredentialCache, Readiness, build_app,
-};
+use rollcall_http_actix::{AppState, HttpSettings, Readiness, build_app};
+use rollcall_system::{BlockingHasher, MokaCredentialCache};
 use serde_json::Value;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};

@@ -13,9 +13,9 @@
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use reqwest::header::{HeaderMap, HeaderValue};
 use reqwest::{Method, StatusCode};
-use rollcall_domain::adapters::Argon2Params;
 use rollcall_server::settings::{DatabaseUrl, LogFormat, Settings};
 use rollcall_server::{Application, telemetry};
+use rollcall_system::Argon2Params;
 use secrecy::SecretString;
 use serde_json::{Value, json};
 use std::sync::{Arc, LazyLock};

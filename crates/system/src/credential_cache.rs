@@ -5,7 +5,7 @@
 //! password change alters the PHC string, so stale entries never match again on any instance;
 //! the domain never remembers failures.
 
-use rand::RngCore;
+use rand::Rng;
 use rollcall_domain::adapters::credential_fingerprint;
 use rollcall_domain::entities::UserId;
 use rollcall_domain::ports::CredentialCache;
