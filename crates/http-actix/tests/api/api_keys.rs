@@ -1,6 +1,7 @@
 //! `/api/v2/users/me/api_keys`.
 
 use crate::helpers::*;
+use crate::requests::*;
 use actix_web::test::TestRequest;
 use serde_json::json;
 
@@ -8,16 +9,8 @@ const BASE: &str = "/api/v2/users/me/api_keys";
 
 #[actix_web::test]
 async fn keys_are_shown_whole_once_then_masked() {
-    let t = TestApp::new().await;
-    let app = t.service().await;
-    let r = send(
-        &app,
-        json_req(
-            TestRequest::post().uri(BASE).insert_header(admin()),
-            json!({"name": "dev-key", "api_key_scopes": [{"controller": "users", "action": "index"}]}),
-        ),
-    )
-    .await;
+    let (_, app) = TestApp::start().await;
+    let r = send(&app, post_as(BASE, admin(), json!({"name": "dev-key", "api_key_scopes": [{"controller": "users", "action": "index"}]}))).await;
     assert_eq!(r.status, 201, "{}", r.text);
     let key = r.json["key"].as_str().unwrap().to_owned();
     let id = r.json["id"].as_i64().unwrap();
@@ -35,77 +28,40 @@ async fn keys_are_shown_whole_once_then_masked() {
         r.json,
         json!({"api_keys": [{"id": id, "key": masked, "name": "dev-key"}], "count": 1})
     );
-    let r = send(
-        &app,
-        TestRequest::get()
-            .uri(&format!("{BASE}/{id}"))
-            .insert_header(admin()),
-    )
-    .await;
+    let r = send(&app, get_as(&format!("{BASE}/{id}"), admin())).await;
     assert_eq!(
         (r.json["key"].as_str(), r.json["name"].as_str()),
         (Some(masked.as_str()), Some("dev-key"))
     );
     assert!(r.json["api_key_scopes"].is_array());
 
-    let r = send(
-        &app,
-        TestRequest::get()
-            .uri("/api/v2/users")
-            .insert_header(bearer(&key)),
-    )
-    .await;
+    let r = send(&app, get_as("/api/v2/users", bearer(&key))).await;
     assert_eq!(r.status, 200, "the key authenticates");
 
-    let r = send(
-        &app,
-        json_req(
-            TestRequest::put().uri(&format!("{BASE}/{id}")).insert_header(admin()),
-            json!({"name": "renamed", "api_key_scopes": [{"controller": "users", "action": "show"}]}),
-        ),
-    )
-    .await;
+    let r = send(&app, put_as(&format!("{BASE}/{id}"), admin(), json!({"name": "renamed", "api_key_scopes": [{"controller": "users", "action": "show"}]}))).await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.json["key"], masked);
     assert_eq!(
         r.json["api_key_scopes"],
         json!([{"controller": "users", "action": "show"}])
     );
-    let r = send(
-        &app,
-        TestRequest::get()
-            .uri("/api/v2/users")
-            .insert_header(bearer(&key)),
-    )
-    .await;
+    let r = send(&app, get_as("/api/v2/users", bearer(&key))).await;
     assert_eq!(r.status, 403, "scopes were replaced");
 
-    let r = send(
-        &app,
-        TestRequest::delete()
-            .uri(&format!("{BASE}/{id}"))
-            .insert_header(admin()),
-    )
-    .await;
+    let r = send(&app, delete_as(&format!("{BASE}/{id}"), admin())).await;
     assert_eq!(r.status, 204);
-    let r = send(
-        &app,
-        TestRequest::get()
-            .uri("/api/v2/users/me")
-            .insert_header(bearer(&key)),
-    )
-    .await;
+    let r = send(&app, get_as("/api/v2/users/me", bearer(&key))).await;
     assert_eq!(r.status, 401);
 }
 
 #[actix_web::test]
 async fn scope_rules() {
-    let t = TestApp::new().await;
-    let app = t.service().await;
+    let (_, app) = TestApp::start().await;
     let r = send(
         &app,
-        json_req(
-            TestRequest::post().uri(BASE).insert_header(admin()),
+        post_as(
+            BASE,
+            admin(),
             json!({"api_key_scopes": [{"controller": "text", "action": "text"}]}),
         ),
     )
@@ -116,10 +72,7 @@ async fn scope_rules() {
     );
     let r = send(
         &app,
-        json_req(
-            TestRequest::post().uri(BASE).insert_header(admin()),
-            json!({"api_key_scopes": "all"}),
-        ),
+        post_as(BASE, admin(), json!({"api_key_scopes": "all"})),
     )
     .await;
     assert_eq!(
@@ -129,8 +82,9 @@ async fn scope_rules() {
     let narrow = api_key(&app, admin(), &["api_keys/create"]).await;
     let r = send(
         &app,
-        json_req(
-            TestRequest::post().uri(BASE).insert_header(bearer(&narrow)),
+        post_as(
+            BASE,
+            bearer(&narrow),
             json!({"api_key_scopes": [{"controller": "users", "action": "index"}]}),
         ),
     )
@@ -139,8 +93,9 @@ async fn scope_rules() {
     r.detail();
     let r = send(
         &app,
-        json_req(
-            TestRequest::post().uri(BASE).insert_header(bearer(&narrow)),
+        post_as(
+            BASE,
+            bearer(&narrow),
             json!({"api_key_scopes": [{"controller": "api_keys", "action": "create"}]}),
         ),
     )
@@ -150,17 +105,9 @@ async fn scope_rules() {
 
 #[actix_web::test]
 async fn another_users_key_is_not_found() {
-    let t = TestApp::new().await;
-    let app = t.service().await;
+    let (_, app) = TestApp::start().await;
     create_user(&app, "pia", false).await;
-    let r = send(
-        &app,
-        json_req(
-            TestRequest::post().uri(BASE).insert_header(admin()),
-            json!({}),
-        ),
-    )
-    .await;
+    let r = send(&app, post_as(BASE, admin(), json!({}))).await;
     assert_eq!(
         (r.status, r.json["name"].as_str()),
         (201, Some("")),
@@ -177,12 +124,6 @@ async fn another_users_key_is_not_found() {
         .await;
         assert_eq!(r.status, 404);
     }
-    let r = send(
-        &app,
-        TestRequest::get()
-            .uri(&format!("{BASE}/abc"))
-            .insert_header(admin()),
-    )
-    .await;
+    let r = send(&app, get_as(&format!("{BASE}/abc"), admin())).await;
     assert_eq!(r.status, 404);
 }

@@ -3,6 +3,7 @@
 //! of section 7 — each in the `{"errors": [...]}` envelope.
 
 use crate::helpers::*;
+use crate::requests::*;
 use actix_web::dev::{Service, ServiceResponse};
 use actix_web::test::TestRequest;
 use serde_json::{Value, json};
@@ -40,13 +41,7 @@ where
 {
     let r = send(
         app,
-        json_req(
-            TestRequest::post()
-                .uri(&users(""))
-                .insert_header(("host", HOST))
-                .insert_header(admin()),
-            body,
-        ),
+        post_as(&users(""), admin(), body).insert_header(("host", HOST)),
     )
     .await;
     assert_eq!(r.status, 201, "{}", r.text);
@@ -55,8 +50,7 @@ where
 
 #[actix_web::test]
 async fn create_answers_the_item_and_its_absolute_url() {
-    let t = TestApp::new().await;
-    let app = t.service().await;
+    let (_, app) = TestApp::start().await;
     let mut body = profile("Test-User");
     body["external_id"] = json!("ext-1");
     body["language"] = json!("fr");
@@ -82,9 +76,7 @@ async fn create_answers_the_item_and_its_absolute_url() {
     );
     let r = send(
         &app,
-        TestRequest::get()
-            .uri("/api/v2/users/me")
-            .insert_header(basic("TEST-USER", PASSWORD)),
+        get_as("/api/v2/users/me", basic("TEST-USER", PASSWORD)),
     )
     .await;
     assert_eq!(r.status, 200, "the password works: {}", r.text);
@@ -92,26 +84,18 @@ async fn create_answers_the_item_and_its_absolute_url() {
 
 #[actix_web::test]
 async fn a_user_without_password_exists_but_cannot_sign_in() {
-    let t = TestApp::new().await;
-    let app = t.service().await;
+    let (_, app) = TestApp::start().await;
     let r = create(&app, profile("nopass")).await;
     assert_eq!(r["attributes"]["root_admin"], false);
     assert_eq!(r["attributes"]["language"], "en");
     assert_eq!(r["attributes"]["external_id"], Value::Null);
-    let r = send(
-        &app,
-        TestRequest::get()
-            .uri("/api/v2/users/me")
-            .insert_header(basic("nopass", "")),
-    )
-    .await;
+    let r = send(&app, get_as("/api/v2/users/me", basic("nopass", ""))).await;
     assert_eq!(r.status, 401);
 }
 
 #[actix_web::test]
 async fn create_validation_names_each_failed_rule() {
-    let t = TestApp::new().await;
-    let app = t.service().await;
+    let (_, app) = TestApp::start().await;
     let mut taken = profile("taken");
     taken["external_id"] = json!("ext-taken");
     create(&app, taken).await;
@@ -204,8 +188,7 @@ async fn create_validation_names_each_failed_rule() {
 
 #[actix_web::test]
 async fn read_by_id_and_by_external_id() {
-    let t = TestApp::new().await;
-    let app = t.service().await;
+    let (_, app) = TestApp::start().await;
     let mut body = profile("reader");
     body["external_id"] = json!("Ext-42");
     let created = create(&app, body).await;
@@ -238,8 +221,7 @@ async fn read_by_id_and_by_external_id() {
 
 #[actix_web::test]
 async fn list_pages_filters_and_sorts() {
-    let t = TestApp::new().await;
-    let app = t.service().await;
+    let (_, app) = TestApp::start().await;
     for name in ["alpha", "beta", "gamma", "under_score", "per%cent"] {
         let mut body = profile(&name.replace('%', ""));
         if name.contains('%') {
@@ -328,8 +310,7 @@ async fn list_pages_filters_and_sorts() {
 
 #[actix_web::test]
 async fn paging_edges() {
-    let t = TestApp::new().await;
-    let app = t.service().await;
+    let (_, app) = TestApp::start().await;
     let r = send(&app, get("?page=0&per_page=5000").insert_header(admin())).await;
     assert_eq!(
         r.json["meta"]["pagination"],
@@ -364,18 +345,13 @@ async fn paging_edges() {
 
 #[actix_web::test]
 async fn unknown_filters_and_sorts_are_bad_requests() {
-    let t = TestApp::new().await;
-    let app = t.service().await;
+    let (_, app) = TestApp::start().await;
     let r = send(&app, get("?filter[first_name]=x").insert_header(admin())).await;
-    assert_eq!(
-        (r.status, r.app_error()),
-        (
-            400,
-            (
-                "BadRequestHttpException".into(),
-                "Requested filter(s) `first_name` are not allowed. Allowed filter(s) are `email, uuid, username, external_id`.".into()
-            )
-        )
+    assert_app_error(
+        &r,
+        400,
+        "BadRequestHttpException",
+        "Requested filter(s) `first_name` are not allowed. Allowed filter(s) are `email, uuid, username, external_id`.",
     );
     for sort in ["username", "-created_at", "id,name"] {
         let r = send(&app, get(&format!("?sort={sort}")).insert_header(admin())).await;
@@ -404,37 +380,26 @@ async fn links_use_the_public_url_when_configured() {
 
 #[actix_web::test]
 async fn patch_uses_the_create_rules_and_keeps_an_absent_password() {
-    let t = TestApp::new().await;
-    let app = t.service().await;
+    let (_, app) = TestApp::start().await;
     let mut body = profile("Pat");
     body["password"] = json!(PASSWORD);
     body["external_id"] = json!("pat-1");
     let created = create(&app, body.clone()).await;
     let id = created["attributes"]["id"].as_i64().unwrap();
     create(&app, profile("other")).await;
-    let patch = || {
-        TestRequest::patch()
-            .uri(&users(&format!("/{id}")))
-            .insert_header(admin())
-    };
+    let patch = |body| patch_as(&users(&format!("/{id}")), admin(), body);
     // Its own values do not clash with themselves; null and empty passwords change nothing.
     for password in [json!(null), json!("")] {
         body["password"] = password;
         body["first_name"] = json!("Patricia");
-        let r = send(&app, json_req(patch(), body.clone())).await;
+        let r = send(&app, patch(body.clone())).await;
         assert_eq!(r.status, 200, "{}", r.text);
         assert_eq!(r.json["attributes"]["first_name"], "Patricia");
         assert!(r.json.get("meta").is_none());
     }
-    let r = send(
-        &app,
-        TestRequest::get()
-            .uri("/api/v2/users/me")
-            .insert_header(basic("pat", PASSWORD)),
-    )
-    .await;
+    let r = send(&app, get_as("/api/v2/users/me", basic("pat", PASSWORD))).await;
     assert_eq!(r.status, 200, "the password is unchanged");
-    let r = send(&app, json_req(patch(), json!({"first_name": "P"}))).await;
+    let r = send(&app, patch(json!({"first_name": "P"}))).await;
     let mut rules = r.app_rules();
     rules.sort();
     assert_eq!(
@@ -447,14 +412,14 @@ async fn patch_uses_the_create_rules_and_keeps_an_absent_password() {
     );
     let mut clash = profile("OTHER");
     clash["email"] = json!("pat@example.com");
-    let r = send(&app, json_req(patch(), clash)).await;
+    let r = send(&app, patch(clash)).await;
     assert_eq!(
         r.app_rules(),
         [("username".to_owned(), "unique".to_owned())]
     );
     let mut renamed = profile("Patty.NEW");
     renamed["password"] = json!("password-2");
-    let r = send(&app, json_req(patch(), renamed)).await;
+    let r = send(&app, patch(renamed)).await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.json["attributes"]["username"], "patty.new", "lowercased");
     assert_eq!(
@@ -463,101 +428,55 @@ async fn patch_uses_the_create_rules_and_keeps_an_absent_password() {
     );
     let r = send(
         &app,
-        TestRequest::get()
-            .uri("/api/v2/users/me")
-            .insert_header(basic("patty.new", "password-2")),
+        get_as("/api/v2/users/me", basic("patty.new", "password-2")),
     )
     .await;
     assert_eq!(r.status, 200);
-    let r = send(
-        &app,
-        json_req(
-            TestRequest::patch()
-                .uri(&users("/9999"))
-                .insert_header(admin()),
-            profile("ghost"),
-        ),
-    )
-    .await;
-    assert_eq!(
-        (r.status, r.app_error().0),
-        (404, "NotFoundHttpException".into())
-    );
+    let r = send(&app, patch_as(&users("/9999"), admin(), profile("ghost"))).await;
+    assert_app_code(&r, 404, "NotFoundHttpException");
 }
 
 #[actix_web::test]
 async fn the_last_admin_is_a_display_exception() {
-    let t = TestApp::new().await;
-    let app = t.service().await;
+    let (_, app) = TestApp::start().await;
     let me = send(&app, get("?filter[username]=admin").insert_header(admin())).await;
     let id = me.json["data"][0]["attributes"]["id"].as_i64().unwrap();
     let mut demote = profile("admin");
     demote["root_admin"] = json!(false);
-    let r = send(
-        &app,
-        json_req(
-            TestRequest::patch()
-                .uri(&users(&format!("/{id}")))
-                .insert_header(admin()),
-            demote,
-        ),
-    )
-    .await;
-    let last_admin = (
-        400,
-        (
-            "DisplayException".to_owned(),
-            "Cannot disable or demote the last enabled admin.".to_owned(),
-        ),
-    );
-    assert_eq!((r.status, r.app_error()), last_admin);
-    let r = send(
-        &app,
-        TestRequest::delete()
-            .uri(&users(&format!("/{id}")))
-            .insert_header(admin()),
-    )
-    .await;
-    assert_eq!((r.status, r.app_error()), last_admin);
+    let path = users(&format!("/{id}"));
+    for req in [patch_as(&path, admin(), demote), delete_as(&path, admin())] {
+        let r = send(&app, req).await;
+        assert_app_error(
+            &r,
+            400,
+            "DisplayException",
+            "Cannot disable or demote the last enabled admin.",
+        );
+    }
 }
 
 #[actix_web::test]
 async fn delete_removes_the_user() {
-    let t = TestApp::new().await;
-    let app = t.service().await;
+    let (_, app) = TestApp::start().await;
     let created = create(&app, profile("gone")).await;
     let path = format!("/{}", created["attributes"]["id"]);
-    let delete = || {
-        TestRequest::delete()
-            .uri(&users(&path))
-            .insert_header(admin())
-    };
+    let delete = || delete_as(&users(&path), admin());
     let r = send(&app, delete()).await;
     assert_eq!((r.status, r.text.as_str()), (204, ""));
     let r = send(&app, delete()).await;
-    assert_eq!(
-        (r.status, r.app_error().0),
-        (404, "NotFoundHttpException".into())
-    );
+    assert_app_code(&r, 404, "NotFoundHttpException");
     let r = send(&app, get(&path).insert_header(admin())).await;
     assert_eq!(r.status, 404);
 }
 
 #[actix_web::test]
 async fn admins_only_and_keys_need_the_route_scope() {
-    let t = TestApp::new().await;
-    let app = t.service().await;
+    let (_, app) = TestApp::start().await;
     create_user(&app, "norm", false).await;
     let norm_key = api_key(&app, basic("norm", PASSWORD), &["users/index"]).await;
     let admin_key = api_key(&app, admin(), &["users/index", "users/show"]).await;
     let r = send(&app, get("").insert_header(basic("norm", PASSWORD))).await;
-    assert_eq!(
-        (r.status, r.app_error()),
-        (
-            403,
-            ("AccessDeniedHttpException".into(), NOT_AN_ADMIN.into())
-        )
-    );
+    assert_app_error(&r, 403, "AccessDeniedHttpException", NOT_AN_ADMIN);
     let r = send(&app, get("").insert_header(bearer(&norm_key))).await;
     assert_eq!(
         (r.status, r.app_error().1),
@@ -576,16 +495,7 @@ async fn admins_only_and_keys_need_the_route_scope() {
         TestRequest::delete().uri(&users("/1")),
     ] {
         let r = send(&app, req.insert_header(bearer(&admin_key))).await;
-        assert_eq!(
-            (r.status, r.app_error()),
-            (
-                403,
-                (
-                    "AccessDeniedHttpException".into(),
-                    UNAUTHORIZED_ACTION.into()
-                )
-            )
-        );
+        assert_app_error(&r, 403, "AccessDeniedHttpException", UNAUTHORIZED_ACTION);
     }
     let show_only = api_key(&app, admin(), &["users/show"]).await;
     let r = send(&app, get("").insert_header(bearer(&show_only))).await;
@@ -599,57 +509,23 @@ async fn admins_only_and_keys_need_the_route_scope() {
         &["users/create", "users/update", "users/destroy"],
     )
     .await;
-    let r = send(
-        &app,
-        json_req(
-            TestRequest::post()
-                .uri(&users(""))
-                .insert_header(bearer(&writer)),
-            profile("keyed"),
-        ),
-    )
-    .await;
+    let r = send(&app, post_as(&users(""), bearer(&writer), profile("keyed"))).await;
     assert_eq!(r.status, 201, "{}", r.text);
     let path = users(&format!("/{}", r.json["attributes"]["id"]));
-    let r = send(
-        &app,
-        json_req(
-            TestRequest::patch()
-                .uri(&path)
-                .insert_header(bearer(&writer)),
-            profile("keyed"),
-        ),
-    )
-    .await;
+    let r = send(&app, patch_as(&path, bearer(&writer), profile("keyed"))).await;
     assert_eq!(r.status, 200, "{}", r.text);
-    let r = send(
-        &app,
-        TestRequest::delete()
-            .uri(&path)
-            .insert_header(bearer(&writer)),
-    )
-    .await;
+    let r = send(&app, delete_as(&path, bearer(&writer))).await;
     assert_eq!(r.status, 204);
 }
 
 #[actix_web::test]
 async fn bearer_is_the_challenge_and_basic_and_sessions_work_too() {
-    let t = TestApp::new().await;
-    let app = t.service().await;
+    let (_, app) = TestApp::start().await;
     let r = send(&app, get("")).await;
-    assert_eq!(
-        (r.status, r.app_error()),
-        (
-            401,
-            ("AuthenticationException".into(), "Unauthenticated.".into())
-        )
-    );
+    assert_app_error(&r, 401, "AuthenticationException", "Unauthenticated.");
     assert_eq!(r.headers_all("www-authenticate"), ["Bearer"]);
     let r = send(&app, get("").insert_header(bearer("rck_bogus_key"))).await;
-    assert_eq!(
-        (r.status, r.app_error().0),
-        (401, "AuthenticationException".into())
-    );
+    assert_app_code(&r, 401, "AuthenticationException");
     assert_eq!(r.headers_all("www-authenticate"), ["Bearer"]);
     let r = send(&app, get("").insert_header(basic(ADMIN, "wrong-password"))).await;
     assert_eq!(r.status, 401);
@@ -664,25 +540,12 @@ async fn bearer_is_the_challenge_and_basic_and_sessions_work_too() {
 
 #[actix_web::test]
 async fn bad_input_answers_in_the_errors_envelope() {
-    let t = TestApp::new().await;
-    let app = t.service().await;
-    let post = || TestRequest::post().uri(&users("")).insert_header(admin());
-    let r = send(
-        &app,
-        TestRequest::post()
-            .uri(&users(""))
-            .insert_header(("content-type", "application/json"))
-            .set_payload("{"),
-    )
-    .await;
+    let (_, app) = TestApp::start().await;
+    let post = || request_as(Method::POST, &users(""), admin());
+    let broken = |req: TestRequest| with_broken_json(req, "{");
+    let r = send(&app, broken(TestRequest::post().uri(&users("")))).await;
     assert_eq!(r.status, 401, "401 before the body");
-    let r = send(
-        &app,
-        post()
-            .insert_header(("content-type", "application/json"))
-            .set_payload("{"),
-    )
-    .await;
+    let r = send(&app, broken(post())).await;
     let (code, detail) = r.app_error();
     assert_eq!((r.status, code.as_str()), (400, "BadRequestHttpException"));
     assert!(
@@ -690,34 +553,18 @@ async fn bad_input_answers_in_the_errors_envelope() {
         "{detail}"
     );
     let r = send(&app, json_req(post(), json!([1, 2]))).await;
-    assert_eq!(
-        (r.status, r.app_error()),
-        (
-            400,
-            (
-                "BadRequestHttpException".into(),
-                "The request body must be a JSON object.".into()
-            )
-        )
+    assert_app_error(
+        &r,
+        400,
+        "BadRequestHttpException",
+        "The request body must be a JSON object.",
     );
-    let r = send(
-        &app,
-        post()
-            .insert_header(("content-type", "text/plain"))
-            .set_payload("{}"),
-    )
-    .await;
-    assert_eq!(
-        (r.status, r.app_error().0),
-        (415, "UnsupportedMediaTypeHttpException".into())
-    );
+    let r = send(&app, with_body(post(), "text/plain", "{}")).await;
+    assert_app_code(&r, 415, "UnsupportedMediaTypeHttpException");
     let mut big = profile("big");
     big["first_name"] = json!("x".repeat(70 * 1024));
     let r = send(&app, json_req(post(), big)).await;
-    assert_eq!(
-        (r.status, r.app_error().0),
-        (413, "PostTooLargeException".into())
-    );
+    assert_app_code(&r, 413, "PostTooLargeException");
     for uri in [
         "/api/application/nodes",
         "/api/application/users/1/servers",
@@ -742,61 +589,25 @@ async fn bad_input_answers_in_the_errors_envelope() {
         );
     }
     // 404 before the body, the body before validation.
-    let broken = |req: TestRequest| {
-        req.insert_header(("content-type", "application/json"))
-            .set_payload("{")
-    };
-    let r = send(
-        &app,
-        broken(
-            TestRequest::patch()
-                .uri(&users("/9999"))
-                .insert_header(admin()),
-        ),
-    )
-    .await;
-    assert_eq!(r.status, 404);
-    let r = send(
-        &app,
-        broken(
-            TestRequest::patch()
-                .uri(&users("/1"))
-                .insert_header(admin()),
-        ),
-    )
-    .await;
-    assert_eq!(r.status, 400);
+    for (path, status) in [("/9999", 404), ("/1", 400)] {
+        let req = request_as(Method::PATCH, &users(path), admin());
+        let r = send(&app, broken(req)).await;
+        assert_eq!(r.status, status, "{path}");
+    }
     create_user(&app, "olga", false).await;
-    let r = send(
-        &app,
-        broken(
-            TestRequest::post()
-                .uri(&users(""))
-                .insert_header(basic("olga", PASSWORD)),
-        ),
-    )
-    .await;
+    let olga = request_as(Method::POST, &users(""), basic("olga", PASSWORD));
+    let r = send(&app, broken(olga)).await;
     assert_eq!((r.status, r.app_error().1), (403, NOT_AN_ADMIN.into()));
-    let r = send(
-        &app,
-        TestRequest::get()
-            .uri("/api/application/users/")
-            .insert_header(admin()),
-    )
-    .await;
+    let r = send(&app, get_as("/api/application/users/", admin())).await;
     assert_eq!(r.status, 200, "trailing slash");
 }
 
 #[actix_web::test]
 async fn database_outage_is_a_503_in_the_envelope() {
-    let t = TestApp::new().await;
-    let app = t.service().await;
+    let (t, app) = TestApp::start().await;
     t.down.store(true, Ordering::SeqCst);
     let r = send(&app, get("").insert_header(admin())).await;
-    assert_eq!(
-        (r.status, r.app_error().0),
-        (503, "ServiceUnavailableHttpException".into())
-    );
+    assert_app_code(&r, 503, "ServiceUnavailableHttpException");
     t.down.store(false, Ordering::SeqCst);
     assert_eq!(send(&app, get("").insert_header(admin())).await.status, 200);
 }

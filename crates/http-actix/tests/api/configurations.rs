@@ -1,6 +1,7 @@
 //! `/api/v2/users/me/configurations`.
 
 use crate::helpers::*;
+use crate::requests::*;
 use actix_web::test::TestRequest;
 use serde_json::json;
 
@@ -8,8 +9,7 @@ const BASE: &str = "/api/v2/users/me/configurations";
 
 #[actix_web::test]
 async fn configurations_by_id_and_key() {
-    let t = TestApp::new().await;
-    let app = t.service().await;
+    let (_, app) = TestApp::start().await;
     let create = |body| json_req(TestRequest::post().uri(BASE).insert_header(admin()), body);
     let r = send(&app, create(json!({"key": "global.locale", "value": "en"}))).await;
     assert_eq!(r.status, 201, "{}", r.text);
@@ -27,38 +27,19 @@ async fn configurations_by_id_and_key() {
         (vec!["invalid".to_owned()], vec!["blank".to_owned()])
     );
 
-    let r = send(
-        &app,
-        TestRequest::get()
-            .uri(&format!("{BASE}?limit=1"))
-            .insert_header(admin()),
-    )
-    .await;
+    let r = send(&app, get_as(&format!("{BASE}?limit=1"), admin())).await;
     assert_eq!(r.json["count"], 2, "{}", r.text);
     assert_eq!(r.json["configurations"].as_array().unwrap().len(), 1);
-    let r = send(
-        &app,
-        TestRequest::get()
-            .uri(&format!("{BASE}/{id}"))
-            .insert_header(admin()),
-    )
-    .await;
+    let r = send(&app, get_as(&format!("{BASE}/{id}"), admin())).await;
     assert_eq!(r.json["key"], "global.locale");
-    let r = send(
-        &app,
-        TestRequest::get()
-            .uri(&format!("{BASE}/theme"))
-            .insert_header(admin()),
-    )
-    .await;
+    let r = send(&app, get_as(&format!("{BASE}/theme"), admin())).await;
     assert_eq!(r.json["value"], "dark");
 
     let r = send(
         &app,
-        json_req(
-            TestRequest::put()
-                .uri(&format!("{BASE}/theme"))
-                .insert_header(admin()),
+        put_as(
+            &format!("{BASE}/theme"),
+            admin(),
             json!({"key": "ui.theme"}),
         ),
     )
@@ -67,54 +48,33 @@ async fn configurations_by_id_and_key() {
         (r.status, r.json["key"].as_str(), r.json["value"].as_str()),
         (200, Some("ui.theme"), Some("dark"))
     );
-    let r = send(
-        &app,
-        TestRequest::delete()
-            .uri(&format!("{BASE}/ui.theme"))
-            .insert_header(admin()),
-    )
-    .await;
+    let r = send(&app, delete_as(&format!("{BASE}/ui.theme"), admin())).await;
     assert_eq!(r.status, 204);
-    let r = send(
-        &app,
-        TestRequest::get()
-            .uri(&format!("{BASE}/ui.theme"))
-            .insert_header(admin()),
-    )
-    .await;
+    let r = send(&app, get_as(&format!("{BASE}/ui.theme"), admin())).await;
     assert_eq!(r.status, 404);
     r.detail();
 }
 
 #[actix_web::test]
 async fn another_users_configuration_is_not_found() {
-    let t = TestApp::new().await;
-    let app = t.service().await;
+    let (_, app) = TestApp::start().await;
     let r = send(
         &app,
-        json_req(
-            TestRequest::post().uri(BASE).insert_header(admin()),
-            json!({"key": "k", "value": "v"}),
-        ),
+        post_as(BASE, admin(), json!({"key": "k", "value": "v"})),
     )
     .await;
     let id = r.json["id"].as_i64().unwrap();
     create_user(&app, "olga", false).await;
     let r = send(
         &app,
-        TestRequest::get()
-            .uri(&format!("{BASE}/{id}"))
-            .insert_header(basic("olga", PASSWORD)),
+        get_as(&format!("{BASE}/{id}"), basic("olga", PASSWORD)),
     )
     .await;
     assert_eq!(r.status, 404);
     let key = api_key(&app, admin(), &["configurations/index"]).await;
     let r = send(
         &app,
-        json_req(
-            TestRequest::post().uri(BASE).insert_header(bearer(&key)),
-            json!({"key": "k2", "value": "v"}),
-        ),
+        post_as(BASE, bearer(&key), json!({"key": "k2", "value": "v"})),
     )
     .await;
     assert_eq!(r.status, 403);

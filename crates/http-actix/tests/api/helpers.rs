@@ -400,3 +400,16 @@ where
     assert_eq!(r.status, 201, "{}", r.text);
     r.json["key"].as_str().unwrap().to_owned()
 }
+
+impl TestApp {
+    /// A fresh application with the default settings, and its service.
+    pub async fn start() -> (
+        Self,
+        impl Service<Request, Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error>,
+    ) {
+        let t = Self::new().await;
+        // Not `t.service()`: its service borrows `t`, which this returns.
+        let app = test::init_service(build_app(t.state.clone())).await;
+        (t, app)
+    }
+}

@@ -11,6 +11,7 @@ mod bad_input;
 mod configurations;
 mod helpers;
 mod ops;
+mod requests;
 mod sessions;
 mod use_cases;
 mod users;

@@ -1,13 +1,13 @@
 //! The operations routes.
 
 use crate::helpers::*;
+use crate::requests::*;
 use actix_web::test::TestRequest;
 use serde_json::json;
 
 #[actix_web::test]
 async fn health_and_readiness() {
-    let t = TestApp::new().await;
-    let app = t.service().await;
+    let (_, app) = TestApp::start().await;
     let r = send(&app, TestRequest::get().uri("/healthz")).await;
     assert_eq!((r.status, r.json.clone()), (200, json!({"status": "ok"})));
     let r = send(&app, TestRequest::get().uri("/readyz")).await;
@@ -19,8 +19,7 @@ async fn health_and_readiness() {
 
 #[actix_web::test]
 async fn openapi_document_and_swagger_ui_are_served() {
-    let t = TestApp::new().await;
-    let app = t.service().await;
+    let (_, app) = TestApp::start().await;
     let r = send(&app, TestRequest::get().uri("/openapi.json")).await;
     assert_eq!(r.status, 200);
     assert!(r.json["openapi"].as_str().unwrap().starts_with("3.1"));
@@ -46,15 +45,8 @@ async fn openapi_document_and_swagger_ui_are_served() {
 
 #[actix_web::test]
 async fn metrics_count_requests_by_family_and_status() {
-    let t = TestApp::new().await;
-    let app = t.service().await;
-    send(
-        &app,
-        TestRequest::get()
-            .uri("/api/v2/users/me")
-            .insert_header(admin()),
-    )
-    .await;
+    let (_, app) = TestApp::start().await;
+    send(&app, get_as("/api/v2/users/me", admin())).await;
     send(&app, TestRequest::get().uri("/api/v2/users/me")).await;
     send(&app, TestRequest::get().uri("/api/application/users")).await;
     let r = send(&app, TestRequest::get().uri("/metrics")).await;
@@ -83,21 +75,9 @@ async fn a_configured_metrics_token_restricts_metrics() {
         (r.status, r.header("www-authenticate")),
         (401, Some("Bearer"))
     );
-    let r = send(
-        &app,
-        TestRequest::get()
-            .uri("/metrics")
-            .insert_header(bearer("wrong")),
-    )
-    .await;
+    let r = send(&app, get_as("/metrics", bearer("wrong"))).await;
     assert_eq!(r.status, 401);
-    let r = send(
-        &app,
-        TestRequest::get()
-            .uri("/metrics")
-            .insert_header(bearer("scrape-secret")),
-    )
-    .await;
+    let r = send(&app, get_as("/metrics", bearer("scrape-secret"))).await;
     assert_eq!(r.status, 200);
     assert!(r.text.contains("rollcall_uptime_seconds"));
 }

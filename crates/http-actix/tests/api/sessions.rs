@@ -1,6 +1,7 @@
 //! `POST /token`, sign-in, sign-out and every credential carrier.
 
 use crate::helpers::*;
+use crate::requests::*;
 use actix_web::test::TestRequest;
 use serde_json::json;
 
@@ -13,8 +14,7 @@ fn form(body: &str) -> TestRequest {
 
 #[actix_web::test]
 async fn token_is_accepted_by_every_carrier() {
-    let t = TestApp::new().await;
-    let app = t.service().await;
+    let (_, app) = TestApp::start().await;
     let r = send(
         &app,
         form("grant_type=password&username=admin&password=admin-password&scope=&client_id=x"),
@@ -30,13 +30,7 @@ async fn token_is_accepted_by_every_carrier() {
         ("X-Empire-Token", token.clone()),
         ("X-Empire-Token", format!("Bearer {token}")),
     ] {
-        let r = send(
-            &app,
-            TestRequest::get()
-                .uri("/api/v2/users/me")
-                .insert_header(carrier.clone()),
-        )
-        .await;
+        let r = send(&app, get_as("/api/v2/users/me", carrier.clone())).await;
         assert_eq!(r.status, 200, "{carrier:?}: {}", r.text);
         assert_eq!(r.json["username"], ADMIN);
     }
@@ -44,29 +38,23 @@ async fn token_is_accepted_by_every_carrier() {
 
 #[actix_web::test]
 async fn token_failures() {
-    let t = TestApp::new().await;
-    let app = t.service().await;
-    let r = send(&app, form("username=admin&password=wrong")).await;
-    assert_eq!(r.status, 401);
-    assert_eq!(r.detail(), "Incorrect username or password");
-    assert_eq!(r.headers_all("www-authenticate"), vec!["Bearer"]);
-    let r = send(&app, form("username=nobody&password=wrong")).await;
-    assert_eq!(
-        (r.status, r.detail()),
-        (401, "Incorrect username or password".into())
-    );
+    let (_, app) = TestApp::start().await;
+    for body in [
+        "username=admin&password=wrong",
+        "username=nobody&password=wrong",
+    ] {
+        let r = send(&app, form(body)).await;
+        assert_detail(&r, 401, "Incorrect username or password");
+        assert_eq!(r.headers_all("www-authenticate"), vec!["Bearer"], "{body}");
+    }
     let r = send(
         &app,
         form("grant_type=client_credentials&username=admin&password=admin-password"),
     )
     .await;
-    assert_eq!(r.status, 422);
-    assert_eq!(r.codes("grant_type"), vec!["invalid"]);
+    assert_codes(&r, 422, "grant_type", &["invalid"]);
     let r = send(&app, form("username=admin")).await;
-    assert_eq!(
-        (r.status, r.codes("password")),
-        (422, vec!["blank".to_owned()])
-    );
+    assert_codes(&r, 422, "password", &["blank"]);
     let r = send(
         &app,
         json_req(
@@ -81,8 +69,7 @@ async fn token_failures() {
 
 #[actix_web::test]
 async fn sign_in_answers_user_header_and_cookie() {
-    let t = TestApp::new().await;
-    let app = t.service().await;
+    let (_, app) = TestApp::start().await;
     let body = json!({"user": {"username": "admin", "password": ADMIN_PASSWORD}});
     let r = send(
         &app,
@@ -90,16 +77,8 @@ async fn sign_in_answers_user_header_and_cookie() {
     )
     .await;
     assert_eq!(r.status, 201, "{}", r.text);
-    let mut keys: Vec<&str> = r
-        .json
-        .as_object()
-        .unwrap()
-        .keys()
-        .map(String::as_str)
-        .collect();
-    keys.sort_unstable();
     assert_eq!(
-        keys,
+        sorted_keys(&r.json),
         vec![
             "avatar",
             "created_at",
@@ -147,18 +126,9 @@ async fn sign_in_answers_user_header_and_cookie() {
 
 #[actix_web::test]
 async fn sign_in_by_email_and_failures() {
-    let t = TestApp::new().await;
-    let app = t.service().await;
-    let r = send(
-        &app,
-        json_req(
-            TestRequest::put()
-                .uri("/api/v2/users/admin")
-                .insert_header(admin()),
-            json!({"email": "Root@Example.org"}),
-        ),
-    )
-    .await;
+    let (_, app) = TestApp::start().await;
+    let body = json!({"email": "Root@Example.org"});
+    let r = send(&app, put_as("/api/v2/users/admin", admin(), body)).await;
     assert_eq!(r.status, 200, "{}", r.text);
     let sign_in = |user: serde_json::Value| {
         json_req(
@@ -177,10 +147,7 @@ async fn sign_in_by_email_and_failures() {
         sign_in(json!({"username": "admin", "password": "nope"})),
     )
     .await;
-    assert_eq!(
-        (r.status, r.detail()),
-        (401, "Incorrect username or password".into())
-    );
+    assert_detail(&r, 401, "Incorrect username or password");
     let r = send(
         &app,
         sign_in(json!({"username": "ad\u{0}min", "password": ADMIN_PASSWORD})),
@@ -192,49 +159,26 @@ async fn sign_in_by_email_and_failures() {
         r.text
     );
     let r = send(&app, sign_in(json!({"username": "admin"}))).await;
-    assert_eq!(
-        (r.status, r.codes("password")),
-        (422, vec!["blank".to_owned()])
-    );
+    assert_codes(&r, 422, "password", &["blank"]);
 }
 
 #[actix_web::test]
 async fn sign_out_ends_the_session_and_clears_the_cookie() {
-    let t = TestApp::new().await;
-    let app = t.service().await;
+    let (_, app) = TestApp::start().await;
     let token = token(&app, ADMIN, ADMIN_PASSWORD).await;
-    let r = send(
-        &app,
-        TestRequest::delete()
-            .uri("/api/v2/users/sign_out")
-            .insert_header(bearer(&token)),
-    )
-    .await;
+    let r = send(&app, delete_as("/api/v2/users/sign_out", bearer(&token))).await;
     assert_eq!(r.status, 204);
     assert!(r.header("set-cookie").unwrap().contains("Max-Age=0"));
-    let r = send(
-        &app,
-        TestRequest::get()
-            .uri("/api/v2/users/me")
-            .insert_header(bearer(&token)),
-    )
-    .await;
+    let r = send(&app, get_as("/api/v2/users/me", bearer(&token))).await;
     assert_eq!(r.status, 401);
     assert_eq!(r.headers_all("www-authenticate"), vec!["Bearer"]);
-    let r = send(
-        &app,
-        TestRequest::delete()
-            .uri("/api/v2/users/sign_out")
-            .insert_header(admin()),
-    )
-    .await;
+    let r = send(&app, delete_as("/api/v2/users/sign_out", admin())).await;
     assert_eq!(r.status, 204, "a no-op with Basic");
 }
 
 #[actix_web::test]
 async fn unauthenticated_requests_get_the_right_challenges() {
-    let t = TestApp::new().await;
-    let app = t.service().await;
+    let (_, app) = TestApp::start().await;
     let r = send(&app, TestRequest::get().uri("/api/v2/users")).await;
     assert_eq!(r.status, 401);
     assert_eq!(
@@ -242,37 +186,19 @@ async fn unauthenticated_requests_get_the_right_challenges() {
         vec![r#"Basic realm="rollcall""#, "Bearer"]
     );
     r.detail();
-    let r = send(
-        &app,
-        TestRequest::get()
-            .uri("/api/v2/users")
-            .insert_header(basic("admin", "wrong")),
-    )
-    .await;
+    let r = send(&app, get_as("/api/v2/users", basic("admin", "wrong"))).await;
     assert_eq!(
         r.headers_all("www-authenticate"),
         vec![r#"Basic realm="rollcall""#]
     );
-    let unknown = send(
-        &app,
-        TestRequest::get()
-            .uri("/api/v2/users")
-            .insert_header(basic("ghost", "wrong")),
-    )
-    .await;
+    let unknown = send(&app, get_as("/api/v2/users", basic("ghost", "wrong"))).await;
     assert_eq!(unknown.status, 401);
     assert_eq!(
         unknown.text, r.text,
         "the message never says which part was wrong"
     );
     for token in ["rcs_forged", "rck_0123456789abcdef_forged", "garbage"] {
-        let r = send(
-            &app,
-            TestRequest::get()
-                .uri("/api/v2/users")
-                .insert_header(bearer(token)),
-        )
-        .await;
+        let r = send(&app, get_as("/api/v2/users", bearer(token))).await;
         assert_eq!(
             (r.status, r.headers_all("www-authenticate")),
             (401, vec!["Bearer".to_owned()])
@@ -282,80 +208,42 @@ async fn unauthenticated_requests_get_the_right_challenges() {
 
 #[actix_web::test]
 async fn disabled_users_cannot_authenticate() {
-    let t = TestApp::new().await;
-    let app = t.service().await;
+    let (_, app) = TestApp::start().await;
     create_user(&app, "bob", false).await;
     let bob_token = token(&app, "bob", PASSWORD).await;
     let r = send(
         &app,
-        json_req(
-            TestRequest::put()
-                .uri("/api/v2/users/bob")
-                .insert_header(admin()),
-            json!({"enabled": false}),
-        ),
+        put_as("/api/v2/users/bob", admin(), json!({"enabled": false})),
     )
     .await;
     assert_eq!(r.status, 200, "{}", r.text);
     for auth in [basic("bob", PASSWORD), bearer(&bob_token)] {
-        let r = send(
-            &app,
-            TestRequest::get()
-                .uri("/api/v2/users/me")
-                .insert_header(auth),
-        )
-        .await;
+        let r = send(&app, get_as("/api/v2/users/me", auth)).await;
         assert_eq!(r.status, 401);
     }
 }
 
 #[actix_web::test]
 async fn api_keys_are_limited_to_their_scopes() {
-    let t = TestApp::new().await;
-    let app = t.service().await;
+    let (_, app) = TestApp::start().await;
     let key = api_key(&app, admin(), &["users/index"]).await;
-    let r = send(
-        &app,
-        TestRequest::get()
-            .uri("/api/v2/users")
-            .insert_header(bearer(&key)),
-    )
-    .await;
+    let r = send(&app, get_as("/api/v2/users", bearer(&key))).await;
     assert_eq!(r.status, 200, "{}", r.text);
-    let r = send(
-        &app,
-        TestRequest::get()
-            .uri("/api/v2/users/me")
-            .insert_header(bearer(&key)),
-    )
-    .await;
+    let r = send(&app, get_as("/api/v2/users/me", bearer(&key))).await;
     assert_eq!(r.status, 403);
     assert_eq!(
         r.detail(),
         "API key does not have the scope users/show required by this action."
     );
-    let r = send(
-        &app,
-        TestRequest::delete()
-            .uri("/api/v2/users/sign_out")
-            .insert_header(bearer(&key)),
-    )
-    .await;
+    let r = send(&app, delete_as("/api/v2/users/sign_out", bearer(&key))).await;
     assert_eq!(r.status, 403);
 }
 
 #[actix_web::test]
 async fn sessions_expire_after_their_lifetime() {
-    let t = TestApp::new().await;
-    let app = t.service().await;
+    let (t, app) = TestApp::start().await;
     let token = token(&app, ADMIN, ADMIN_PASSWORD).await;
     t.clock.advance(chrono::Duration::hours(25));
-    let r = send(
-        &app,
-        TestRequest::get()
-            .uri("/api/v2/users/me")
-            .insert_header(bearer(&token)),
-    )
-    .await;
+    let r = send(&app, get_as("/api/v2/users/me", bearer(&token))).await;
     assert_eq!(r.status, 401);
 }

@@ -5,6 +5,7 @@
 //! answered 403/404 first is never run again to learn it.
 
 use crate::helpers::*;
+use crate::requests::*;
 use actix_web::test::TestRequest;
 use serde_json::{Value, json};
 
@@ -77,20 +78,13 @@ fn cases() -> Vec<Case> {
 
 #[actix_web::test]
 async fn every_write_route_runs_its_use_case_once() {
-    let t = TestApp::new().await;
-    let app = t.service().await;
+    let (t, app) = TestApp::start().await;
     let bob = create_user(&app, "bob", false).await;
     assert_eq!(bob["id"], 2, "the application case addresses bob by id");
     for case in cases() {
         let before = t.user_calls.snapshot();
-        let r = send(
-            &app,
-            (case.request)()
-                .insert_header(admin())
-                .insert_header(("content-type", "application/json"))
-                .set_payload("{not json"),
-        )
-        .await;
+        let req = (case.request)().insert_header(admin());
+        let r = send(&app, with_broken_json(req, "{not json")).await;
         assert_eq!(r.status, 400, "{}: {}", case.name, r.text);
         let after = t.user_calls.snapshot();
         assert_eq!(
@@ -124,8 +118,7 @@ async fn every_write_route_runs_its_use_case_once() {
 
 #[actix_web::test]
 async fn a_refusal_before_the_body_reads_no_body_and_looks_up_once() {
-    let t = TestApp::new().await;
-    let app = t.service().await;
+    let (t, app) = TestApp::start().await;
     create_user(&app, "bob", false).await;
     create_user(&app, "eve", false).await;
     // eve may not change bob: 403 from the authorize step, whatever the body holds.
@@ -138,14 +131,8 @@ async fn a_refusal_before_the_body_reads_no_body_and_looks_up_once() {
         (TestRequest::put().uri("/api/v1/users/someone"), 403),
     ] {
         let before = t.user_calls.snapshot();
-        let r = send(
-            &app,
-            request
-                .insert_header(basic("eve", PASSWORD))
-                .insert_header(("content-type", "application/json"))
-                .set_payload("{not json"),
-        )
-        .await;
+        let req = request.insert_header(basic("eve", PASSWORD));
+        let r = send(&app, with_broken_json(req, "{not json")).await;
         assert_eq!(r.status, status, "{}", r.text);
         let (find, create, update) = delta(before, t.user_calls.snapshot());
         assert_eq!((create, update), (0, 0), "nothing is written: {}", r.text);

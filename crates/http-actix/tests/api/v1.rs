@@ -3,6 +3,7 @@
 //! string.
 
 use crate::helpers::*;
+use crate::requests::*;
 use actix_web::test::TestRequest;
 use serde_json::{Value, json};
 use std::sync::atomic::Ordering;
@@ -20,12 +21,9 @@ fn users(path: &str) -> String {
     format!("/api/v1/users{path}")
 }
 
-fn put(name: &str) -> TestRequest {
-    TestRequest::put().uri(&users(&format!("/{name}")))
-}
-
-fn patch(name: &str) -> TestRequest {
-    TestRequest::patch().uri(&users(&format!("/{name}")))
+/// `/api/v1/users/{name}`.
+fn user(name: &str) -> String {
+    users(&format!("/{name}"))
 }
 
 fn password_body(password: &str) -> Value {
@@ -34,17 +32,10 @@ fn password_body(password: &str) -> Value {
 
 #[actix_web::test]
 async fn list_shows_every_user_in_id_order_to_anyone() {
-    let t = TestApp::new().await;
-    let app = t.service().await;
+    let (_, app) = TestApp::start().await;
     create_user(&app, "zed", false).await;
     create_user(&app, "Amy", true).await;
-    let r = send(
-        &app,
-        TestRequest::get()
-            .uri(&users(""))
-            .insert_header(basic("zed", PASSWORD)),
-    )
-    .await;
+    let r = send(&app, get_as(&users(""), basic("zed", PASSWORD))).await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(
         r.json,
@@ -54,55 +45,32 @@ async fn list_shows_every_user_in_id_order_to_anyone() {
             {"username": "Amy", "admin": true},
         ]})
     );
-    let r = send(
-        &app,
-        TestRequest::get()
-            .uri("/api/v1/users/")
-            .insert_header(admin()),
-    )
-    .await;
+    let r = send(&app, get_as("/api/v1/users/", admin())).await;
     assert_eq!(r.status, 200, "trailing slash: {}", r.text);
 }
 
 #[actix_web::test]
 async fn one_user_without_envelope_looked_up_case_insensitively() {
-    let t = TestApp::new().await;
-    let app = t.service().await;
+    let (_, app) = TestApp::start().await;
     create_user(&app, "Bella", false).await;
     for name in ["Bella", "bella", "BELLA"] {
-        let r = send(
-            &app,
-            TestRequest::get()
-                .uri(&users(&format!("/{name}")))
-                .insert_header(basic("bella", PASSWORD)),
-        )
-        .await;
+        let r = send(&app, get_as(&user(name), basic("bella", PASSWORD))).await;
         assert_eq!(
             (r.status, r.json.clone()),
             (200, json!({"username": "Bella", "admin": false})),
             "{name}"
         );
     }
-    let r = send(
-        &app,
-        TestRequest::get()
-            .uri(&users("/nobody"))
-            .insert_header(admin()),
-    )
-    .await;
-    assert_eq!((r.status, r.v1_error()), (404, "User not found".into()));
+    let r = send(&app, get_as(&user("nobody"), admin())).await;
+    assert_v1_error(&r, 404, "User not found");
 }
 
 #[actix_web::test]
 async fn put_creates_a_user_who_can_then_sign_in() {
-    let t = TestApp::new().await;
-    let app = t.service().await;
+    let (_, app) = TestApp::start().await;
     let r = send(
         &app,
-        json_req(
-            put("Carol").insert_header(admin()),
-            password_body("stringst"),
-        ),
+        put_as(&user("Carol"), admin(), password_body("stringst")),
     )
     .await;
     assert_eq!(r.status, 201, "{}", r.text);
@@ -110,30 +78,17 @@ async fn put_creates_a_user_who_can_then_sign_in() {
         r.json,
         json!({"value": {"username": "Carol", "admin": false}})
     );
-    let r = send(
-        &app,
-        TestRequest::get()
-            .uri(&users("/carol"))
-            .insert_header(basic("carol", "stringst")),
-    )
-    .await;
+    let r = send(&app, get_as(&user("carol"), basic("carol", "stringst"))).await;
     assert_eq!(r.status, 200, "{}", r.text);
     // Unknown fields never reach the model.
-    let r = send(
-        &app,
-        json_req(
-            put("dave").insert_header(admin()),
-            json!({"value": {"password": PASSWORD, "admin": true}, "admin": true}),
-        ),
-    )
-    .await;
+    let body = json!({"value": {"password": PASSWORD, "admin": true}, "admin": true});
+    let r = send(&app, put_as(&user("dave"), admin(), body)).await;
     assert_eq!(r.json["value"]["admin"], false, "{}", r.text);
 }
 
 #[actix_web::test]
 async fn put_validation_is_400_in_go_validator_words() {
-    let t = TestApp::new().await;
-    let app = t.service().await;
+    let (_, app) = TestApp::start().await;
     let too_long = "e".repeat(192);
     for (name, body, expected) in [
         ("erin", json!({"value": {}}), PASSWORD_REQUIRED.to_owned()),
@@ -172,316 +127,166 @@ async fn put_validation_is_400_in_go_validator_words() {
             "json: cannot unmarshal string into Go value of type UserPasswordRequest".to_owned(),
         ),
     ] {
-        let r = send(&app, json_req(put(name).insert_header(admin()), body.clone())).await;
+        let r = send(&app, put_as(&user(name), admin(), body.clone())).await;
         assert_eq!((r.status, r.v1_error()), (400, expected), "{name} {body}");
     }
 }
 
 #[actix_web::test]
 async fn put_of_a_taken_username_is_409_whatever_the_case() {
-    let t = TestApp::new().await;
-    let app = t.service().await;
+    let (_, app) = TestApp::start().await;
     create_user(&app, "frank", false).await;
     for name in ["frank", "FRANK", "admin"] {
-        let r = send(
-            &app,
-            json_req(put(name).insert_header(admin()), password_body(PASSWORD)),
-        )
-        .await;
-        assert_eq!(
-            (r.status, r.v1_error()),
-            (409, "Username already existed".into()),
-            "{name}"
-        );
+        let r = send(&app, put_as(&user(name), admin(), password_body(PASSWORD))).await;
+        assert_v1_error(&r, 409, "Username already existed");
     }
 }
 
 #[actix_web::test]
 async fn writes_are_for_admins_and_keys_need_the_route_scope() {
-    let t = TestApp::new().await;
-    let app = t.service().await;
+    let (_, app) = TestApp::start().await;
     create_user(&app, "gina", false).await;
     create_user(&app, "hank", false).await;
     let gina = || basic("gina", PASSWORD);
-    let r = send(
-        &app,
-        json_req(put("ivan").insert_header(gina()), password_body(PASSWORD)),
-    )
-    .await;
-    assert_eq!((r.status, r.v1_error()), (403, "Permission denied".into()));
-    let r = send(
-        &app,
-        TestRequest::delete()
-            .uri(&users("/hank"))
-            .insert_header(gina()),
-    )
-    .await;
-    assert_eq!((r.status, r.v1_error()), (403, "Permission denied".into()));
-    let r = send(
-        &app,
-        json_req(
-            patch("hank").insert_header(gina()),
-            password_body("password-2"),
-        ),
-    )
-    .await;
-    assert_eq!((r.status, r.v1_error()), (403, "Permission denied".into()));
+    for req in [
+        put_as(&user("ivan"), gina(), password_body(PASSWORD)),
+        delete_as(&user("hank"), gina()),
+        patch_as(&user("hank"), gina(), password_body("password-2")),
+    ] {
+        let r = send(&app, req).await;
+        assert_v1_error(&r, 403, "Permission denied");
+    }
 
     // An admin's key: only the scopes it holds.
     let key = api_key(&app, admin(), &["users/index", "users/create"]).await;
-    let r = send(
-        &app,
-        TestRequest::get()
-            .uri(&users(""))
-            .insert_header(bearer(&key)),
-    )
-    .await;
+    let r = send(&app, get_as(&users(""), bearer(&key))).await;
     assert_eq!(r.status, 200);
     let r = send(
         &app,
-        json_req(
-            put("ivan").insert_header(bearer(&key)),
-            password_body(PASSWORD),
-        ),
+        put_as(&user("ivan"), bearer(&key), password_body(PASSWORD)),
     )
     .await;
     assert_eq!(r.status, 201, "{}", r.text);
+    let index_only = api_key(&app, admin(), &["users/show"]).await;
     for (req, scope) in [
-        (TestRequest::get().uri(&users("/ivan")), "users/show"),
+        (get_as(&user("ivan"), bearer(&key)), "users/show"),
         (
-            json_req(patch("ivan"), password_body("password-2")),
+            patch_as(&user("ivan"), bearer(&key), password_body("password-2")),
             "users/update",
         ),
-        (TestRequest::delete().uri(&users("/ivan")), "users/destroy"),
+        (delete_as(&user("ivan"), bearer(&key)), "users/destroy"),
+        (get_as(&users(""), bearer(&index_only)), "users/index"),
     ] {
-        let r = send(&app, req.insert_header(bearer(&key))).await;
-        assert_eq!(
-            (r.status, r.v1_error()),
-            (
-                403,
-                format!("Permission denied: the API key lacks the scope {scope}")
-            )
-        );
+        let r = send(&app, req).await;
+        let expected = format!("Permission denied: the API key lacks the scope {scope}");
+        assert_v1_error(&r, 403, &expected);
     }
-    let index_only = api_key(&app, admin(), &["users/show"]).await;
-    let r = send(
-        &app,
-        TestRequest::get()
-            .uri(&users(""))
-            .insert_header(bearer(&index_only)),
-    )
-    .await;
-    assert_eq!(
-        (r.status, r.v1_error()),
-        (
-            403,
-            "Permission denied: the API key lacks the scope users/index".into()
-        )
-    );
 }
 
 #[actix_web::test]
 async fn patch_own_password_always_needs_the_current_one() {
-    let t = TestApp::new().await;
-    let app = t.service().await;
+    let (_, app) = TestApp::start().await;
     create_user(&app, "jane", false).await;
     let jane = || basic("jane", PASSWORD);
-    let r = send(
-        &app,
-        json_req(
-            patch("JANE").insert_header(jane()),
-            password_body("password-2"),
-        ),
-    )
-    .await;
-    assert_eq!((r.status, r.v1_error()), (400, CURRENT_REQUIRED.into()));
-    let r = send(
-        &app,
-        json_req(
-            patch("jane").insert_header(jane()),
+    for (name, body, expected) in [
+        ("JANE", password_body("password-2"), CURRENT_REQUIRED),
+        (
+            "jane",
             json!({"value": {"current_password": "wrong-one", "password": "password-2"}}),
+            "Current password is incorrect",
         ),
-    )
-    .await;
-    assert_eq!(
-        (r.status, r.v1_error()),
-        (400, "Current password is incorrect".into())
-    );
-    let r = send(
-        &app,
-        json_req(
-            patch("jane").insert_header(jane()),
+        (
+            "jane",
             json!({"value": {"current_password": PASSWORD, "password": "short"}}),
+            PASSWORD_MIN,
         ),
-    )
-    .await;
-    assert_eq!((r.status, r.v1_error()), (400, PASSWORD_MIN.into()));
-    let r = send(
-        &app,
-        json_req(
-            patch("jane").insert_header(jane()),
+        (
+            "jane",
             json!({"value": {"current_password": PASSWORD}}),
+            PASSWORD_REQUIRED,
         ),
-    )
-    .await;
-    assert_eq!((r.status, r.v1_error()), (400, PASSWORD_REQUIRED.into()));
-    let r = send(
-        &app,
-        json_req(
-            patch("jane").insert_header(jane()),
-            json!({"value": {"current_password": PASSWORD, "password": "password-2"}}),
-        ),
-    )
-    .await;
+    ] {
+        let r = send(&app, patch_as(&user(name), jane(), body)).await;
+        assert_v1_error(&r, 400, expected);
+    }
+    let body = json!({"value": {"current_password": PASSWORD, "password": "password-2"}});
+    let r = send(&app, patch_as(&user("jane"), jane(), body)).await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(
         r.json,
         json!({"value": {"username": "jane", "admin": false}})
     );
-    let r = send(
-        &app,
-        TestRequest::get().uri(&users("")).insert_header(jane()),
-    )
-    .await;
+    let r = send(&app, get_as(&users(""), jane())).await;
     assert_eq!(r.status, 401, "the old password is gone");
-    let r = send(
-        &app,
-        TestRequest::get()
-            .uri(&users(""))
-            .insert_header(basic("jane", "password-2")),
-    )
-    .await;
+    let r = send(&app, get_as(&users(""), basic("jane", "password-2"))).await;
     assert_eq!(r.status, 200);
 
     // Admins too, for themselves.
     let r = send(
         &app,
-        json_req(
-            patch("admin").insert_header(admin()),
-            password_body("password-3"),
-        ),
+        patch_as(&user("admin"), admin(), password_body("password-3")),
     )
     .await;
-    assert_eq!((r.status, r.v1_error()), (400, CURRENT_REQUIRED.into()));
+    assert_v1_error(&r, 400, CURRENT_REQUIRED);
 }
 
 #[actix_web::test]
 async fn an_admin_changes_another_users_password_without_the_current_one() {
-    let t = TestApp::new().await;
-    let app = t.service().await;
+    let (_, app) = TestApp::start().await;
     create_user(&app, "kate", false).await;
     let r = send(
         &app,
-        json_req(
-            patch("Kate").insert_header(admin()),
-            password_body("password-2"),
-        ),
+        patch_as(&user("Kate"), admin(), password_body("password-2")),
     )
     .await;
     assert_eq!(r.status, 200, "{}", r.text);
-    let r = send(
-        &app,
-        TestRequest::get()
-            .uri(&users("/kate"))
-            .insert_header(basic("kate", "password-2")),
-    )
-    .await;
+    let r = send(&app, get_as(&user("kate"), basic("kate", "password-2"))).await;
     assert_eq!(r.status, 200);
     let r = send(
         &app,
-        json_req(
-            patch("nobody").insert_header(admin()),
-            password_body("password-2"),
-        ),
+        patch_as(&user("nobody"), admin(), password_body("password-2")),
     )
     .await;
-    assert_eq!((r.status, r.v1_error()), (404, "User not found".into()));
+    assert_v1_error(&r, 404, "User not found");
 }
 
 #[actix_web::test]
 async fn delete_removes_the_user_but_never_the_last_admin() {
-    let t = TestApp::new().await;
-    let app = t.service().await;
+    let (_, app) = TestApp::start().await;
     create_user(&app, "Liam", false).await;
-    let r = send(
-        &app,
-        TestRequest::delete()
-            .uri(&users("/liam"))
-            .insert_header(admin()),
-    )
-    .await;
+    let r = send(&app, delete_as(&user("liam"), admin())).await;
     assert_eq!((r.status, r.text.as_str()), (204, ""));
-    let r = send(
-        &app,
-        TestRequest::delete()
-            .uri(&users("/liam"))
-            .insert_header(admin()),
-    )
-    .await;
-    assert_eq!((r.status, r.v1_error()), (404, "User not found".into()));
-    let r = send(
-        &app,
-        TestRequest::delete()
-            .uri(&users("/admin"))
-            .insert_header(admin()),
-    )
-    .await;
-    assert_eq!(
-        (r.status, r.v1_error()),
-        (
-            400,
-            "Cannot disable or demote the last enabled admin.".into()
-        )
-    );
+    let r = send(&app, delete_as(&user("liam"), admin())).await;
+    assert_v1_error(&r, 404, "User not found");
+    let r = send(&app, delete_as(&user("admin"), admin())).await;
+    assert_v1_error(&r, 400, "Cannot disable or demote the last enabled admin.");
 }
 
 #[actix_web::test]
 async fn basic_is_the_challenge_and_other_credentials_are_harmless_extras() {
-    let t = TestApp::new().await;
-    let app = t.service().await;
-    let r = send(&app, TestRequest::get().uri(&users(""))).await;
-    assert_eq!((r.status, r.v1_error()), (401, "Unauthorized".into()));
-    assert_eq!(
-        r.headers_all("www-authenticate"),
-        [r#"Basic realm="rollcall""#]
-    );
-    let r = send(
-        &app,
-        TestRequest::get()
-            .uri(&users(""))
-            .insert_header(basic(ADMIN, "wrong-password")),
-    )
-    .await;
-    assert_eq!((r.status, r.v1_error()), (401, "Unauthorized".into()));
-    assert_eq!(
-        r.headers_all("www-authenticate"),
-        [r#"Basic realm="rollcall""#]
-    );
-    let r = send(
-        &app,
-        TestRequest::get()
-            .uri(&users(""))
-            .insert_header(bearer("rcs_nope")),
-    )
-    .await;
+    let (_, app) = TestApp::start().await;
+    for req in [
+        TestRequest::get().uri(&users("")),
+        get_as(&users(""), basic(ADMIN, "wrong-password")),
+    ] {
+        let r = send(&app, req).await;
+        assert_v1_error(&r, 401, "Unauthorized");
+        assert_eq!(
+            r.headers_all("www-authenticate"),
+            [r#"Basic realm="rollcall""#]
+        );
+    }
+    let r = send(&app, get_as(&users(""), bearer("rcs_nope"))).await;
     assert_eq!(
         (r.status, r.headers_all("www-authenticate")),
         (401, vec!["Bearer".into()])
     );
     let session = token(&app, ADMIN, ADMIN_PASSWORD).await;
-    let r = send(
-        &app,
-        TestRequest::get()
-            .uri(&users("/admin"))
-            .insert_header(bearer(&session)),
-    )
-    .await;
+    let r = send(&app, get_as(&user("admin"), bearer(&session))).await;
     assert_eq!(r.status, 200, "{}", r.text);
     let r = send(
         &app,
-        TestRequest::get()
-            .uri(&users(""))
-            .insert_header(basic("admin@nowhere.example", ADMIN_PASSWORD)),
+        get_as(&users(""), basic("admin@nowhere.example", ADMIN_PASSWORD)),
     )
     .await;
     assert_eq!(r.status, 401);
@@ -489,12 +294,10 @@ async fn basic_is_the_challenge_and_other_credentials_are_harmless_extras() {
 
 #[actix_web::test]
 async fn bad_input_answers_in_v1_strings() {
-    let t = TestApp::new().await;
-    let app = t.service().await;
-    let broken = |req: TestRequest| {
-        req.insert_header(("content-type", "application/json"))
-            .set_payload("{\"value\": ")
-    };
+    let (_, app) = TestApp::start().await;
+    let broken = |req: TestRequest| with_broken_json(req, "{\"value\": ");
+    let put = |name: &str| TestRequest::put().uri(&user(name));
+    let patch = |name: &str| TestRequest::patch().uri(&user(name));
     let r = send(&app, broken(put("mona"))).await;
     assert_eq!(r.status, 401, "401 before the body");
     let r = send(&app, broken(put("mona").insert_header(admin()))).await;
@@ -502,28 +305,13 @@ async fn bad_input_answers_in_v1_strings() {
     assert!(r.v1_error().starts_with("invalid JSON: "), "{}", r.text);
     let r = send(
         &app,
-        put("mona")
-            .insert_header(admin())
-            .insert_header(("content-type", "text/plain"))
-            .set_payload("{}"),
+        with_body(put("mona").insert_header(admin()), "text/plain", "{}"),
     )
     .await;
-    assert_eq!(
-        (r.status, r.v1_error()),
-        (415, "Content-Type must be application/json".into())
-    );
-    let r = send(
-        &app,
-        json_req(
-            put("mona").insert_header(admin()),
-            password_body(&"x".repeat(70 * 1024)),
-        ),
-    )
-    .await;
-    assert_eq!(
-        (r.status, r.v1_error()),
-        (413, "http: request body too large".into())
-    );
+    assert_v1_error(&r, 415, "Content-Type must be application/json");
+    let body = password_body(&"x".repeat(70 * 1024));
+    let r = send(&app, put_as(&user("mona"), admin(), body)).await;
+    assert_v1_error(&r, 413, "http: request body too large");
     for uri in ["/api/v1/nothing", "/api/v1/users/a/b", "/api/v1"] {
         let r = send(&app, TestRequest::get().uri(uri)).await;
         assert_eq!(
@@ -533,12 +321,9 @@ async fn bad_input_answers_in_v1_strings() {
         );
     }
     let r = send(&app, TestRequest::post().uri(&users(""))).await;
-    assert_eq!(
-        (r.status, r.v1_error()),
-        (405, "405 method not allowed".into())
-    );
+    assert_v1_error(&r, 405, "405 method not allowed");
     assert_eq!(r.header("allow"), Some("GET"));
-    let r = send(&app, TestRequest::post().uri(&users("/mona"))).await;
+    let r = send(&app, TestRequest::post().uri(&user("mona"))).await;
     assert_eq!(
         (r.status, r.header("allow")),
         (405, Some("GET, PUT, PATCH, DELETE"))
@@ -551,9 +336,9 @@ async fn bad_input_answers_in_v1_strings() {
         broken(put("mona").insert_header(basic("nora", PASSWORD))),
     )
     .await;
-    assert_eq!((r.status, r.v1_error()), (403, "Permission denied".into()));
+    assert_v1_error(&r, 403, "Permission denied");
     let r = send(&app, broken(patch("nobody").insert_header(admin()))).await;
-    assert_eq!((r.status, r.v1_error()), (404, "User not found".into()));
+    assert_v1_error(&r, 404, "User not found");
     let r = send(
         &app,
         broken(patch("nora").insert_header(basic("nora", PASSWORD))),
@@ -564,23 +349,11 @@ async fn bad_input_answers_in_v1_strings() {
 
 #[actix_web::test]
 async fn database_outage_is_a_503_string() {
-    let t = TestApp::new().await;
-    let app = t.service().await;
+    let (t, app) = TestApp::start().await;
     t.down.store(true, Ordering::SeqCst);
-    let r = send(
-        &app,
-        TestRequest::get().uri(&users("")).insert_header(admin()),
-    )
-    .await;
-    assert_eq!(
-        (r.status, r.v1_error()),
-        (503, "Service Unavailable".into())
-    );
+    let r = send(&app, get_as(&users(""), admin())).await;
+    assert_v1_error(&r, 503, "Service Unavailable");
     t.down.store(false, Ordering::SeqCst);
-    let r = send(
-        &app,
-        TestRequest::get().uri(&users("")).insert_header(admin()),
-    )
-    .await;
+    let r = send(&app, get_as(&users(""), admin())).await;
     assert_eq!(r.status, 200);
 }

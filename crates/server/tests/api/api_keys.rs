@@ -306,16 +306,15 @@ async fn api_key_routes_need_credentials_and_their_scopes(backend: Backend) {
     assert_no_credentials(&app.update_api_key(&Auth::None, &path, &body).await);
     assert_no_credentials(&app.delete_api_key(&Auth::None, &path).await);
 
-    let (_, narrow) = app.make_api_key(&app.admin(), &[("users", "show")]).await;
-    let narrow = Auth::bearer(&narrow);
+    let narrow = app.key_bearer(&app.admin(), &[("users", "show")]).await;
     assert_v2_error(&app.list_api_keys(&narrow, "").await, 403);
     assert_v2_error(&app.create_api_key(&narrow, &body).await, 403);
     assert_v2_error(&app.get_api_key(&narrow, &path).await, 403);
     assert_v2_error(&app.update_api_key(&narrow, &path, &body).await, 403);
     assert_v2_error(&app.delete_api_key(&narrow, &path).await, 403);
 
-    let (_, wide) = app
-        .make_api_key(
+    let wide = app
+        .key_bearer(
             &app.admin(),
             &[
                 ("api_keys", "index"),
@@ -326,7 +325,6 @@ async fn api_key_routes_need_credentials_and_their_scopes(backend: Backend) {
             ],
         )
         .await;
-    let wide = Auth::bearer(&wide);
     app.list_api_keys(&wide, "").await.assert_status(200);
     app.get_api_key(&wide, &path).await.assert_status(200);
     app.update_api_key(&wide, &path, &json!({"name": "n2"}))

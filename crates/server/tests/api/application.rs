@@ -4,7 +4,8 @@
 //! user made by each family read, updated and deleted through each of the other two.
 
 use crate::helpers::{
-    ADMIN_PASSWORD, ADMIN_USERNAME, Auth, Backend, TestApp, TestResponse, both_backends, spawn_app,
+    ADMIN_PASSWORD, ADMIN_USERNAME, Auth, Backend, TestApp, TestResponse, both_backends,
+    sorted_keys, spawn_app,
 };
 use crate::v1::{v1_change_password, v1_create, v1_delete, v1_get};
 use reqwest::Method;
@@ -135,13 +136,7 @@ async fn application_routes_succeed(backend: Backend) {
     created.assert_status(201);
     let created = created.json();
     let id = created["attributes"]["id"].as_i64().unwrap();
-    let mut keys: Vec<&str> = created["attributes"]
-        .as_object()
-        .unwrap()
-        .keys()
-        .map(String::as_str)
-        .collect();
-    keys.sort_unstable();
+    let keys = sorted_keys(&created["attributes"]);
     assert_eq!(
         keys,
         [
@@ -243,8 +238,7 @@ async fn application_routes_fail_in_the_errors_envelope(backend: Backend) {
             ("AccessDeniedHttpException".into(), NOT_AN_ADMIN.into())
         );
     }
-    let (_, key) = app.make_api_key(&admin, &[("users", "index")]).await;
-    let key = Auth::bearer(&key);
+    let key = app.key_bearer(&admin, &[("users", "index")]).await;
     app_list(&app, &key, "").await.assert_status(200);
     for response in [
         app_get(&app, &key, plain.id).await,

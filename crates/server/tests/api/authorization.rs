@@ -81,10 +81,7 @@ async fn call(
 both_backends!(every_authenticated_v2_route_answers_401_without_credentials);
 async fn every_authenticated_v2_route_answers_401_without_credentials(backend: Backend) {
     let app = spawn_app(backend).await;
-    let admin_id = app.get_me(&app.admin()).await.json()["id"]
-        .as_i64()
-        .unwrap();
-    for (method, path, body) in authenticated_v2_routes(admin_id) {
+    for (method, path, body) in authenticated_v2_routes(app.admin_id().await) {
         let response = call(&app, &method, &path, &Auth::None, &body).await;
         assert_eq!(response.status, 401, "{method} {path}: {}", response.text());
         assert_no_credentials(&response);
@@ -94,15 +91,11 @@ async fn every_authenticated_v2_route_answers_401_without_credentials(backend: B
 both_backends!(every_authenticated_v2_route_answers_403_to_a_key_without_its_scope);
 async fn every_authenticated_v2_route_answers_403_to_a_key_without_its_scope(backend: Backend) {
     let app = spawn_app(backend).await;
-    let admin_id = app.get_me(&app.admin()).await.json()["id"]
-        .as_i64()
-        .unwrap();
     // An admin's key holding only a scope no authenticated route declares.
-    let (_, key) = app
-        .make_api_key(&app.admin(), &[("sessions", "create")])
+    let auth = app
+        .key_bearer(&app.admin(), &[("sessions", "create")])
         .await;
-    let auth = Auth::bearer(&key);
-    for (method, path, body) in authenticated_v2_routes(admin_id) {
+    for (method, path, body) in authenticated_v2_routes(app.admin_id().await) {
         let response = call(&app, &method, &path, &auth, &body).await;
         assert_eq!(response.status, 403, "{method} {path}: {}", response.text());
         assert_v2_error(&response, 403);

@@ -11,49 +11,24 @@ use serde_json::json;
 both_backends!(malformed_json_is_400_in_the_v2_envelope);
 async fn malformed_json_is_400_in_the_v2_envelope(backend: Backend) {
     let app = spawn_app(backend).await;
-    for body in [
-        "{\"username\": ",
-        "not json",
-        "[1, 2",
-        "{\"username\": \"x\",}",
+    for (path, auth, body) in [
+        ("/api/v2/users", app.admin(), "{\"username\": "),
+        ("/api/v2/users", app.admin(), "not json"),
+        ("/api/v2/users", app.admin(), "[1, 2"),
+        ("/api/v2/users", app.admin(), "{\"username\": \"x\",}"),
+        ("/api/v2/users/sign_in", Auth::None, "{\"user\": {"),
     ] {
-        let response = app
-            .call_raw(
-                Method::POST,
-                "/api/v2/users",
-                &app.admin(),
-                "application/json",
-                body,
-            )
-            .await;
-        assert_v2_error(&response, 400);
+        assert_v2_error(&app.post_raw_json(path, &auth, body).await, 400);
     }
-    let response = app
-        .call_raw(
-            Method::POST,
-            "/api/v2/users/sign_in",
-            &Auth::None,
-            "application/json",
-            "{\"user\": {",
-        )
-        .await;
-    assert_v2_error(&response, 400);
     // Credentials come first.
-    let response = app
-        .call_raw(
-            Method::POST,
-            "/api/v2/users",
-            &Auth::None,
-            "application/json",
-            "{",
-        )
-        .await;
+    let response = app.post_raw_json("/api/v2/users", &Auth::None, "{").await;
     assert_no_credentials(&response);
 }
 
 both_backends!(a_body_not_declared_as_json_is_415);
 async fn a_body_not_declared_as_json_is_415(backend: Backend) {
     let app = spawn_app(backend).await;
+    let admin = app.admin();
     let body = json!({"username": "typed", "password": "long-enough-password"}).to_string();
     for content_type in [
         "text/plain",
@@ -64,32 +39,28 @@ async fn a_body_not_declared_as_json_is_415(backend: Backend) {
             .call_raw(
                 Method::POST,
                 "/api/v2/users",
-                &app.admin(),
+                &admin,
                 content_type,
                 body.clone(),
             )
             .await;
         assert_v2_error(&response, 415);
     }
+    let path = "/api/v2/users/me/configurations/k";
     let response = app
         .call_raw(
             Method::PUT,
-            "/api/v2/users/me/configurations/k",
-            &app.admin(),
+            path,
+            &admin,
             "text/plain",
             "{\"value\": \"v\"}",
         )
         .await;
     assert_v2_error(&response, 415);
     // JSON with a charset parameter is JSON.
+    let json = "application/json; charset=utf-8";
     let response = app
-        .call_raw(
-            Method::POST,
-            "/api/v2/users",
-            &app.admin(),
-            "application/json; charset=utf-8",
-            body,
-        )
+        .call_raw(Method::POST, "/api/v2/users", &admin, json, body)
         .await;
     response.assert_status(201);
 }
@@ -104,17 +75,12 @@ async fn bodies_over_64_kib_are_413(backend: Backend) {
     let under = json!({"key": "under", "value": "v".repeat(60 * 1024)});
     let response = app.create_configuration(&app.admin(), &under).await;
     assert_field_error(&response, "value", "too_long");
+    let huge_login = format!(
+        "{{\"user\": {{\"username\": \"{}\"}}}}",
+        "u".repeat(70 * 1024)
+    );
     let response = app
-        .call_raw(
-            Method::POST,
-            "/api/v2/users/sign_in",
-            &Auth::None,
-            "application/json",
-            format!(
-                "{{\"user\": {{\"username\": \"{}\"}}}}",
-                "u".repeat(70 * 1024)
-            ),
-        )
+        .post_raw_json("/api/v2/users/sign_in", &Auth::None, huge_login)
         .await;
     assert_v2_error(&response, 413);
 }

@@ -2,7 +2,7 @@
 
 use crate::helpers::{
     Auth, Backend, assert_field_error, assert_no_credentials, assert_v2_error, both_backends,
-    spawn_app,
+    sorted_keys, spawn_app,
 };
 use serde_json::{Value, json};
 
@@ -31,13 +31,7 @@ async fn configurations_are_created_read_by_id_and_key_listed_updated_and_delete
         .await;
     response.assert_status(201);
     let created = response.json();
-    let mut keys: Vec<&str> = created
-        .as_object()
-        .unwrap()
-        .keys()
-        .map(String::as_str)
-        .collect();
-    keys.sort_unstable();
+    let keys = sorted_keys(&created);
     assert_eq!(keys, ["id", "key", "value"], "{created}");
     assert_eq!(created["key"], "global.locale");
     assert_eq!(created["value"], "en");
@@ -231,15 +225,14 @@ async fn configuration_routes_need_credentials_and_their_scopes(backend: Backend
     assert_no_credentials(&app.update_configuration(&Auth::None, "k", &body).await);
     assert_no_credentials(&app.delete_configuration(&Auth::None, "k").await);
 
-    let (_, index) = app
-        .make_api_key(&app.admin(), &[("configurations", "index")])
+    let index = app
+        .key_bearer(&app.admin(), &[("configurations", "index")])
         .await;
-    let index = Auth::bearer(&index);
     app.list_configurations(&index, "").await.assert_status(200);
     assert_v2_error(&app.create_configuration(&index, &body).await, 403);
 
-    let (_, all) = app
-        .make_api_key(
+    let all = app
+        .key_bearer(
             &app.admin(),
             &[
                 ("configurations", "create"),
@@ -249,7 +242,6 @@ async fn configuration_routes_need_credentials_and_their_scopes(backend: Backend
             ],
         )
         .await;
-    let all = Auth::bearer(&all);
     assert_v2_error(&app.list_configurations(&all, "").await, 403);
     app.create_configuration(&all, &body)
         .await

@@ -423,6 +423,13 @@ impl TestApp {
         Auth::basic(ADMIN_USERNAME, ADMIN_PASSWORD)
     }
 
+    /// The first admin's id, from `GET /api/v2/users/me`.
+    pub async fn admin_id(&self) -> i64 {
+        let me = self.get_me(&self.admin()).await;
+        me.assert_status(200);
+        me.json()["id"].as_i64().expect("id")
+    }
+
     // --- transport ----------------------------------------------------------------------
 
     /// A request to `path` with `auth` applied.
@@ -488,6 +495,17 @@ impl TestApp {
                 .body(body),
         )
         .await
+    }
+
+    /// `POST path` with a body declared as JSON and sent as is (malformed, or too large).
+    pub async fn post_raw_json(
+        &self,
+        path: &str,
+        auth: &Auth,
+        body: impl Into<reqwest::Body>,
+    ) -> TestResponse {
+        self.call_raw(Method::POST, path, auth, "application/json", body)
+            .await
     }
 
     // --- operations ---------------------------------------------------------------------
@@ -729,6 +747,12 @@ impl TestApp {
         )
     }
 
+    /// Creates a key with these `controller/action` scopes and returns it as Bearer credentials.
+    pub async fn key_bearer(&self, auth: &Auth, scopes: &[(&str, &str)]) -> Auth {
+        let (_, key) = self.make_api_key(auth, scopes).await;
+        Auth::bearer(&key)
+    }
+
     /// `GET /api/v2/users/me/api_keys/{id}`.
     pub async fn get_api_key(&self, auth: &Auth, id: &str) -> TestResponse {
         self.call(
@@ -759,6 +783,16 @@ impl TestApp {
         )
         .await
     }
+}
+
+/// The keys of a JSON object, sorted.
+pub fn sorted_keys(value: &Value) -> Vec<&str> {
+    let object = value
+        .as_object()
+        .unwrap_or_else(|| panic!("a JSON object: {value}"));
+    let mut keys: Vec<&str> = object.keys().map(String::as_str).collect();
+    keys.sort_unstable();
+    keys
 }
 
 /// `[{"controller", "action"}, …]` from pairs.
@@ -843,22 +877,23 @@ pub fn assert_field_error(response: &TestResponse, field: &str, code: &str) -> V
 /// Asserts a 401 in the v2 envelope with a Basic challenge for realm `rollcall`.
 #[track_caller]
 pub fn assert_basic_challenge(response: &TestResponse) {
-    assert_v2_error(response, 401);
-    let challenges = response.challenges();
-    assert!(
-        challenges.contains("Basic realm=\"rollcall\""),
-        "WWW-Authenticate has a Basic challenge: {challenges:?}"
-    );
+    assert_challenge(response, "Basic realm=\"rollcall\"");
 }
 
 /// Asserts a 401 in the v2 envelope with a Bearer challenge.
 #[track_caller]
 pub fn assert_bearer_challenge(response: &TestResponse) {
+    assert_challenge(response, "Bearer");
+}
+
+/// Asserts a 401 in the v2 envelope whose `WWW-Authenticate` holds `challenge`.
+#[track_caller]
+fn assert_challenge(response: &TestResponse, challenge: &str) {
     assert_v2_error(response, 401);
     let challenges = response.challenges();
     assert!(
-        challenges.contains("Bearer"),
-        "WWW-Authenticate has a Bearer challenge: {challenges:?}"
+        challenges.contains(challenge),
+        "WWW-Authenticate has a {challenge} challenge: {challenges:?}"
     );
 }
 

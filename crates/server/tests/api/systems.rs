@@ -51,16 +51,10 @@ async fn os_accounts_are_for_admins_with_the_scope(backend: Backend) {
     assert_v2_error(&app.system_users(&plain.basic()).await, 403);
     assert_v2_error(&app.system_groups(&plain.basic()).await, 403);
 
-    let (_, users_key) = app
-        .make_api_key(&app.admin(), &[("users", "systems")])
-        .await;
-    let users_key = Auth::bearer(&users_key);
+    let users_key = app.key_bearer(&app.admin(), &[("users", "systems")]).await;
     app.system_users(&users_key).await.assert_status(200);
     assert_v2_error(&app.system_groups(&users_key).await, 403);
-    let (_, groups_key) = app
-        .make_api_key(&app.admin(), &[("groups", "systems")])
-        .await;
-    let groups_key = Auth::bearer(&groups_key);
+    let groups_key = app.key_bearer(&app.admin(), &[("groups", "systems")]).await;
     app.system_groups(&groups_key).await.assert_status(200);
     assert_v2_error(&app.system_users(&groups_key).await, 403);
 

@@ -231,25 +231,18 @@ async fn v1_routes_fail_in_v1_strings(backend: Backend) {
     );
 
     // Section 7.
-    let response = app
-        .call_raw(
+    let put_newbie = |content_type: &'static str, body: String| {
+        app.call_raw(
             Method::PUT,
             "/api/v1/users/newbie",
             &admin,
-            "application/json",
-            "{\"value\":",
+            content_type,
+            body,
         )
-        .await;
+    };
+    let response = put_newbie("application/json", "{\"value\":".into()).await;
     assert!(assert_v1_error(&response, 400).starts_with("invalid JSON: "));
-    let response = app
-        .call_raw(
-            Method::PUT,
-            "/api/v1/users/newbie",
-            &admin,
-            "text/plain",
-            "{}",
-        )
-        .await;
+    let response = put_newbie("text/plain", "{}".into()).await;
     assert_eq!(
         assert_v1_error(&response, 415),
         "Content-Type must be application/json"
@@ -258,15 +251,7 @@ async fn v1_routes_fail_in_v1_strings(backend: Backend) {
         "{{\"value\": {{\"password\": \"{}\"}}}}",
         "x".repeat(70 * 1024)
     );
-    let response = app
-        .call_raw(
-            Method::PUT,
-            "/api/v1/users/newbie",
-            &admin,
-            "application/json",
-            big,
-        )
-        .await;
+    let response = put_newbie("application/json", big).await;
     assert_eq!(
         assert_v1_error(&response, 413),
         "http: request body too large"

@@ -121,18 +121,7 @@ async fn sqlite_migrations_go_down_and_up_cleanly() {
     })
     .await
     .expect("migration task");
-    // The schema left behind works.
-    let store = connect(&url, PoolOptions::default())
-        .await
-        .expect("connect");
-    assert!(
-        store
-            .run_migrations()
-            .await
-            .expect("nothing pending")
-            .is_empty()
-    );
-    store.create_user(new_user("after")).await.expect("create");
+    assert_the_schema_left_behind_works(&url).await;
 }
 
 #[test]
@@ -149,20 +138,23 @@ fn postgres_migrations_go_down_and_up_cleanly() {
         })
         .await;
         if result.is_ok() {
-            let store = connect(&url, PoolOptions::default())
-                .await
-                .expect("connect");
-            assert!(
-                store
-                    .run_migrations()
-                    .await
-                    .expect("nothing pending")
-                    .is_empty()
-            );
-            store.create_user(new_user("after")).await.expect("create");
+            assert_the_schema_left_behind_works(&url).await;
         }
         let admin = postgres_url().expect("TEST_DATABASE_URL");
         drop_postgres_database(&admin, &database).await;
         result.expect("migrations went down and up");
     });
+}
+
+/// After going down and up, nothing is pending and the schema takes a user.
+async fn assert_the_schema_left_behind_works(url: &str) {
+    let store = connect(url, PoolOptions::default()).await.expect("connect");
+    assert!(
+        store
+            .run_migrations()
+            .await
+            .expect("nothing pending")
+            .is_empty()
+    );
+    store.create_user(new_user("after")).await.expect("create");
 }

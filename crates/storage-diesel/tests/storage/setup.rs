@@ -50,13 +50,7 @@ struct Text1 {
 async fn sqlite_files_get_their_directory_and_wal() {
     let dir = tempfile::tempdir().expect("temporary directory");
     let path = dir.path().join("nested/deeper/rollcall.db");
-    let store = connect(
-        &format!("sqlite://{}", path.display()),
-        PoolOptions::default(),
-    )
-    .await
-    .expect("connect");
-    store.run_migrations().await.expect("migrate");
+    let store = migrated_sqlite_file(&path, PoolOptions::default()).await;
     store.create_user(new_user("alice")).await.expect("create");
     assert!(
         path.is_file(),
@@ -212,13 +206,7 @@ async fn a_dropped_call_on_a_single_threaded_runtime_completes_safely() {
     use diesel::connection::SimpleConnection;
     let dir = tempfile::tempdir().expect("temporary directory");
     let path = dir.path().join("rollcall.db");
-    let store = connect(
-        &format!("sqlite://{}", path.display()),
-        PoolOptions::default(),
-    )
-    .await
-    .expect("connect");
-    store.run_migrations().await.expect("migrate");
+    let store = migrated_sqlite_file(&path, PoolOptions::default()).await;
 
     let mut blocker =
         diesel::sqlite::SqliteConnection::establish(path.to_str().expect("UTF-8")).expect("open");
@@ -257,17 +245,12 @@ async fn no_free_connection_in_time_is_unavailable() {
     use diesel::connection::SimpleConnection;
     let dir = tempfile::tempdir().expect("temporary directory");
     let path = dir.path().join("rollcall.db");
-    let store = connect(
-        &format!("sqlite://{}", path.display()),
-        PoolOptions {
-            max_size: 1,
-            wait_timeout: Duration::from_millis(200),
-            ..PoolOptions::default()
-        },
-    )
-    .await
-    .expect("connect");
-    store.run_migrations().await.expect("migrate");
+    let options = PoolOptions {
+        max_size: 1,
+        wait_timeout: Duration::from_millis(200),
+        ..PoolOptions::default()
+    };
+    let store = migrated_sqlite_file(&path, options).await;
 
     // Another connection holds the write lock, so a write holds the pool's only connection
     // while it waits for the lock.
@@ -298,4 +281,13 @@ async fn no_free_connection_in_time_is_unavailable() {
         .expect("task")
         .expect("the waiting write succeeds");
     assert_eq!(store.count_users().await.expect("count"), 1);
+}
+
+/// A store on the SQLite file at `path`, connected with `options` and migrated.
+async fn migrated_sqlite_file(path: &std::path::Path, options: PoolOptions) -> DieselStore {
+    let store = connect(&format!("sqlite://{}", path.display()), options)
+        .await
+        .expect("connect");
+    store.run_migrations().await.expect("migrate");
+    store
 }
