@@ -6,7 +6,8 @@
 //! registry lists.
 
 use crate::families;
-use std::sync::{Arc, LazyLock};
+use actix_web::web::Bytes;
+use std::sync::LazyLock;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
@@ -81,15 +82,15 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 }
 
 /// The document serialized, once per process: it is derived from the code and never changes.
-static OPENAPI_JSON: LazyLock<Result<Arc<str>, String>> = LazyLock::new(|| {
+static OPENAPI_JSON: LazyLock<Result<Bytes, String>> = LazyLock::new(|| {
     openapi()
         .to_json()
-        .map(Arc::from)
+        .map(Bytes::from)
         .map_err(|e| e.to_string())
 });
 
-/// The serialized document, or why it cannot be serialized.
-pub(crate) fn openapi_json() -> Result<Arc<str>, String> {
+/// The serialized document (shared, not copied), or why it cannot be serialized.
+pub(crate) fn openapi_json() -> Result<Bytes, String> {
     OPENAPI_JSON.clone()
 }
 

@@ -169,7 +169,7 @@ pub(crate) async fn get_openapi_document(document: web::Data<OpenApiJson>) -> Op
     match &document.0 {
         Ok(json) => Ok(HttpResponse::Ok()
             .insert_header((CONTENT_TYPE, "application/json"))
-            .body(json.to_string())),
+            .body(json.clone())),
         Err(e) => Err(ServiceError::Internal(format!(
             "OpenAPI document cannot be serialized: {e}"
         ))

@@ -7,7 +7,7 @@
 
 use crate::error::{Family, FamilyError, Problem};
 use actix_web::http::Method;
-use actix_web::{FromRequest, Handler, HttpResponse, Resource, Responder, web};
+use actix_web::{FromRequest, Handler, HttpResponse, Responder, Route, web};
 use std::marker::PhantomData;
 use utoipa::openapi::path::HttpMethod;
 
@@ -22,11 +22,11 @@ pub(crate) trait Mounted: Family + Sized {
     fn openapi() -> utoipa::openapi::OpenApi;
 }
 
-/// One path: its actix resource and the methods mounted on it.
+/// One path: the methods mounted on it and their routes.
 struct Endpoint {
     path: String,
     methods: Vec<Method>,
-    resource: Resource,
+    routes: Vec<Route>,
 }
 
 /// The routes of family `F`, grouped by path.
@@ -70,15 +70,16 @@ impl<F: Family> Routes<F> {
                 self.endpoints.push(Endpoint {
                     path: pattern.to_owned(),
                     methods: Vec::new(),
-                    resource: web::resource(pattern.to_owned()),
+                    routes: Vec::new(),
                 });
                 self.endpoints.len() - 1
             }
         };
         let endpoint = &mut self.endpoints[index];
         for method in P::methods().iter().map(actix_method) {
-            let resource = std::mem::replace(&mut endpoint.resource, web::resource(""));
-            endpoint.resource = resource.route(web::method(method.clone()).to(handler.clone()));
+            endpoint
+                .routes
+                .push(web::method(method.clone()).to(handler.clone()));
             endpoint.methods.push(method);
         }
         self
@@ -102,7 +103,11 @@ impl<F: Family> Routes<F> {
                 .map(Method::as_str)
                 .collect::<Vec<_>>()
                 .join(", ");
-            cfg.service(endpoint.resource.default_service(web::to(move || {
+            let resource = endpoint
+                .routes
+                .into_iter()
+                .fold(web::resource(endpoint.path), |r, route| r.route(route));
+            cfg.service(resource.default_service(web::to(move || {
                 let allow = allow.clone();
                 async move {
                     Err::<HttpResponse, _>(FamilyError::<F>::from(Problem::MethodNotAllowed {

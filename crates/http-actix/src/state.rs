@@ -2,6 +2,7 @@
 //! HTTP settings, the request counters) and the limits every family applies.
 
 use crate::metrics::RequestMetrics;
+use actix_web::web::Bytes;
 use rollcall_domain::services::Directory;
 use secrecy::SecretString;
 use std::sync::Arc;
@@ -45,7 +46,7 @@ pub struct AppState {
 /// The OpenAPI document served at `/openapi.json`, serialized once when the app is built (it
 /// is derived from the code and never changes), or why it could not be.
 #[derive(Debug, Clone)]
-pub(crate) struct OpenApiJson(pub Result<Arc<str>, String>);
+pub(crate) struct OpenApiJson(pub Result<Bytes, String>);
 
 /// The largest request body accepted, in bytes (api.md: 64 KiB; 413 beyond).
 pub(crate) const BODY_LIMIT: usize = 64 * 1024;

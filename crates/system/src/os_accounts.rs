@@ -45,16 +45,20 @@ impl OsAccountSource for FileOsAccounts {
     }
 }
 
+/// The `:`-separated fields of every entry of an account file with at least `min_fields`
+/// fields and a name; comments and blank lines are skipped.
+fn entries(text: &str, min_fields: usize) -> impl Iterator<Item = Vec<&str>> {
+    text.lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        .map(|line| line.split(':').collect::<Vec<_>>())
+        .filter(move |f| f.len() >= min_fields && !f[0].is_empty())
+}
+
 /// Parses `/etc/passwd` (`name:password:uid:gid:gecos:home:shell`), skipping comments, blank
 /// and malformed lines.
 pub fn parse_passwd_file(text: &str) -> Vec<OsUser> {
-    text.lines()
-        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
-        .filter_map(|line| {
-            let f: Vec<&str> = line.split(':').collect();
-            if f.len() < 4 || f[0].is_empty() {
-                return None;
-            }
+    entries(text, 4)
+        .filter_map(|f| {
             Some(OsUser {
                 name: f[0].to_owned(),
                 uid: f[2].parse().ok()?,
@@ -68,13 +72,8 @@ pub fn parse_passwd_file(text: &str) -> Vec<OsUser> {
 /// Parses `/etc/group` (`name:password:gid:member,member`), skipping comments, blank and
 /// malformed lines.
 pub fn parse_group_file(text: &str) -> Vec<OsGroup> {
-    text.lines()
-        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
-        .filter_map(|line| {
-            let f: Vec<&str> = line.split(':').collect();
-            if f.len() < 3 || f[0].is_empty() {
-                return None;
-            }
+    entries(text, 3)
+        .filter_map(|f| {
             Some(OsGroup {
                 name: f[0].to_owned(),
                 gid: f[2].parse().ok()?,

@@ -1,7 +1,6 @@
 //! Password changes through a dedicated route (v2 `PUT /users/{ref}/password` goes through
 //! the update use case instead; v1 `PATCH /users/{username}` comes here).
 
-use super::user_fields::redacted;
 use super::users::UserChangePermit;
 use super::{Directory, ServiceError};
 use crate::entities::{User, UserChanges};
@@ -20,12 +19,16 @@ pub struct PasswordChange {
 
 impl fmt::Debug for PasswordChange {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let sent = |slot: &Option<String>| {
+            if slot.is_some() {
+                "[redacted]"
+            } else {
+                "absent"
+            }
+        };
         f.debug_struct("PasswordChange")
-            .field("password", &redacted(&Some(self.password.clone())))
-            .field(
-                "current_password",
-                &redacted(&Some(self.current_password.clone())),
-            )
+            .field("password", &sent(&self.password))
+            .field("current_password", &sent(&self.current_password))
             .finish()
     }
 }

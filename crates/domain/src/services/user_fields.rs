@@ -50,7 +50,7 @@ pub struct UserInput {
 }
 
 /// How a password slot shows in `Debug`: whether it was sent, never what.
-pub(super) fn redacted(slot: &Option<Option<String>>) -> &'static str {
+fn redacted(slot: &Option<Option<String>>) -> &'static str {
     match slot {
         None => "absent",
         Some(None) => "null",

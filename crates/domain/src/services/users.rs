@@ -37,11 +37,6 @@ pub struct UserChangePermit<'a> {
 }
 
 impl UserChangePermit<'_> {
-    /// The user to be changed, as it was when the permit was granted.
-    pub fn target(&self) -> &User {
-        &self.target
-    }
-
     /// True when principals change their own record.
     pub(super) fn is_self(&self) -> bool {
         self.principal.user.id == self.target.id
