@@ -212,6 +212,14 @@ pub(crate) struct ApplicationPageLinks {
 mod tests {
     use super::*;
 
+    #[test]
+    fn timestamps_are_utc_seconds_with_an_offset() {
+        let at = DateTime::parse_from_rfc3339("2025-11-05T15:50:35.879+01:00")
+            .unwrap()
+            .with_timezone(&Utc);
+        assert_eq!(timestamp(at), "2025-11-05T14:50:35+00:00");
+    }
+
     fn links(page: u64, per_page: u32, total: u64) -> (Option<String>, Option<String>, u64) {
         let request =
             PageRequest::from_page(Some(&page.to_string()), Some(&per_page.to_string())).unwrap();

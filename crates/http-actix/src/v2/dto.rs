@@ -328,3 +328,16 @@ pub(crate) struct TokenResponse {
     #[schema(example = "bearer")]
     pub token_type: &'static str,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_are_utc_milliseconds_with_z() {
+        let at = DateTime::parse_from_rfc3339("2025-11-05T15:50:35.879512+01:00")
+            .unwrap()
+            .with_timezone(&Utc);
+        assert_eq!(timestamp(at), "2025-11-05T14:50:35.879Z");
+    }
+}
