@@ -17,7 +17,9 @@ write=false
 command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk" >&2; exit 1; }
 
 cargo build --release --quiet -p rollcall-server
-bin="$(pwd)/${CARGO_TARGET_DIR:-target}/release/rollcall"
+target_dir="${CARGO_TARGET_DIR:-target}"
+[[ "$target_dir" = /* ]] || target_dir="$(pwd)/$target_dir"
+bin="$target_dir/release/rollcall"
 work="$(mktemp -d)"
 port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
 base="http://127.0.0.1:${port}"
