@@ -101,6 +101,27 @@ fn check_grant(principal: &Principal, scopes: Option<&ScopeSet>) -> Result<(), S
     }
 }
 
+/// The expiry a key made or changed by `principal` gets: within the making key's own expiry.
+/// `requested` is the parsed `expires_at` (`None` absent, `Some(None)` cleared). A key made
+/// through an expiring key without an expiry of its own takes the maker's; an explicit later
+/// expiry, or clearing it, is refused. Passwords, sessions and keys without expiry are not
+/// bounded.
+fn bounded_expiry(
+    principal: &Principal,
+    requested: Option<Option<DateTime<Utc>>>,
+    creating: bool,
+) -> Result<Option<Option<DateTime<Utc>>>, ServiceError> {
+    let Some(bound) = principal.key_expiry_bound() else {
+        return Ok(requested);
+    };
+    match requested {
+        None if creating => Ok(Some(Some(bound))),
+        None => Ok(None),
+        Some(Some(at)) if at <= bound => Ok(Some(Some(at))),
+        Some(_) => Err(ServiceError::Forbidden(Forbidden::ExpiryEscalation)),
+    }
+}
+
 impl Directory {
     /// The principal's keys in id order.
     ///
@@ -119,11 +140,11 @@ impl Directory {
     }
 
     /// Creates a key for the principal. Absent scopes mean none. A key made through a key may
-    /// only carry scopes the making key holds.
+    /// only carry scopes the making key holds, and never outlives it (see [`bounded_expiry`]).
     ///
     /// # Errors
     /// [`ServiceError::Validation`] (unknown scope, bad name or expiry),
-    /// [`Forbidden::ScopeEscalation`], storage errors.
+    /// [`Forbidden::ScopeEscalation`], [`Forbidden::ExpiryEscalation`], storage errors.
     pub async fn create_api_key(
         &self,
         principal: &Principal,
@@ -132,6 +153,7 @@ impl Directory {
         let parsed = parse_key_input(&input)?;
         let scopes = parsed.scopes.unwrap_or_default();
         check_grant(principal, Some(&scopes))?;
+        let expires_at = bounded_expiry(principal, parsed.expires_at, true)?.flatten();
         // A random 64-bit identifier can collide; try again a few times.
         for _ in 0..3 {
             let (identifier, full_key) =
@@ -144,7 +166,7 @@ impl Directory {
                 secret_digest: TokenDigest::of(&full_key),
                 last_four,
                 scopes: scopes.clone(),
-                expires_at: parsed.expires_at.flatten(),
+                expires_at,
                 created_at: self.now(),
             };
             match self.ports.api_keys.create_api_key(new).await {
@@ -180,11 +202,13 @@ impl Directory {
             .map_err(|e| key_error(e, id))
     }
 
-    /// Replaces a key's name and/or scopes (and expiry), within the principal's grant.
+    /// Replaces a key's name and/or scopes (and expiry), within the principal's grant: a key
+    /// may not give any key (itself or a sibling) scopes it lacks, nor an expiry later than
+    /// its own, nor clear the expiry while it has one.
     ///
     /// # Errors
     /// [`NotFound::ApiKey`], [`ServiceError::Validation`], [`Forbidden::ScopeEscalation`],
-    /// storage errors.
+    /// [`Forbidden::ExpiryEscalation`], storage errors.
     pub async fn update_api_key(
         &self,
         principal: &Principal,
@@ -203,7 +227,7 @@ impl Directory {
         let changes = ApiKeyChanges {
             name: parsed.name,
             scopes: parsed.scopes,
-            expires_at: parsed.expires_at,
+            expires_at: bounded_expiry(principal, parsed.expires_at, false)?,
         };
         self.ports
             .api_keys

@@ -132,7 +132,7 @@ impl Directory {
     ///
     /// # Errors
     /// Storage errors.
-    pub async fn issue_session(&self, user: &User) -> Result<IssuedSession, ServiceError> {
+    async fn issue_session(&self, user: &User) -> Result<IssuedSession, ServiceError> {
         let token = session_token_from(&self.random_bytes::<32>());
         let now = self.now();
         let session = self
@@ -216,6 +216,7 @@ impl Directory {
             credential: Credential::ApiKey {
                 id: stored.id,
                 scopes: stored.scopes,
+                expires_at: stored.expires_at,
             },
         })
     }

@@ -29,6 +29,13 @@ pub enum Forbidden {
     /// An API key making or changing a key with scopes it lacks.
     #[error("an API key granting scopes it does not hold")]
     ScopeEscalation,
+    /// An API key making or changing a key so that it would outlive the making key (a later
+    /// expiry, or none, while the making key expires).
+    #[error("an API key extending a key beyond its own expiry")]
+    ExpiryEscalation,
+    /// An API key setting or changing a password (anyone's).
+    #[error("an API key setting a password")]
+    ApiKeyPassword,
 }
 
 /// What was not found (404); the reference as the request gave it. Each family words it in

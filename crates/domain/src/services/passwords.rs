@@ -54,6 +54,7 @@ impl Directory {
         change: PasswordChange,
         rules: PasswordRules,
     ) -> Result<User, ServiceError> {
+        permit.principal.require_password_credential()?;
         let target = &permit.target;
         let mut violations = Violations::new();
         if permit.is_self() && rules.require_current_for_self {

@@ -3,6 +3,7 @@
 use super::{Forbidden, ServiceError};
 use crate::entities::{ApiKeyId, SessionId, User};
 use crate::values::{Scope, ScopeSet};
+use chrono::{DateTime, Utc};
 
 /// How a principal authenticated.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,6 +18,8 @@ pub enum Credential {
         id: ApiKeyId,
         /// Its scopes.
         scopes: ScopeSet,
+        /// Its expiry: no key it makes or changes may outlive it.
+        expires_at: Option<DateTime<Utc>>,
     },
 }
 
@@ -88,6 +91,35 @@ impl Principal {
     pub fn session(&self) -> Option<SessionId> {
         match self.credential {
             Credential::Session(id) => Some(id),
+            _ => None,
+        }
+    }
+
+    /// True when the principal authenticated with an API key.
+    pub fn is_api_key(&self) -> bool {
+        matches!(self.credential, Credential::ApiKey { .. })
+    }
+
+    /// Passes unless the principal is an API key: a key never sets or changes a password (its
+    /// own owner's or anyone's), because a password is a credential with every right of the
+    /// user, and a key must not buy more than its scopes.
+    ///
+    /// # Errors
+    /// [`Forbidden::ApiKeyPassword`] for an API key.
+    pub fn require_password_credential(&self) -> Result<(), ServiceError> {
+        if self.is_api_key() {
+            Err(ServiceError::Forbidden(Forbidden::ApiKeyPassword))
+        } else {
+            Ok(())
+        }
+    }
+
+    /// The latest expiry a key made or changed by this principal may have: `None` for
+    /// passwords, sessions and keys without expiry (no bound); the making key's own expiry
+    /// otherwise.
+    pub fn key_expiry_bound(&self) -> Option<DateTime<Utc>> {
+        match &self.credential {
+            Credential::ApiKey { expires_at, .. } => *expires_at,
             _ => None,
         }
     }

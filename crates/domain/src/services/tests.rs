@@ -1240,3 +1240,180 @@ fn another_users_key_or_configuration_is_404_before_the_body_is_judged() {
         "a signed id is not an id"
     );
 }
+
+// ---- issue 9: an API key never buys more than its scopes -------------------------------
+
+#[test]
+fn an_api_key_never_sets_a_password() {
+    let w = world();
+    let everything = [
+        Scope::USERS_CREATE,
+        Scope::USERS_UPDATE,
+        Scope::USERS_SHOW,
+        Scope::API_KEYS_CREATE,
+    ];
+    let key = w.key(&w.admin, &everything).unwrap();
+    let p = block_on(w.dir.authenticate_bearer(key.full_key.expose_secret())).unwrap();
+    let refused = Err(ServiceError::Forbidden(Forbidden::ApiKeyPassword));
+    let admin = w.admin.user.clone();
+    let lookup = UserLookup::Id(admin.id);
+    let shown = admin.id.to_string();
+
+    // Its owner's password, through the update and the password routes.
+    let with_password = UserInput {
+        password: Some(Some("a-new-password".into())),
+        ..UserInput::default()
+    };
+    assert_eq!(w.update(&p, &admin, with_password.clone()), refused);
+    let change = PasswordChange {
+        password: Some("a-new-password".into()),
+        current_password: Some("admin-password".into()),
+    };
+    assert_eq!(
+        block_on(
+            w.dir
+                .change_password_as(&p, &lookup, &shown, change.clone())
+        ),
+        refused
+    );
+    // Anyone else's, as an admin.
+    let bob = w.create("bob");
+    assert_eq!(w.update(&p, &bob, with_password.clone()), refused);
+    assert_eq!(
+        block_on(w.dir.change_password_as(
+            &p,
+            &UserLookup::Id(bob.id),
+            &bob.id.to_string(),
+            change
+        )),
+        refused
+    );
+    // A new user with a password it would know.
+    assert_eq!(
+        block_on(
+            w.dir
+                .create_user_as(&p, input("carol", "password-1"), APPLICATION_CREATE)
+        ),
+        refused
+    );
+    // Refused before the body is validated: a too-short password is still 403.
+    let short = UserInput {
+        password: Some(Some("x".into())),
+        ..UserInput::default()
+    };
+    assert_eq!(w.update(&p, &bob, short), refused);
+
+    // The old passwords still work; everything else the scopes allow still does.
+    assert!(w.basic("admin", "admin-password").is_ok());
+    assert!(w.basic("bob", "password-1").is_ok());
+    let renamed = UserInput {
+        first_name: Some(Some("Robert".into())),
+        ..UserInput::default()
+    };
+    assert!(w.update(&p, &bob, renamed).is_ok());
+    let no_password = UserInput {
+        username: Some(Some("dave".into())),
+        first_name: Some(Some("Dave".into())),
+        last_name: Some(Some("D".into())),
+        email: Some(Some("dave@example.com".into())),
+        ..UserInput::default()
+    };
+    assert!(block_on(w.dir.create_user_as(&p, no_password, APPLICATION_CREATE)).is_ok());
+}
+
+fn key_expiring(expires_at: Option<Option<&str>>) -> ApiKeyInput {
+    ApiKeyInput {
+        scopes: Some(vec![ScopeInput {
+            controller: "api_keys".into(),
+            action: "create".into(),
+        }]),
+        expires_at: expires_at.map(|e| e.map(str::to_owned)),
+        ..ApiKeyInput::default()
+    }
+}
+
+#[test]
+fn a_key_made_or_changed_by_a_key_never_outlives_it() {
+    let w = world();
+    let maker_expiry = Utc.with_ymd_and_hms(2026, 1, 2, 12, 0, 0).unwrap();
+    let scopes = vec![
+        ScopeInput {
+            controller: "api_keys".into(),
+            action: "create".into(),
+        },
+        ScopeInput {
+            controller: "api_keys".into(),
+            action: "update".into(),
+        },
+    ];
+    let maker = block_on(w.dir.create_api_key(
+        &w.admin,
+        ApiKeyInput {
+            scopes: Some(scopes),
+            expires_at: Some(Some("2026-01-02T12:00:00Z".into())),
+            ..ApiKeyInput::default()
+        },
+    ))
+    .unwrap();
+    let p = block_on(w.dir.authenticate_bearer(maker.full_key.expose_secret())).unwrap();
+    let create = |e| block_on(w.dir.create_api_key(&p, key_expiring(e)));
+    let escalation = ServiceError::Forbidden(Forbidden::ExpiryEscalation);
+
+    // Absent: the maker's expiry. Earlier or equal: kept. Later or none: refused.
+    assert_eq!(create(None).unwrap().key.expires_at, Some(maker_expiry));
+    let earlier = create(Some(Some("2026-01-01T18:00:00Z"))).unwrap();
+    assert_eq!(
+        earlier.key.expires_at,
+        Some(Utc.with_ymd_and_hms(2026, 1, 1, 18, 0, 0).unwrap())
+    );
+    assert_eq!(
+        create(Some(Some("2026-01-02T12:00:00Z")))
+            .unwrap()
+            .key
+            .expires_at,
+        Some(maker_expiry)
+    );
+    assert_eq!(
+        create(Some(Some("2026-01-02T12:00:01Z"))).unwrap_err(),
+        escalation
+    );
+    assert_eq!(create(Some(None)).unwrap_err(), escalation);
+
+    // Neither its own expiry nor a sibling's may be extended or cleared.
+    let update = |id: &str, e| {
+        block_on(w.dir.update_api_key(
+            &p,
+            id,
+            ApiKeyInput {
+                expires_at: e,
+                ..ApiKeyInput::default()
+            },
+        ))
+    };
+    let own = maker.key.id.to_string();
+    let sibling = earlier.key.id.to_string();
+    for id in [&own, &sibling] {
+        assert_eq!(
+            update(id, Some(Some("2027-01-01T00:00:00Z".into()))).unwrap_err(),
+            escalation
+        );
+        assert_eq!(update(id, Some(None)).unwrap_err(), escalation);
+    }
+    // Shortening is fine, and so is leaving the expiry alone.
+    let shorter = update(&sibling, Some(Some("2026-01-01T15:00:00Z".into()))).unwrap();
+    assert_eq!(
+        shorter.expires_at,
+        Some(Utc.with_ymd_and_hms(2026, 1, 1, 15, 0, 0).unwrap())
+    );
+    assert_eq!(
+        update(&sibling, None).unwrap().expires_at,
+        shorter.expires_at
+    );
+
+    // A password principal is not bounded; neither is a key without expiry.
+    let forever = block_on(w.dir.create_api_key(&w.admin, key_expiring(None))).unwrap();
+    assert_eq!(forever.key.expires_at, None);
+    let q = block_on(w.dir.authenticate_bearer(forever.full_key.expose_secret())).unwrap();
+    let made = block_on(w.dir.create_api_key(&q, key_expiring(None))).unwrap();
+    assert_eq!(made.key.expires_at, None);
+}

@@ -79,6 +79,13 @@ impl fmt::Debug for UserInput {
     }
 }
 
+impl UserInput {
+    /// True when the input sets a password (a non-empty one; empty or null never sets one).
+    pub(crate) fn sets_password(&self) -> bool {
+        matches!(&self.password, Some(Some(p)) if !p.is_empty())
+    }
+}
+
 /// What a family requires when creating a user. Each family declares its own value in its
 /// module; the rules they select are enforced here.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -25,7 +25,10 @@ use crate::values::{Email, ExternalId, FieldViolation, Username, Violation, Viol
 
 /// The right to create users, granted by [`Directory::authorize_create_user`] to admins.
 #[derive(Debug)]
-pub struct CreateUserPermit(());
+pub struct CreateUserPermit {
+    /// The admin authenticated with an API key, which may not set passwords.
+    by_api_key: bool,
+}
 
 /// The right of one principal to change one user, granted by
 /// [`Directory::authorize_user_change`]: the user themselves or an admin. It carries the target
@@ -105,19 +108,26 @@ impl Directory {
         principal: &Principal,
     ) -> Result<CreateUserPermit, ServiceError> {
         principal.require_admin("create users")?;
-        Ok(CreateUserPermit(()))
+        Ok(CreateUserPermit {
+            by_api_key: principal.is_api_key(),
+        })
     }
 
-    /// Creates a user under a permit from [`Directory::authorize_create_user`].
+    /// Creates a user under a permit from [`Directory::authorize_create_user`]. An admin's API
+    /// key may create users but not give them a password.
     ///
     /// # Errors
-    /// [`ServiceError::Validation`] (including `taken`), storage errors.
+    /// [`Forbidden::ApiKeyPassword`], [`ServiceError::Validation`] (including `taken`), storage
+    /// errors.
     pub async fn create_user(
         &self,
-        _permit: CreateUserPermit,
+        permit: CreateUserPermit,
         input: UserInput,
         rules: CreateRules,
     ) -> Result<User, ServiceError> {
+        if permit.by_api_key && input.sets_password() {
+            return Err(ServiceError::Forbidden(Forbidden::ApiKeyPassword));
+        }
         self.insert_user(input, rules).await
     }
 
@@ -268,17 +278,20 @@ impl Directory {
     /// Updates a user under a permit. Users may change their own username, e-mail, names,
     /// language and password; admins may change anything of anyone. An admin-only field sent
     /// with its current value is not a change. A password change ends the user's other
-    /// sessions.
+    /// sessions. An API key may change everything its scopes allow but the password.
     ///
     /// # Errors
-    /// [`Forbidden::AdminStatus`], [`Forbidden::AdminOnlyField`], [`ServiceError::Validation`],
-    /// [`ServiceError::LastAdmin`], storage errors.
+    /// [`Forbidden::ApiKeyPassword`], [`Forbidden::AdminStatus`], [`Forbidden::AdminOnlyField`],
+    /// [`ServiceError::Validation`], [`ServiceError::LastAdmin`], storage errors.
     pub async fn update_user(
         &self,
         permit: UserChangePermit<'_>,
         input: UserInput,
         rules: UpdateRules,
     ) -> Result<User, ServiceError> {
+        if input.sets_password() {
+            permit.principal.require_password_credential()?;
+        }
         let target = &permit.target;
         let rules: FieldRules = rules.into();
         let mut parsed = parse_user_fields(&input, rules, &self.settings.password_policy);

@@ -141,6 +141,10 @@ fn code_and_detail(problem: &Problem) -> (&'static str, String) {
             ServiceError::Forbidden(Forbidden::AdminOnly(_)) => {
                 ("AccessDeniedHttpException", NOT_AN_ADMIN.into())
             }
+            ServiceError::Forbidden(Forbidden::ApiKeyPassword) => (
+                "AccessDeniedHttpException",
+                "An API key cannot change a password.".into(),
+            ),
             ServiceError::Forbidden(_) => ("AccessDeniedHttpException", UNAUTHORIZED_ACTION.into()),
             ServiceError::NotFound(_) => ("NotFoundHttpException", NOT_FOUND.into()),
             ServiceError::Validation(_) => ("ValidationException", problem.message()),

@@ -62,6 +62,9 @@ pub(crate) fn message(problem: &Problem) -> String {
             ServiceError::Forbidden(Forbidden::MissingScope(scope)) => {
                 format!("{PERMISSION_DENIED}: the API key lacks the scope {scope}")
             }
+            ServiceError::Forbidden(Forbidden::ApiKeyPassword) => {
+                format!("{PERMISSION_DENIED}: an API key cannot change a password")
+            }
             ServiceError::Forbidden(_) => PERMISSION_DENIED.to_owned(),
             ServiceError::NotFound(NotFound::User(_)) => USER_NOT_FOUND.to_owned(),
             ServiceError::NotFound(_) => ROUTE_NOT_FOUND.to_owned(),

@@ -81,6 +81,10 @@ pub(crate) fn forbidden_message(f: &Forbidden) -> String {
         Forbidden::ScopeEscalation => {
             "An API key cannot grant scopes that it does not hold itself.".into()
         }
+        Forbidden::ExpiryEscalation => {
+            "An API key cannot make or extend a key beyond its own expiry.".into()
+        }
+        Forbidden::ApiKeyPassword => "An API key cannot change a password.".into(),
     }
 }
 

@@ -13,6 +13,7 @@ mod bad_input;
 mod configurations;
 mod families;
 mod flows;
+mod hardening;
 mod health;
 mod helpers;
 mod instances;

@@ -1,0 +1,218 @@
+//! Issue 9, the security review: each finding reproduced against the real server on both
+//! backends. An API key never buys more than its scopes: it cannot set a password (which would
+//! give its holder every right of the user) and no key it makes outlives it.
+
+use crate::helpers::{Auth, Backend, TestApp, assert_v2_error, both_backends, spawn_app};
+use reqwest::Method;
+use serde_json::{Value, json};
+
+const NEW_PASSWORD: &str = "a-brand-new-password";
+
+/// A key of the admin holding every user-management scope there is.
+async fn admin_key(app: &TestApp) -> Auth {
+    app.key_bearer(
+        &app.admin(),
+        &[
+            ("users", "index"),
+            ("users", "show"),
+            ("users", "create"),
+            ("users", "update"),
+            ("api_keys", "create"),
+            ("api_keys", "update"),
+        ],
+    )
+    .await
+}
+
+/// `true` when `password` signs in as `username` (Basic on `/users/me`).
+async fn password_works(app: &TestApp, username: &str, password: &str) -> bool {
+    let me = app.get_me(&Auth::basic(username, password)).await;
+    me.status.as_u16() == 200
+}
+
+async fn an_api_key_cannot_change_a_password(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let key = admin_key(&app).await;
+    let admin_id = app.admin_id().await.to_string();
+    let bob = app.make_user("bob", false).await;
+    let bob_id = bob.id.to_string();
+    const V2: &str = "An API key cannot change a password.";
+
+    for target in [&admin_id, &bob_id] {
+        let r = app
+            .change_password(&key, target, &json!({"password": NEW_PASSWORD}))
+            .await;
+        assert_eq!(assert_v2_error(&r, 403)["detail"], V2);
+        let r = app
+            .update_user(&key, target, &json!({"password": NEW_PASSWORD}))
+            .await;
+        assert_eq!(assert_v2_error(&r, 403)["detail"], V2);
+    }
+    // Refused before the body's own rules: a too-short password is still 403.
+    let r = app
+        .update_user(&key, &bob_id, &json!({"password": "x"}))
+        .await;
+    assert_eq!(assert_v2_error(&r, 403)["detail"], V2);
+    // A new user with a password the key holder would know, as an admin.
+    let r = app
+        .create_user(
+            &key,
+            &json!({"username": "mallory", "password": NEW_PASSWORD, "is_admin": true}),
+        )
+        .await;
+    assert_eq!(assert_v2_error(&r, 403)["detail"], V2);
+
+    // v1: the password route.
+    let r = app
+        .call_json(
+            Method::PATCH,
+            "/api/v1/users/bob",
+            &key,
+            &json!({"value": {"password": NEW_PASSWORD}}),
+        )
+        .await;
+    r.assert_status(403);
+    assert_eq!(
+        r.json(),
+        json!("Permission denied: an API key cannot change a password")
+    );
+    let r = app
+        .call_json(
+            Method::PUT,
+            "/api/v1/users/mallory",
+            &key,
+            &json!({"value": {"password": NEW_PASSWORD}}),
+        )
+        .await;
+    r.assert_status(403);
+
+    // application: update and create with a password.
+    let r = app
+        .call_json(
+            Method::PATCH,
+            &format!("/api/application/users/{bob_id}"),
+            &key,
+            &json!({"email": "bob@example.com", "username": "bob", "first_name": "B",
+                    "last_name": "B", "password": NEW_PASSWORD}),
+        )
+        .await;
+    r.assert_status(403);
+    assert_eq!(
+        r.json()["errors"][0]["detail"],
+        "An API key cannot change a password."
+    );
+    let r = app
+        .call_json(
+            Method::POST,
+            "/api/application/users",
+            &key,
+            &json!({"email": "m@example.com", "username": "mallory", "first_name": "M",
+                    "last_name": "M", "password": NEW_PASSWORD}),
+        )
+        .await;
+    r.assert_status(403);
+
+    // Nothing was written: the old passwords work, the new one nowhere, no mallory.
+    assert!(password_works(&app, "admin", crate::helpers::ADMIN_PASSWORD).await);
+    assert!(password_works(&app, "bob", &bob.password).await);
+    assert!(!password_works(&app, "bob", NEW_PASSWORD).await);
+    app.get_user(&app.admin(), "mallory")
+        .await
+        .assert_status(404);
+
+    // What the scopes allow still works: changing other fields, creating without a password.
+    app.update_user(&key, &bob_id, &json!({"first_name": "Robert"}))
+        .await
+        .assert_status(200);
+    app.call_json(
+        Method::POST,
+        "/api/application/users",
+        &key,
+        &json!({"email": "d@example.com", "username": "dave", "first_name": "D",
+                "last_name": "D"}),
+    )
+    .await
+    .assert_status(201);
+    // A session of the same admin may change passwords (needs no key).
+    let session = Auth::bearer(&app.token("bob", &bob.password).await);
+    app.call_json(
+        Method::PATCH,
+        "/api/v1/users/bob",
+        &session,
+        &json!({"value": {"current_password": bob.password, "password": NEW_PASSWORD}}),
+    )
+    .await
+    .assert_status(200);
+}
+
+/// Creates a key through `auth`; returns the response.
+async fn create_key(
+    app: &TestApp,
+    auth: &Auth,
+    expires_at: Option<Value>,
+) -> crate::helpers::TestResponse {
+    let mut body = json!({"name": "child", "api_key_scopes": [{"controller": "api_keys", "action": "create"}]});
+    if let Some(e) = expires_at {
+        body["expires_at"] = e;
+    }
+    app.create_api_key(auth, &body).await
+}
+
+async fn a_key_never_outlives_the_key_that_made_it(backend: Backend) {
+    let app = spawn_app(backend).await;
+    // The test clock is the real one: expiries far ahead.
+    let maker = app
+        .create_api_key(
+            &app.admin(),
+            &json!({"name": "maker", "expires_at": "2100-01-01T00:00:00Z", "api_key_scopes": [
+                {"controller": "api_keys", "action": "create"},
+                {"controller": "api_keys", "action": "update"}]}),
+        )
+        .await;
+    maker.assert_status(201);
+    let maker = maker.json();
+    let maker_id = maker["id"].as_i64().unwrap().to_string();
+    let key = Auth::bearer(maker["key"].as_str().unwrap());
+    const REFUSED: &str = "An API key cannot make or extend a key beyond its own expiry.";
+
+    let child = create_key(&app, &key, None).await;
+    child.assert_status(201);
+    assert_eq!(
+        child.json()["expires_at"],
+        maker["expires_at"],
+        "absent → the maker's"
+    );
+    let earlier = create_key(&app, &key, Some(json!("2099-01-01T00:00:00Z"))).await;
+    earlier.assert_status(201);
+    let sibling_id = earlier.json()["id"].as_i64().unwrap().to_string();
+    for later in [json!("2100-01-01T00:00:01Z"), Value::Null] {
+        let r = create_key(&app, &key, Some(later)).await;
+        assert_eq!(assert_v2_error(&r, 403)["detail"], REFUSED);
+    }
+    for id in [&maker_id, &sibling_id] {
+        for later in [json!("2200-01-01T00:00:00Z"), Value::Null] {
+            let r = app
+                .update_api_key(&key, id, &json!({"expires_at": later}))
+                .await;
+            assert_eq!(assert_v2_error(&r, 403)["detail"], REFUSED);
+        }
+    }
+    let stored = app.get_api_key(&app.admin(), &maker_id).await.json();
+    assert_eq!(
+        stored["expires_at"], maker["expires_at"],
+        "nothing was written"
+    );
+    // Shortening is allowed.
+    app.update_api_key(
+        &key,
+        &sibling_id,
+        &json!({"expires_at": "2098-01-01T00:00:00Z"}),
+    )
+    .await
+    .assert_status(200);
+}
+
+both_backends!(
+    an_api_key_cannot_change_a_password,
+    a_key_never_outlives_the_key_that_made_it,
+);
