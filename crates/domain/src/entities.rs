@@ -106,9 +106,15 @@ impl User {
         self.enabled && self.expired_at.is_none_or(|at| at > now)
     }
 
-    /// True when the user counts towards the last-admin invariant at `now`.
+    /// True when the user is an admin who may act at `now`.
     pub fn is_active_admin(&self, now: DateTime<Utc>) -> bool {
         self.is_admin && self.is_active(now)
+    }
+
+    /// True when the user is an admin at every future instant: enabled and without expiry.
+    /// The last-admin invariant keeps at least one (see [`crate::invariants`]).
+    pub fn is_lasting_admin(&self) -> bool {
+        self.is_admin && self.enabled && self.expired_at.is_none()
     }
 }
 

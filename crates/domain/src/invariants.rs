@@ -1,10 +1,14 @@
 //! The directory's invariants, decided once here and applied by every user store inside the
 //! transaction that writes the change (api.md sections 1 and 8):
 //!
-//! - **At least one enabled, unexpired admin exists.** A change or deletion that takes an
-//!   active admin away needs another active admin to remain; the store locks, counts the
-//!   others (the users for which [`User::is_active_admin`] holds) and refuses with
-//!   `LastAdmin` when there are none.
+//! - **At every future instant, at least one enabled admin is unexpired.** So at least one
+//!   *lasting* admin ([`User::is_lasting_admin`]: enabled, no expiry) must remain: a change
+//!   that takes a lasting admin away (a demotion, a disabling, any expiry, even a future one),
+//!   or that takes an active admin away at all, needs another lasting admin to remain; the
+//!   store locks, counts the others and refuses with `LastAdmin` when there are none. A
+//!   change that only keeps an expiring admin expiring (a rename, a later expiry) needs no
+//!   count, so a directory whose admins all expire (possible before this rule) can be
+//!   repaired by clearing an expiry.
 //! - **An inactive user has no session.** An update after which the user is disabled or
 //!   expired ends every session of the user, whatever else was asked.
 //!
@@ -21,8 +25,8 @@ use chrono::{DateTime, Utc};
 pub struct UpdatePlan {
     /// The row as it is to be written (`updated_at` set to the update's instant).
     pub after: User,
-    /// The change takes an active admin away: the store writes it only if another active
-    /// admin exists at the update's instant, counted under the admin lock.
+    /// The change takes an admin away (see the module's rule): the store writes it only if
+    /// another lasting admin exists, counted under the admin lock.
     pub needs_another_admin: bool,
     /// The sessions the store ends in the same transaction.
     pub end_sessions: SessionRevocation,
@@ -46,7 +50,7 @@ impl UserUpdate {
         // Judged as stored: every store keeps microseconds.
         after.expired_at = after.expired_at.map(truncate_to_micros);
         after.updated_at = now;
-        let needs_another_admin = before.is_active_admin(now) && !after.is_active_admin(now);
+        let needs_another_admin = takes_an_admin_away(before, &after, now);
         let end_sessions = if after.is_active(now) {
             self.revoke_sessions
         } else {
@@ -60,10 +64,18 @@ impl UserUpdate {
     }
 }
 
-/// True when deleting `user` at `now` takes an active admin away, so that the store deletes
-/// only if another active admin exists (counted under the admin lock).
+/// True when changing `before` into `after` at `now` takes an admin away: a lasting admin
+/// stops being one, or an active admin stops being active.
+fn takes_an_admin_away(before: &User, after: &User, now: DateTime<Utc>) -> bool {
+    let loses_lasting = before.is_lasting_admin() && !after.is_lasting_admin();
+    let loses_active = before.is_active_admin(now) && !after.is_active_admin(now);
+    loses_lasting || loses_active
+}
+
+/// True when deleting `user` at `now` takes an admin away, so that the store deletes only if
+/// another lasting admin exists (counted under the admin lock).
 pub fn deletion_needs_another_admin(user: &User, now: DateTime<Utc>) -> bool {
-    user.is_active_admin(now)
+    user.is_lasting_admin() || user.is_active_admin(now)
 }
 
 #[cfg(test)]
@@ -140,6 +152,27 @@ mod tests {
         assert!(expire.plan(&admin()).needs_another_admin);
         assert!(deletion_needs_another_admin(&admin(), now()));
         assert!(!deletion_needs_another_admin(&plain, now()));
+    }
+
+    #[test]
+    fn any_expiry_of_a_lasting_admin_needs_another_but_a_later_one_of_an_expiring_does_not() {
+        let expire_in = |days| {
+            update(
+                UserChanges {
+                    expired_at: Some(Some(now() + Duration::days(days))),
+                    ..UserChanges::default()
+                },
+                SessionRevocation::None,
+            )
+        };
+        assert!(expire_in(365).plan(&admin()).needs_another_admin);
+        let mut expiring = admin();
+        expiring.expired_at = Some(now() + Duration::days(1));
+        assert!(!expire_in(2).plan(&expiring).needs_another_admin);
+        let rename = update(UserChanges::default(), SessionRevocation::None);
+        assert!(!rename.plan(&expiring).needs_another_admin);
+        // Still active, so deleting it takes an admin away.
+        assert!(deletion_needs_another_admin(&expiring, now()));
     }
 
     #[test]

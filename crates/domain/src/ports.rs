@@ -106,10 +106,10 @@ pub trait UserStore: Send + Sync + 'static {
     async fn list_users(&self, query: &UserQuery) -> Result<Listed<User>, UserStoreError>;
 
     /// Applies a change and ends the requested sessions, in one transaction; sets `updated_at`
-    /// to `update.now`. If the user was an active admin (see [`User::is_active_admin`]) at
-    /// `update.now` and no longer is, and no other active admin exists, nothing is written.
-    /// Two concurrent updates that each remove one of the last two admins must not both
-    /// succeed.
+    /// to `update.now`. When [`UpdatePlan::needs_another_admin`](crate::invariants::UpdatePlan)
+    /// holds for the locked row and no other lasting admin (see [`User::is_lasting_admin`])
+    /// exists, nothing is written. Two concurrent updates that each remove one of the last two
+    /// lasting admins must not both succeed.
     ///
     /// # Errors
     /// [`UserStoreError::NotFound`], [`UserStoreError::Taken`], [`UserStoreError::LastAdmin`],
@@ -117,8 +117,8 @@ pub trait UserStore: Send + Sync + 'static {
     async fn update_user(&self, id: UserId, update: UserUpdate) -> Result<User, UserStoreError>;
 
     /// Deletes a user with their sessions, API keys and configurations, in one transaction.
-    /// Refused when the user is the last active admin at `now` (same concurrency rule as
-    /// [`UserStore::update_user`]).
+    /// Refused when [`crate::invariants::deletion_needs_another_admin`] holds and no other
+    /// lasting admin exists (same concurrency rule as [`UserStore::update_user`]).
     ///
     /// # Errors
     /// [`UserStoreError::NotFound`], [`UserStoreError::LastAdmin`], [`UserStoreError::Backend`].

@@ -7,7 +7,6 @@ use crate::listing::{UserListing, lower, lower_nullable, sql_offset};
 use crate::rows::{NewUserRow, UserRow};
 use crate::schema::{sessions, users};
 use crate::store::{DieselStore, in_write_transaction, with_connection};
-use crate::timestamp::DbTimestamp;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -41,19 +40,15 @@ fn user_error(error: DieselError) -> UserStoreError {
     }
 }
 
-/// The condition "an active admin at `now` other than `id`": the SQL form of
-/// [`User::is_active_admin`](rollcall_domain::entities::User::is_active_admin), which the
+/// The condition "a lasting admin other than `id`": the SQL form of
+/// [`User::is_lasting_admin`](rollcall_domain::entities::User::is_lasting_admin), which the
 /// domain's invariants count.
-macro_rules! other_active_admins {
-    ($id:expr, $now:expr) => {
+macro_rules! other_lasting_admins {
+    ($id:expr) => {
         users::table
             .filter(users::id.ne($id))
             .filter(users::is_admin.and(users::enabled))
-            .filter(
-                users::expired_at
-                    .is_null()
-                    .or(users::expired_at.gt(DbTimestamp::new($now))),
-            )
+            .filter(users::expired_at.is_null())
     };
 }
 
@@ -144,7 +139,6 @@ async fn update_user(
 ) -> Result<User, UserStoreError> {
     let lock_admins = update.may_remove_admin();
     let update = &update;
-    let now = update.now;
     let result: Result<UserRow, TxError<UserStoreError>> =
         in_write_transaction!(store, |conn, _Db| {
             if lock_admins {
@@ -158,7 +152,7 @@ async fn update_user(
                 .map_err(|e| TxError::Refused(e.into()))?;
             let plan = update.plan(&before);
             if plan.needs_another_admin {
-                let others: i64 = other_active_admins!(id.get(), now)
+                let others: i64 = other_lasting_admins!(id.get())
                     .count()
                     .get_result(conn)
                     .await?;
@@ -209,7 +203,7 @@ async fn delete_user(
             .into_user()
             .map_err(|e| TxError::Refused(e.into()))?;
         if deletion_needs_another_admin(&user, now) {
-            let others: i64 = other_active_admins!(id.get(), now)
+            let others: i64 = other_lasting_admins!(id.get())
                 .count()
                 .get_result(conn)
                 .await?;

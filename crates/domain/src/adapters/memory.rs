@@ -108,10 +108,10 @@ impl State {
     }
 
     /// True when an active admin other than `id` exists at `now`.
-    fn has_other_active_admin(&self, id: UserId, now: DateTime<Utc>) -> bool {
+    fn has_other_lasting_admin(&self, id: UserId) -> bool {
         self.users
             .values()
-            .any(|u| u.id != id && u.is_active_admin(now))
+            .any(|u| u.id != id && u.is_lasting_admin())
     }
 
     /// Deletes the sessions of `user` for which `doomed` holds; returns how many went.
@@ -341,7 +341,7 @@ impl UserStore for MemoryStore {
         let mut state = self.lock()?;
         let before = state.users.get(&id).ok_or(UserStoreError::NotFound)?;
         let plan = update.plan(before);
-        if plan.needs_another_admin && !state.has_other_active_admin(id, update.now) {
+        if plan.needs_another_admin && !state.has_other_lasting_admin(id) {
             return Err(UserStoreError::LastAdmin);
         }
         if let Some(field) = state.clash(&plan.after, Some(id)) {
@@ -363,7 +363,7 @@ impl UserStore for MemoryStore {
     async fn delete_user(&self, id: UserId, now: DateTime<Utc>) -> Result<(), UserStoreError> {
         let mut state = self.lock()?;
         let user = state.users.get(&id).ok_or(UserStoreError::NotFound)?;
-        if deletion_needs_another_admin(user, now) && !state.has_other_active_admin(id, now) {
+        if deletion_needs_another_admin(user, now) && !state.has_other_lasting_admin(id) {
             return Err(UserStoreError::LastAdmin);
         }
         state.users.remove(&id);

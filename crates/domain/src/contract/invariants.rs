@@ -6,7 +6,7 @@ use super::builders::{
     at, change, config_key, config_value, email, key_identifier, new_admin, new_api_key,
     new_session, new_user,
 };
-use super::probes::{active_admins, create, find, get, has_session};
+use super::probes::{active_admins, create, find, get, has_session, lasting_admins};
 use crate::entities::{
     ConfigurationRef, NewUser, SessionRevocation, User, UserChanges, UserId, UserUpdate,
 };
@@ -131,11 +131,11 @@ pub async fn deleting_a_user_cascades_to_sessions_keys_and_configurations<S: Sto
     assert_eq!(confs.total, 0, "nothing is inherited from the deleted user");
 }
 
-/// The last active admin cannot be demoted, disabled or expired (at or before `now`): the
-/// update is refused with `LastAdmin` and writes nothing, not even the session revocation it
-/// asked for. Disabled or expired admins do not count as other admins; an admin whose expiry
-/// is still ahead does. Updates that keep the admin active, and changes of inactive admins,
-/// are allowed.
+/// The last lasting admin (enabled, without expiry) cannot be demoted, disabled or given any
+/// expiry, even one still ahead: the update is refused with `LastAdmin` and writes nothing,
+/// not even the session revocation it asked for. Disabled admins and admins with an expiry
+/// (past or future) do not count as other admins. Changes that keep the admin lasting, and
+/// changes of other admins, are allowed.
 pub async fn last_admin_cannot_be_demoted_disabled_or_expired<S: Stores>(store: S) {
     let now = at(1_000);
     let root = create(&store, new_admin("root")).await;
@@ -163,18 +163,32 @@ pub async fn last_admin_cannot_be_demoted_disabled_or_expired<S: Stores>(store: 
         },
     )
     .await;
+    let _expiring = create(
+        &store,
+        NewUser {
+            expired_at: Some(now + Duration::days(30)),
+            ..new_admin("expiring")
+        },
+    )
+    .await;
     let alice = create(&store, new_user("alice")).await;
     store
         .create_session(new_session(root.id, "root-token", at(9_000)))
         .await
         .expect("root's session");
-    assert_eq!(active_admins(&store, now).await, ["root"]);
+    assert_eq!(active_admins(&store, now).await, ["root", "expiring"]);
+    assert_eq!(lasting_admins(&store).await, ["root"]);
 
     let refusals = [
         ("demote", demote()),
         ("disable", disable()),
         ("expire at now", expire_at(now)),
         ("expire in the past", expire_at(now - Duration::seconds(1))),
+        ("expire tomorrow", expire_at(now + Duration::days(1))),
+        (
+            "expire in a century",
+            expire_at(now + Duration::days(36_500)),
+        ),
         (
             "demote and rename",
             UserChanges {
@@ -201,15 +215,10 @@ pub async fn last_admin_cannot_be_demoted_disabled_or_expired<S: Stores>(store: 
         );
     }
 
-    let kept = store
-        .update_user(root.id, change(expire_at(now + Duration::days(1)), now))
-        .await
-        .expect("an expiry after now keeps root active");
-    assert!(kept.is_active_admin(now));
     store
         .update_user(ghost.id, change(demote(), now))
         .await
-        .expect("an inactive admin may be demoted");
+        .expect("a disabled admin may be demoted");
     store
         .update_user(
             root.id,
@@ -224,31 +233,55 @@ pub async fn last_admin_cannot_be_demoted_disabled_or_expired<S: Stores>(store: 
         .await
         .expect("other changes of the last admin are fine");
 
-    // An admin whose expiry is still ahead counts.
+    // An admin whose expiry is still ahead does not count: at that instant she is gone.
     store
         .update_user(
             alice.id,
             change(
                 UserChanges {
                     is_admin: Some(true),
-                    expired_at: Some(Some(now + Duration::seconds(1))),
+                    expired_at: Some(Some(now + Duration::days(1))),
                     ..UserChanges::default()
                 },
                 now,
             ),
         )
         .await
-        .expect("promote alice");
+        .expect("promote alice, expiring");
+    assert_eq!(
+        store.update_user(root.id, change(demote(), now)).await,
+        Err(UserStoreError::LastAdmin),
+        "alice expires, so root is still the last lasting admin"
+    );
+    // Clearing her expiry makes her count.
     store
-        .update_user(root.id, change(demote(), now))
+        .update_user(
+            alice.id,
+            change(
+                UserChanges {
+                    expired_at: Some(None),
+                    ..UserChanges::default()
+                },
+                now,
+            ),
+        )
         .await
-        .expect("root may go while alice is an active admin");
-    assert_eq!(active_admins(&store, now).await, ["alice"]);
+        .expect("alice without expiry");
+    store
+        .update_user(root.id, change(expire_at(now + Duration::days(1)), now))
+        .await
+        .expect("root may expire while alice is a lasting admin");
+    assert_eq!(lasting_admins(&store).await, ["alice"]);
     assert_eq!(
         store.update_user(alice.id, change(disable(), now)).await,
         Err(UserStoreError::LastAdmin),
-        "alice is now the last admin"
+        "alice is now the last lasting admin"
     );
+    // An expiring admin may still be changed in ways that take nothing away.
+    store
+        .update_user(root.id, change(expire_at(now + Duration::days(2)), now))
+        .await
+        .expect("a later expiry of an expiring admin");
     // Re-enabling an admin makes them count again.
     store
         .update_user(ghost.id, change(promote(), now))
@@ -257,8 +290,61 @@ pub async fn last_admin_cannot_be_demoted_disabled_or_expired<S: Stores>(store: 
     store
         .update_user(alice.id, change(disable(), now))
         .await
-        .expect("alice may go while ghost is an active admin");
-    assert_eq!(active_admins(&store, now).await, ["ghost"]);
+        .expect("alice may go while ghost is a lasting admin");
+    assert_eq!(lasting_admins(&store).await, ["ghost"]);
+}
+
+/// Directories made before the future-expiry rule may have no lasting admin. There, nothing
+/// that takes an active admin away is allowed either, and clearing an expiry repairs it.
+pub async fn a_directory_without_a_lasting_admin_can_be_repaired<S: Stores>(store: S) {
+    let now = at(1_000);
+    let a = create(
+        &store,
+        NewUser {
+            expired_at: Some(now + Duration::days(1)),
+            ..new_admin("admin-a")
+        },
+    )
+    .await;
+    let b = create(
+        &store,
+        NewUser {
+            expired_at: Some(now + Duration::days(2)),
+            ..new_admin("admin-b")
+        },
+    )
+    .await;
+    assert_eq!(
+        store.update_user(a.id, change(demote(), now)).await,
+        Err(UserStoreError::LastAdmin),
+        "no lasting admin would remain"
+    );
+    assert_eq!(
+        store.delete_user(b.id, now).await,
+        Err(UserStoreError::LastAdmin)
+    );
+    store
+        .update_user(a.id, change(expire_at(now + Duration::days(3)), now))
+        .await
+        .expect("a later expiry takes nothing away");
+    store
+        .update_user(
+            b.id,
+            change(
+                UserChanges {
+                    expired_at: Some(None),
+                    ..UserChanges::default()
+                },
+                now,
+            ),
+        )
+        .await
+        .expect("clearing an expiry repairs the directory");
+    store
+        .update_user(a.id, change(demote(), now))
+        .await
+        .expect("b is a lasting admin now");
+    assert_eq!(lasting_admins(&store).await, ["admin-b"]);
 }
 
 /// The last active admin cannot be deleted (`LastAdmin`, nothing deleted); other users and
@@ -307,16 +393,26 @@ pub async fn last_admin_cannot_be_deleted<S: Stores>(store: S) {
         store.delete_user(carol.id, now).await,
         Err(UserStoreError::LastAdmin)
     );
-    // Past carol's expiry she is no active admin, so deleting her is allowed then.
+    // Another admin with an expiry, even far ahead, does not let the last lasting one go.
+    let dave = create(
+        &store,
+        NewUser {
+            expired_at: Some(now + Duration::days(365)),
+            ..new_admin("dave")
+        },
+    )
+    .await;
+    assert_eq!(
+        store.delete_user(carol.id, now).await,
+        Err(UserStoreError::LastAdmin),
+        "dave expires"
+    );
+    // Past dave's expiry he is no admin at all, and may be deleted.
     store
-        .update_user(carol.id, change(expire_at(at(5_000)), now))
-        .await
-        .expect("a future expiry");
-    store
-        .delete_user(carol.id, at(5_000))
+        .delete_user(dave.id, now + Duration::days(365))
         .await
         .expect("an expired admin may be deleted");
-    assert_eq!(store.count_users().await.expect("count_users"), 0);
+    assert_eq!(store.count_users().await.expect("count_users"), 1);
 }
 
 /// Checks one race round: exactly one of two removals succeeded and the other was refused with
@@ -364,9 +460,9 @@ pub async fn concurrent_demotions_keep_one_admin<S: Stores>(store: S) {
     }
 }
 
-/// Twenty rounds of removing the last two admins concurrently by different means (disable
-/// against delete, expire against demote): never both succeed, exactly one active admin
-/// remains.
+/// Twenty rounds of removing the last two lasting admins concurrently by different means
+/// (disable against delete, expire against demote, a future expiry against a future expiry):
+/// never both succeed, exactly one lasting admin remains.
 pub async fn concurrent_removals_keep_one_admin<S: Stores>(store: S) {
     let mut a = create(&store, new_admin("admin-a")).await;
     let mut b = create(&store, new_admin("admin-b")).await;
@@ -387,11 +483,20 @@ pub async fn concurrent_removals_keep_one_admin<S: Stores>(store: S) {
                 b = create(&store, new_admin(&format!("admin-b{round}"))).await;
             }
         } else {
-            let (ra, rb) = join(
-                store.update_user(a.id, change(expire_at(now), now)),
-                store.update_user(b.id, change(demote(), now)),
-            )
-            .await;
+            let (ra, rb) = if round % 4 == 1 {
+                join(
+                    store.update_user(a.id, change(expire_at(now), now)),
+                    store.update_user(b.id, change(demote(), now)),
+                )
+                .await
+            } else {
+                let tomorrow = now + Duration::days(1);
+                join(
+                    store.update_user(a.id, change(expire_at(tomorrow), now)),
+                    store.update_user(b.id, change(expire_at(tomorrow), now)),
+                )
+                .await
+            };
             let winner = if one_winner(round, &ra, &rb) {
                 a.id
             } else {
@@ -399,7 +504,7 @@ pub async fn concurrent_removals_keep_one_admin<S: Stores>(store: S) {
             };
             let survivor = if winner == a.id { &b } else { &a };
             assert_eq!(
-                active_admins(&store, now).await,
+                lasting_admins(&store).await,
                 [survivor.username.as_str()],
                 "round {round}"
             );

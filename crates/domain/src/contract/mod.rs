@@ -194,6 +194,7 @@ macro_rules! storage_contract_tests {
             configurations_are_deleted_and_listed_in_id_order,
             deleting_a_user_cascades_to_sessions_keys_and_configurations,
             last_admin_cannot_be_demoted_disabled_or_expired,
+            a_directory_without_a_lasting_admin_can_be_repaired,
             last_admin_cannot_be_deleted,
             concurrent_demotions_keep_one_admin,
             concurrent_removals_keep_one_admin,

@@ -88,6 +88,15 @@ pub(super) async fn sorted<S: Stores>(store: &S, sort: SortOrder) -> Vec<String>
 
 /// The usernames of the admins active at `now`, in id order.
 pub(super) async fn active_admins<S: Stores>(store: &S, now: DateTime<Utc>) -> Vec<String> {
+    admins_where(store, |u| u.is_active_admin(now)).await
+}
+
+/// The usernames of the lasting admins (enabled, no expiry), in id order.
+pub(super) async fn lasting_admins<S: Stores>(store: &S) -> Vec<String> {
+    admins_where(store, User::is_lasting_admin).await
+}
+
+async fn admins_where<S: Stores>(store: &S, keep: impl Fn(&User) -> bool) -> Vec<String> {
     let query = UserQuery {
         page: PageRequest::new(PageRequest::MAX_LIMIT, 0),
         ..UserQuery::default()
@@ -96,7 +105,7 @@ pub(super) async fn active_admins<S: Stores>(store: &S, now: DateTime<Utc>) -> V
     listed
         .items
         .iter()
-        .filter(|u| u.is_active_admin(now))
+        .filter(|u| keep(u))
         .map(|u| u.username.as_str().to_owned())
         .collect()
 }

@@ -33,9 +33,12 @@ pub enum Forbidden {
     /// expiry, or none, while the making key expires).
     #[error("an API key extending a key beyond its own expiry")]
     ExpiryEscalation,
-    /// An API key setting or changing a password (anyone's).
-    #[error("an API key setting a password")]
+    /// An API key changing a password (anyone's).
+    #[error("an API key changing a password")]
     ApiKeyPassword,
+    /// An API key creating an admin with a password.
+    #[error("an API key creating an admin with a password")]
+    ApiKeyAdminPassword,
 }
 
 /// What was not found (404); the reference as the request gave it. Each family words it in

@@ -1288,13 +1288,21 @@ fn an_api_key_never_sets_a_password() {
         )),
         refused
     );
-    // A new user with a password it would know.
+    // A new admin with a password it would know; a plain user with one is provisioning.
+    let admin_with_password = UserInput {
+        is_admin: Some(true),
+        ..input("carol", "password-1")
+    };
     assert_eq!(
+        block_on(w.dir.create_user_as(&p, admin_with_password, V2_CREATE)),
+        Err(ServiceError::Forbidden(Forbidden::ApiKeyAdminPassword))
+    );
+    assert!(
         block_on(
             w.dir
-                .create_user_as(&p, input("carol", "password-1"), APPLICATION_CREATE)
-        ),
-        refused
+                .create_user_as(&p, input("erin", "password-1"), V2_CREATE)
+        )
+        .is_ok()
     );
     // Refused before the body is validated: a too-short password is still 403.
     let short = UserInput {

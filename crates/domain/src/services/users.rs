@@ -114,19 +114,20 @@ impl Directory {
     }
 
     /// Creates a user under a permit from [`Directory::authorize_create_user`]. An admin's API
-    /// key may create users but not give them a password.
+    /// key may create users with a password (provisioning clients do), but not an admin with
+    /// a password: that would mint a credential with every right, beyond the key's scopes.
     ///
     /// # Errors
-    /// [`Forbidden::ApiKeyPassword`], [`ServiceError::Validation`] (including `taken`), storage
-    /// errors.
+    /// [`Forbidden::ApiKeyAdminPassword`], [`ServiceError::Validation`] (including `taken`),
+    /// storage errors.
     pub async fn create_user(
         &self,
         permit: CreateUserPermit,
         input: UserInput,
         rules: CreateRules,
     ) -> Result<User, ServiceError> {
-        if permit.by_api_key && input.sets_password() {
-            return Err(ServiceError::Forbidden(Forbidden::ApiKeyPassword));
+        if permit.by_api_key && input.sets_password() && input.is_admin == Some(true) {
+            return Err(ServiceError::Forbidden(Forbidden::ApiKeyAdminPassword));
         }
         self.insert_user(input, rules).await
     }

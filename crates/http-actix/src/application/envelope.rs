@@ -145,6 +145,10 @@ fn code_and_detail(problem: &Problem) -> (&'static str, String) {
                 "AccessDeniedHttpException",
                 "An API key cannot change a password.".into(),
             ),
+            ServiceError::Forbidden(Forbidden::ApiKeyAdminPassword) => (
+                "AccessDeniedHttpException",
+                "An API key cannot create an admin with a password.".into(),
+            ),
             ServiceError::Forbidden(_) => ("AccessDeniedHttpException", UNAUTHORIZED_ACTION.into()),
             ServiceError::NotFound(_) => ("NotFoundHttpException", NOT_FOUND.into()),
             ServiceError::Validation(_) => ("ValidationException", problem.message()),

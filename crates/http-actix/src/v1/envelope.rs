@@ -65,6 +65,9 @@ pub(crate) fn message(problem: &Problem) -> String {
             ServiceError::Forbidden(Forbidden::ApiKeyPassword) => {
                 format!("{PERMISSION_DENIED}: an API key cannot change a password")
             }
+            ServiceError::Forbidden(Forbidden::ApiKeyAdminPassword) => {
+                format!("{PERMISSION_DENIED}: an API key cannot create an admin with a password")
+            }
             ServiceError::Forbidden(_) => PERMISSION_DENIED.to_owned(),
             ServiceError::NotFound(NotFound::User(_)) => USER_NOT_FOUND.to_owned(),
             ServiceError::NotFound(_) => ROUTE_NOT_FOUND.to_owned(),

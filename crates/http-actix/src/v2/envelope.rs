@@ -85,6 +85,9 @@ pub(crate) fn forbidden_message(f: &Forbidden) -> String {
             "An API key cannot make or extend a key beyond its own expiry.".into()
         }
         Forbidden::ApiKeyPassword => "An API key cannot change a password.".into(),
+        Forbidden::ApiKeyAdminPassword => {
+            "An API key cannot create an admin with a password.".into()
+        }
     }
 }
 

@@ -53,14 +53,15 @@ async fn an_api_key_cannot_change_a_password(backend: Backend) {
         .update_user(&key, &bob_id, &json!({"password": "x"}))
         .await;
     assert_eq!(assert_v2_error(&r, 403)["detail"], V2);
-    // A new user with a password the key holder would know, as an admin.
+    // A new admin with a password the key holder would know.
+    const ADMIN_WITH_PASSWORD: &str = "An API key cannot create an admin with a password.";
     let r = app
         .create_user(
             &key,
             &json!({"username": "mallory", "password": NEW_PASSWORD, "is_admin": true}),
         )
         .await;
-    assert_eq!(assert_v2_error(&r, 403)["detail"], V2);
+    assert_eq!(assert_v2_error(&r, 403)["detail"], ADMIN_WITH_PASSWORD);
 
     // v1: the password route.
     let r = app
@@ -76,15 +77,6 @@ async fn an_api_key_cannot_change_a_password(backend: Backend) {
         r.json(),
         json!("Permission denied: an API key cannot change a password")
     );
-    let r = app
-        .call_json(
-            Method::PUT,
-            "/api/v1/users/mallory",
-            &key,
-            &json!({"value": {"password": NEW_PASSWORD}}),
-        )
-        .await;
-    r.assert_status(403);
 
     // application: update and create with a password.
     let r = app
@@ -107,10 +99,11 @@ async fn an_api_key_cannot_change_a_password(backend: Backend) {
             "/api/application/users",
             &key,
             &json!({"email": "m@example.com", "username": "mallory", "first_name": "M",
-                    "last_name": "M", "password": NEW_PASSWORD}),
+                    "last_name": "M", "password": NEW_PASSWORD, "root_admin": true}),
         )
         .await;
     r.assert_status(403);
+    assert_eq!(r.json()["errors"][0]["detail"], ADMIN_WITH_PASSWORD);
 
     // Nothing was written: the old passwords work, the new one nowhere, no mallory.
     assert!(password_works(&app, "admin", crate::helpers::ADMIN_PASSWORD).await);
@@ -120,7 +113,8 @@ async fn an_api_key_cannot_change_a_password(backend: Backend) {
         .await
         .assert_status(404);
 
-    // What the scopes allow still works: changing other fields, creating without a password.
+    // What the scopes allow still works: changing other fields, provisioning plain users
+    // with or without a password.
     app.update_user(&key, &bob_id, &json!({"first_name": "Robert"}))
         .await
         .assert_status(200);
@@ -133,6 +127,9 @@ async fn an_api_key_cannot_change_a_password(backend: Backend) {
     )
     .await
     .assert_status(201);
+    app.create_user(&key, &json!({"username": "erin", "password": NEW_PASSWORD}))
+        .await
+        .assert_status(201);
     // A session of the same admin may change passwords (needs no key).
     let session = Auth::bearer(&app.token("bob", &bob.password).await);
     app.call_json(
@@ -216,3 +213,44 @@ both_backends!(
     an_api_key_cannot_change_a_password,
     a_key_never_outlives_the_key_that_made_it,
 );
+
+async fn the_last_admin_cannot_be_expired_in_advance(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let admin_id = app.admin_id().await.to_string();
+    const LAST_ADMIN: &str = "Cannot disable or demote the last enabled admin.";
+    let next_year = json!({"expired_at": "2100-01-01T00:00:00Z"});
+    let r = app.update_user(&app.admin(), &admin_id, &next_year).await;
+    assert_eq!(assert_v2_error(&r, 400)["detail"], LAST_ADMIN);
+    // An admin who expires does not count as the other admin either.
+    let other = app.make_user("deputy", true).await;
+    app.update_user(&app.admin(), &other.id.to_string(), &next_year)
+        .await
+        .assert_status(200);
+    let r = app.update_user(&app.admin(), &admin_id, &next_year).await;
+    assert_eq!(assert_v2_error(&r, 400)["detail"], LAST_ADMIN);
+    let r = app
+        .call_json(
+            Method::PATCH,
+            &format!("/api/application/users/{admin_id}"),
+            &app.admin(),
+            &json!({"root_admin": false, "email": "a@example.com", "username": "admin",
+                    "first_name": "A", "last_name": "A"}),
+        )
+        .await;
+    r.assert_status(400);
+    let me = app.get_me(&app.admin()).await.json();
+    assert!(me["expired_at"].is_null() && me["is_admin"] == json!(true));
+    // Once the deputy is lasting, the admin may expire.
+    app.update_user(
+        &app.admin(),
+        &other.id.to_string(),
+        &json!({"expired_at": null}),
+    )
+    .await
+    .assert_status(200);
+    app.update_user(&app.admin(), &admin_id, &next_year)
+        .await
+        .assert_status(200);
+}
+
+both_backends!(the_last_admin_cannot_be_expired_in_advance);
