@@ -18,6 +18,7 @@ mod helpers;
 mod instances;
 mod openapi;
 mod sessions;
+mod slow_bodies;
 mod startup;
 mod systems;
 mod token;
