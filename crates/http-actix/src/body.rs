@@ -6,10 +6,17 @@
 
 use crate::error::{InvalidField, Problem};
 use crate::state::{AppState, BODY_LIMIT, HttpSettings};
+use actix_web::body::{BodySize, MessageBody};
+use actix_web::dev::{Payload, ServiceRequest};
 use actix_web::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use actix_web::rt::time::timeout;
 use actix_web::{HttpMessage, HttpRequest, mime, web};
+use futures_util::StreamExt;
 use serde_json::{Map, Value};
+use std::cell::RefCell;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 /// A JSON object body.
@@ -129,6 +136,68 @@ async fn read_within(
         ))),
         Ok(Err(_)) => Err(too_large),
         Err(_) => Err(Problem::RequestTimeout { after: deadline }),
+    }
+}
+
+/// A request body shared by the handler, which reads it through the request's payload, and
+/// by the response, which holds it until the response is written (see [`share_body`]).
+#[derive(Clone)]
+pub(crate) struct SharedBody(Rc<RefCell<Payload>>);
+
+/// Puts the request's body (if it has one) behind a [`SharedBody`], so that the response can
+/// hold it: wrap the response body in [`HoldingBody`] with what this returns.
+///
+/// Why: when a response is written before the request body has arrived in full, actix-web
+/// closes the connection (`Connection: close`), except when the handler has dropped a
+/// *chunked* body; that one it drains, reading and discarding chunks, for as long as the
+/// client keeps sending them, with no deadline at all. Holding the body until the response
+/// is written makes actix close the connection in that case too, so a slowly sent body that
+/// nobody reads (a GET, a request refused before its body is read, a 408) never keeps the
+/// connection. A body that has arrived in full by then changes nothing: the connection stays
+/// open for the next request.
+pub(crate) fn share_body(req: &mut ServiceRequest) -> Option<SharedBody> {
+    let payload = req.take_payload();
+    if matches!(payload, Payload::None) {
+        return None;
+    }
+    let shared = SharedBody(Rc::new(RefCell::new(payload)));
+    let reader = shared.clone();
+    req.set_payload(Payload::Stream {
+        payload: Box::pin(futures_util::stream::poll_fn(move |cx| {
+            reader.0.borrow_mut().poll_next_unpin(cx)
+        })),
+    });
+    Some(shared)
+}
+
+/// A response body that holds the request's [`SharedBody`] until it has been written.
+pub(crate) struct HoldingBody<B> {
+    body: B,
+    _request_body: Option<SharedBody>,
+}
+
+impl<B> HoldingBody<B> {
+    /// `body`, holding `request_body` for as long as it lives.
+    pub(crate) fn new(body: B, request_body: Option<SharedBody>) -> Self {
+        Self {
+            body,
+            _request_body: request_body,
+        }
+    }
+}
+
+impl<B: MessageBody + Unpin> MessageBody for HoldingBody<B> {
+    type Error = B::Error;
+
+    fn size(&self) -> BodySize {
+        self.body.size()
+    }
+
+    fn poll_next(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<web::Bytes, Self::Error>>> {
+        Pin::new(&mut self.get_mut().body).poll_next(cx)
     }
 }
 
@@ -317,8 +386,6 @@ mod tests {
     #[actix_web::test]
     async fn a_body_that_stops_arriving_is_cut_at_the_deadline() {
         use actix_web::FromRequest;
-        use actix_web::dev::Payload;
-        use futures_util::StreamExt;
         let (req, _) = TestRequest::post()
             .insert_header(("content-type", "application/json"))
             .to_http_parts();

@@ -1,6 +1,6 @@
 //! Slow request bodies (security review, issue 9 item 6): a body that has not arrived in full
 //! within `body_read_timeout` is answered 408 in the family's envelope and the connection is
-//! closed. These tests
+//! closed; a body the handler never reads does not hold the connection either. These tests
 //! speak HTTP/1.1 over a raw TCP connection, since an HTTP client would send the whole body.
 
 use crate::families::{assert_application_error, assert_v1_error};
@@ -187,6 +187,21 @@ async fn a_body_sent_a_byte_at_a_time_is_cut_at_the_deadline(backend: Backend) {
     assert_v2_error(&only_response(&received), 408);
 }
 
+both_backends!(a_chunked_body_that_stops_arriving_is_408_and_closes);
+async fn a_chunked_body_that_stops_arriving_is_408_and_closes(backend: Backend) {
+    let app = spawn(backend).await;
+    let started = Instant::now();
+    let mut stream = send_start(
+        &app,
+        "POST /token HTTP/1.1\r\nHost: rollcall\r\n\
+         Content-Type: application/x-www-form-urlencoded\r\nTransfer-Encoding: chunked\r\n\r\n\
+         5\r\nusern\r\n",
+    )
+    .await;
+    let response = only_response(&read_until_closed(&mut stream, started).await);
+    assert_v2_error(&response, 408);
+}
+
 both_backends!(v1_and_application_answer_a_slow_body_in_their_envelopes);
 async fn v1_and_application_answer_a_slow_body_in_their_envelopes(backend: Backend) {
     let app = spawn(backend).await;
@@ -225,6 +240,47 @@ async fn v1_and_application_answer_a_slow_body_in_their_envelopes(backend: Backe
     app.call(reqwest::Method::GET, "/api/v1/users/slowpoke", &app.admin())
         .await
         .assert_status(404);
+}
+
+both_backends!(a_body_the_handler_never_reads_does_not_hold_the_connection);
+async fn a_body_the_handler_never_reads_does_not_hold_the_connection(backend: Backend) {
+    let app = spawn(backend).await;
+    // (request head and the start of a body that never ends, the status answered)
+    let cases = [
+        // No route reads a GET body.
+        (
+            "GET /healthz HTTP/1.1\r\nHost: rollcall\r\nTransfer-Encoding: chunked\r\n\r\n\
+             1\r\na\r\n",
+            200,
+        ),
+        (
+            "GET /healthz HTTP/1.1\r\nHost: rollcall\r\nContent-Length: 100\r\n\r\nabc",
+            200,
+        ),
+        // Refused before the body is read.
+        (
+            "POST /api/v2/users HTTP/1.1\r\nHost: rollcall\r\nContent-Type: application/json\r\n\
+             Transfer-Encoding: chunked\r\n\r\n1\r\n{\r\n",
+            401,
+        ),
+        (
+            "POST /api/v2/users HTTP/1.1\r\nHost: rollcall\r\nContent-Type: application/json\r\n\
+             Content-Length: 100\r\n\r\n{",
+            401,
+        ),
+        // An unknown route.
+        (
+            "POST /api/v2/nothing HTTP/1.1\r\nHost: rollcall\r\nTransfer-Encoding: chunked\r\n\r\n\
+             1\r\n{\r\n",
+            404,
+        ),
+    ];
+    for (request, status) in cases {
+        let started = Instant::now();
+        let mut stream = send_start(&app, request).await;
+        let received = read_until_closed(&mut stream, started).await;
+        only_response(&received).assert_status(status);
+    }
 }
 
 both_backends!(complete_bodies_keep_the_connection_alive);
