@@ -1,6 +1,7 @@
 //! [`build_app`]: every family's routes (from the registry in `crate::families`) behind the
 //! middleware every request passes through.
 
+use crate::body::{self, HoldingBody};
 use crate::error::{ApiError, Problem};
 use crate::families;
 use crate::openapi::openapi_json;
@@ -18,8 +19,9 @@ const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
 
 /// The whole application: every route, `NormalizePath` (trailing slashes), `TracingLogger`
 /// with request ids (echoed in `X-Request-Id`), the 64 KiB body limit, the family error
-/// envelopes, and the default 404 and 405 answers in the envelope of the family whose prefix
-/// the path carries.
+/// envelopes, the default 404 and 405 answers in the envelope of the family whose prefix
+/// the path carries, and a request body held by its response until the response is written,
+/// so that a body that has not arrived in full closes the connection (`body::share_body`).
 pub fn build_app(
     state: AppState,
 ) -> App<
@@ -37,6 +39,14 @@ pub fn build_app(
         .app_data(web::Data::new(OpenApiJson(openapi_json())))
         .configure(families::configure)
         .default_service(web::to(route_not_found))
+        .wrap_fn(|mut req: ServiceRequest, srv| {
+            let request_body = body::share_body(&mut req);
+            let response = srv.call(req);
+            async move {
+                let response = response.await?;
+                Ok(response.map_body(|_, body| HoldingBody::new(body, request_body)))
+            }
+        })
         .wrap(NormalizePath::new(TrailingSlash::Trim))
         .wrap_fn(move |req: ServiceRequest, srv| {
             let request_id = req.extensions().get::<RequestId>().copied();

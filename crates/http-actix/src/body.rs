@@ -1,13 +1,23 @@
 //! Request bodies, read by the handler itself after authentication (api.md 8: route, then
-//! 401, then 403, then the body): the media type (415), the 64 KiB limit (413), well-formed
-//! JSON (400), a JSON object (422); and [`JsonFields`], which maps an object's known fields
-//! into the domain's inputs, telling absent, null and wrongly typed values apart.
+//! 401, then 403, then the body): the media type (415), the 64 KiB limit (413), the body read
+//! deadline (408), well-formed JSON (400), a JSON object (422); and [`JsonFields`], which maps
+//! an object's known fields into the domain's inputs, telling absent, null and wrongly typed
+//! values apart.
 
 use crate::error::{InvalidField, Problem};
-use crate::state::BODY_LIMIT;
+use crate::state::{AppState, BODY_LIMIT, HttpSettings};
+use actix_web::body::{BodySize, MessageBody};
+use actix_web::dev::{Payload, ServiceRequest};
 use actix_web::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
+use actix_web::rt::time::timeout;
 use actix_web::{HttpMessage, HttpRequest, mime, web};
+use futures_util::StreamExt;
 use serde_json::{Map, Value};
+use std::cell::RefCell;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{Context, Poll};
+use std::time::Duration;
 
 /// A JSON object body.
 pub(crate) type JsonObject = Map<String, Value>;
@@ -91,8 +101,24 @@ pub(crate) async fn read_form(
 }
 
 /// Reads the whole body, refusing more than [`BODY_LIMIT`] bytes (by `Content-Length` up
-/// front, and while reading for chunked bodies).
+/// front, and while reading for chunked bodies), and a body that has not arrived in full
+/// within the body read deadline ([`HttpSettings::body_read_timeout`], counted from here to the
+/// last byte, not per chunk).
 async fn read_limited(req: &HttpRequest, payload: web::Payload) -> Result<web::Bytes, Problem> {
+    let deadline = req
+        .app_data::<web::Data<AppState>>()
+        .map_or(HttpSettings::DEFAULT_BODY_READ_TIMEOUT, |state| {
+            state.settings.body_read_timeout
+        });
+    read_within(deadline, req, payload).await
+}
+
+/// [`read_limited`] with this deadline.
+async fn read_within(
+    deadline: Duration,
+    req: &HttpRequest,
+    payload: web::Payload,
+) -> Result<web::Bytes, Problem> {
     let too_large = Problem::PayloadTooLarge { limit: BODY_LIMIT };
     let declared_length = req
         .headers()
@@ -102,12 +128,76 @@ async fn read_limited(req: &HttpRequest, payload: web::Payload) -> Result<web::B
     if declared_length.is_some_and(|n| n > BODY_LIMIT as u64) {
         return Err(too_large);
     }
-    match payload.to_bytes_limited(BODY_LIMIT).await {
-        Ok(Ok(bytes)) => Ok(bytes),
-        Ok(Err(e)) => Err(Problem::MalformedBody(format!(
+    let read = timeout(deadline, payload.to_bytes_limited(BODY_LIMIT)).await;
+    match read {
+        Ok(Ok(Ok(bytes))) => Ok(bytes),
+        Ok(Ok(Err(e))) => Err(Problem::MalformedBody(format!(
             "The request body could not be read: {e}."
         ))),
-        Err(_) => Err(too_large),
+        Ok(Err(_)) => Err(too_large),
+        Err(_) => Err(Problem::RequestTimeout { after: deadline }),
+    }
+}
+
+/// A request body shared by the handler, which reads it through the request's payload, and
+/// by the response, which holds it until the response is written (see [`share_body`]).
+#[derive(Clone)]
+pub(crate) struct SharedBody(Rc<RefCell<Payload>>);
+
+/// Puts the request's body (if it has one) behind a [`SharedBody`], so that the response can
+/// hold it: wrap the response body in [`HoldingBody`] with what this returns.
+///
+/// Why: when a response is written before the request body has arrived in full, actix-web
+/// closes the connection (`Connection: close`), except when the handler has dropped a
+/// *chunked* body; that one it drains, reading and discarding chunks, for as long as the
+/// client keeps sending them, with no deadline at all. Holding the body until the response
+/// is written makes actix close the connection in that case too, so a slowly sent body that
+/// nobody reads (a GET, a request refused before its body is read, a 408) never keeps the
+/// connection. A body that has arrived in full by then changes nothing: the connection stays
+/// open for the next request.
+pub(crate) fn share_body(req: &mut ServiceRequest) -> Option<SharedBody> {
+    let payload = req.take_payload();
+    if matches!(payload, Payload::None) {
+        return None;
+    }
+    let shared = SharedBody(Rc::new(RefCell::new(payload)));
+    let reader = shared.clone();
+    req.set_payload(Payload::Stream {
+        payload: Box::pin(futures_util::stream::poll_fn(move |cx| {
+            reader.0.borrow_mut().poll_next_unpin(cx)
+        })),
+    });
+    Some(shared)
+}
+
+/// A response body that holds the request's [`SharedBody`] until it has been written.
+pub(crate) struct HoldingBody<B> {
+    body: B,
+    _request_body: Option<SharedBody>,
+}
+
+impl<B> HoldingBody<B> {
+    /// `body`, holding `request_body` for as long as it lives.
+    pub(crate) fn new(body: B, request_body: Option<SharedBody>) -> Self {
+        Self {
+            body,
+            _request_body: request_body,
+        }
+    }
+}
+
+impl<B: MessageBody + Unpin> MessageBody for HoldingBody<B> {
+    type Error = B::Error;
+
+    fn size(&self) -> BodySize {
+        self.body.size()
+    }
+
+    fn poll_next(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<web::Bytes, Self::Error>>> {
+        Pin::new(&mut self.get_mut().body).poll_next(cx)
     }
 }
 
@@ -291,6 +381,29 @@ mod tests {
         assert_eq!(f.array_of("null", pick), None);
         assert_eq!(f.array_of("str", pick), None);
         assert_eq!(f.into_malformed(), vec!["bad", "str"]);
+    }
+
+    #[actix_web::test]
+    async fn a_body_that_stops_arriving_is_cut_at_the_deadline() {
+        use actix_web::FromRequest;
+        let (req, _) = TestRequest::post()
+            .insert_header(("content-type", "application/json"))
+            .to_http_parts();
+        let first_byte = futures_util::stream::once(async {
+            Ok::<_, actix_web::error::PayloadError>(web::Bytes::from_static(b"{"))
+        });
+        let mut stalled: Payload = Payload::Stream {
+            payload: Box::pin(first_byte.chain(futures_util::stream::pending())),
+        };
+        let payload = web::Payload::from_request(&req, &mut stalled)
+            .await
+            .unwrap();
+        let deadline = Duration::from_millis(20);
+        let read = read_within(deadline, &req, payload).await;
+        assert!(
+            matches!(read, Err(Problem::RequestTimeout { after }) if after == deadline),
+            "{read:?}"
+        );
     }
 
     async fn json_body(req: TestRequest) -> Result<JsonObject, Problem> {

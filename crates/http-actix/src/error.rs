@@ -14,6 +14,7 @@ use rollcall_domain::services::ServiceError;
 use rollcall_domain::values::{FieldViolation, Violation};
 use std::fmt;
 use std::marker::PhantomData;
+use std::time::Duration;
 
 /// An API family: which paths it owns, how it challenges a request without credentials, and
 /// how it words a [`Problem`]. Implemented by one marker type per family; the registry in
@@ -236,6 +237,12 @@ pub(crate) enum Problem {
         /// The limit in bytes.
         limit: usize,
     },
+    /// The whole body did not arrive within the body read deadline (408); the connection is
+    /// closed after the answer.
+    RequestTimeout {
+        /// The deadline.
+        after: Duration,
+    },
     /// No route has this path (404).
     RouteNotFound,
     /// A route has this path but not this method (405).
@@ -276,6 +283,7 @@ impl Problem {
             }
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::RequestTimeout { .. } => StatusCode::REQUEST_TIMEOUT,
             Self::RouteNotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
         }
@@ -317,6 +325,10 @@ impl Problem {
             Self::PayloadTooLarge { limit } => {
                 format!("The request body is larger than the limit of {limit} bytes.")
             }
+            Self::RequestTimeout { after } => format!(
+                "The request body did not arrive in full within {} s.",
+                after.as_secs_f64()
+            ),
             Self::RouteNotFound => Self::ROUTE_NOT_FOUND_MESSAGE.to_owned(),
             Self::MethodNotAllowed { .. } => "Method not allowed.".to_owned(),
         }
@@ -325,7 +337,8 @@ impl Problem {
     /// A response builder with the status and the headers every family sends with this
     /// problem (`WWW-Authenticate` on 401, `Allow` on 405); the family adds the body. A 401
     /// that a use case raised after the credentials were read (the user vanished meanwhile)
-    /// carries the family's own `bare_challenges`.
+    /// carries the family's own `bare_challenges`. A 408 closes the connection
+    /// (`Connection: close`).
     pub(crate) fn response_builder(
         &self,
         bare_challenges: &'static [Challenge],
@@ -344,6 +357,10 @@ impl Problem {
             }
             Self::MethodNotAllowed { allow } => {
                 builder.insert_header((ALLOW, allow.as_str()));
+            }
+            // The rest of the body may still be on its way: the connection cannot be reused.
+            Self::RequestTimeout { .. } => {
+                builder.force_close();
             }
             _ => {}
         }
@@ -415,6 +432,14 @@ mod tests {
         assert_eq!(status(ServiceError::Unavailable("db".into())), 503);
         assert_eq!(status(ServiceError::Internal("bug".into())), 500);
         assert_eq!(Problem::PayloadTooLarge { limit: 1 }.status().as_u16(), 413);
+        assert_eq!(
+            Problem::RequestTimeout {
+                after: Duration::from_secs(10)
+            }
+            .status()
+            .as_u16(),
+            408
+        );
         assert_eq!(
             Problem::UnsupportedMediaType("x".into()).status().as_u16(),
             415

@@ -6,9 +6,10 @@ use actix_web::web::Bytes;
 use rollcall_domain::services::Directory;
 use secrecy::SecretString;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// Settings of the HTTP layer that the server reads from its configuration.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct HttpSettings {
     /// The externally visible base URL (`ROLLCALL_PUBLIC_URL`), used where absolute links are
     /// built; `None` means "from the request's scheme and host".
@@ -18,6 +19,25 @@ pub struct HttpSettings {
     /// When set, `GET /metrics` answers only requests with `Authorization: Bearer <token>`;
     /// when unset it is open, like the other operations routes.
     pub metrics_token: Option<SecretString>,
+    /// How long a handler waits for the whole request body, from its first read to the last
+    /// byte; a body that takes longer is answered 408 and the connection is closed.
+    pub body_read_timeout: Duration,
+}
+
+impl HttpSettings {
+    /// The default [`HttpSettings::body_read_timeout`].
+    pub const DEFAULT_BODY_READ_TIMEOUT: Duration = Duration::from_secs(10);
+}
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        Self {
+            public_url: None,
+            secure_cookies: false,
+            metrics_token: None,
+            body_read_timeout: Self::DEFAULT_BODY_READ_TIMEOUT,
+        }
+    }
 }
 
 /// Whether the server can serve requests right now (answered by `GET /readyz`).

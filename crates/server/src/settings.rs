@@ -19,6 +19,7 @@ use clap::{Parser, ValueEnum};
 use figment::Figment;
 use figment::providers::{Format, Serialized, Toml};
 use rollcall_domain::values::PasswordPolicy;
+use rollcall_http_actix::HttpSettings;
 use rollcall_system::Argon2Params;
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
@@ -322,6 +323,11 @@ pub struct Cli {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub shutdown_timeout: Option<String>,
 
+    /// Time a request body gets to arrive in full, else 408 and the connection closes [default: 10s].
+    #[arg(long, env = "ROLLCALL_BODY_READ_TIMEOUT", value_name = "DURATION")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub body_read_timeout: Option<String>,
+
     /// HTTP worker threads [default: number of CPU cores].
     #[arg(long, env = "ROLLCALL_WORKERS", value_name = "N")]
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -395,6 +401,7 @@ struct RawSettings {
     secure_cookies: bool,
     skip_migrations: bool,
     shutdown_timeout: DurationValue,
+    body_read_timeout: DurationValue,
     #[serde(default)]
     workers: Option<usize>,
     #[serde(default)]
@@ -428,6 +435,7 @@ impl From<&Settings> for RawSettings {
             secure_cookies: s.secure_cookies,
             skip_migrations: s.skip_migrations,
             shutdown_timeout: DurationValue::Seconds(s.shutdown_timeout.as_secs()),
+            body_read_timeout: DurationValue::Seconds(s.body_read_timeout.as_secs()),
             workers: s.workers,
             admin_username: s.admin_username.clone(),
             // Defaults never hold a password or token.
@@ -477,6 +485,8 @@ pub struct Settings {
     pub skip_migrations: bool,
     /// `shutdown_timeout`: how long in-flight requests get after a stop signal.
     pub shutdown_timeout: Duration,
+    /// `body_read_timeout`: how long a request body may take to arrive in full (408 beyond).
+    pub body_read_timeout: Duration,
     /// `workers`: HTTP worker threads; `None` = one per CPU core.
     pub workers: Option<usize>,
     /// `admin_username`: the first admin's name (default `admin`).
@@ -513,6 +523,7 @@ impl Default for Settings {
             secure_cookies: false,
             skip_migrations: false,
             shutdown_timeout: Duration::from_secs(30),
+            body_read_timeout: HttpSettings::DEFAULT_BODY_READ_TIMEOUT,
             workers: None,
             admin_username: None,
             admin_password: None,
@@ -589,6 +600,13 @@ impl Settings {
                 "must be positive",
             ));
         }
+        let body_read_timeout = raw.body_read_timeout.parse("body_read_timeout")?;
+        if body_read_timeout.is_zero() {
+            return Err(SettingsError::invalid(
+                "body_read_timeout",
+                "must be positive",
+            ));
+        }
         if let Some(url) = &raw.public_url
             && !(url.starts_with("http://") || url.starts_with("https://"))
         {
@@ -634,6 +652,7 @@ impl Settings {
             secure_cookies: raw.secure_cookies,
             skip_migrations: raw.skip_migrations,
             shutdown_timeout: raw.shutdown_timeout.parse("shutdown_timeout")?,
+            body_read_timeout,
             workers: raw.workers,
             admin_username: raw.admin_username,
             admin_password: raw.admin_password.map(SecretString::from),
@@ -686,6 +705,7 @@ mod tests {
         assert_eq!(s.hash_concurrency, available_cores());
         assert_eq!(s.session_lifetime, Duration::from_secs(86_400));
         assert_eq!(s.credential_cache_ttl, Duration::from_secs(300));
+        assert_eq!(s.body_read_timeout, Duration::from_secs(10));
         assert_eq!(s.passwd_file, PathBuf::from("/etc/passwd"));
         assert_eq!(s.group_file, PathBuf::from("/etc/group"));
         assert_eq!(s.log_format, LogFormat::Human);
@@ -718,6 +738,8 @@ mod tests {
             "--skip-migrations",
             "--session-lifetime",
             "90",
+            "--body-read-timeout",
+            "2s",
         ])
         .unwrap();
         assert_eq!(s.bind, "127.0.0.1:0");
@@ -725,6 +747,7 @@ mod tests {
         assert!(!s.secure_cookies);
         assert!(s.skip_migrations);
         assert_eq!(s.session_lifetime, Duration::from_secs(90));
+        assert_eq!(s.body_read_timeout, Duration::from_secs(2));
     }
 
     #[test]
@@ -743,6 +766,8 @@ mod tests {
         assert!(e.to_string().contains("`bind`"), "{e}");
         let e = parse(&["--session-lifetime", "soon"]).unwrap_err();
         assert!(e.to_string().contains("`session_lifetime`"), "{e}");
+        let e = parse(&["--body-read-timeout", "0"]).unwrap_err();
+        assert!(e.to_string().contains("`body_read_timeout`"), "{e}");
         let e = parse(&["--password-min-length", "0"]).unwrap_err();
         assert!(e.to_string().contains("`password_min_length`"), "{e}");
         let e = parse(&["--public-url", "example.com"]).unwrap_err();

@@ -169,6 +169,7 @@ impl Application {
                 public_url: settings.public_url.clone(),
                 secure_cookies: settings.secure_cookies,
                 metrics_token: settings.metrics_token.clone(),
+                body_read_timeout: settings.body_read_timeout,
             },
             metrics: Arc::default(),
         };

@@ -167,6 +167,8 @@ fn code_and_detail(problem: &Problem) -> (&'static str, String) {
         }
         Problem::UnsupportedMediaType(m) => ("UnsupportedMediaTypeHttpException", m.clone()),
         Problem::PayloadTooLarge { .. } => ("PostTooLargeException", problem.message()),
+        // Symfony has no exception class of its own for 408.
+        Problem::RequestTimeout { .. } => ("HttpException", problem.message()),
         Problem::RouteNotFound => ("NotFoundHttpException", NOT_FOUND.into()),
         Problem::MethodNotAllowed { allow } => (
             "MethodNotAllowedHttpException",
@@ -351,6 +353,16 @@ mod tests {
             )
         );
         assert_eq!(one(Problem::PayloadTooLarge { limit: 65536 }).1, "413");
+        assert_eq!(
+            one(Problem::RequestTimeout {
+                after: std::time::Duration::from_secs(10)
+            }),
+            (
+                "HttpException".into(),
+                "408".into(),
+                "The request body did not arrive in full within 10 s.".into()
+            )
+        );
         assert_eq!(one(Problem::RouteNotFound).2, NOT_FOUND);
     }
 }

@@ -3,7 +3,7 @@
 //! (`Key: 'UserPasswordRequest.Value.Password' Error:Field validation for 'Password' failed on
 //! the 'min' tag`, one line per failure, joined by `\n` as `ValidationErrors.Error()` does);
 //! the rest are short fixed sentences (`User not found`, `Unauthorized`, gin's own
-//! `404 page not found`, Go's `http: request body too large`). The whole table is in
+//! `404 page not found`, Go's `http: request body too large`, Go's status texts). The whole table is in
 //! `docs/compatibility.md`.
 //!
 //! v1 has no 422: validation failures are 400, and a taken username is 409
@@ -31,6 +31,8 @@ pub(crate) const ROUTE_NOT_FOUND: &str = "404 page not found";
 pub(crate) const METHOD_NOT_ALLOWED: &str = "405 method not allowed";
 /// 413 (the error of Go's `http.MaxBytesReader`).
 pub(crate) const BODY_TOO_LARGE: &str = "http: request body too large";
+/// 408 (Go's `http.StatusText`, like 500 and 503).
+pub(crate) const REQUEST_TIMEOUT: &str = "Request Timeout";
 /// 415.
 pub(crate) const NOT_JSON: &str = "Content-Type must be application/json";
 /// 503.
@@ -82,6 +84,7 @@ pub(crate) fn message(problem: &Problem) -> String {
         Problem::MalformedBody(m) | Problem::BadRequest(m) => m.clone(),
         Problem::UnsupportedMediaType(_) => NOT_JSON.to_owned(),
         Problem::PayloadTooLarge { .. } => BODY_TOO_LARGE.to_owned(),
+        Problem::RequestTimeout { .. } => REQUEST_TIMEOUT.to_owned(),
         Problem::RouteNotFound => ROUTE_NOT_FOUND.to_owned(),
         Problem::MethodNotAllowed { .. } => METHOD_NOT_ALLOWED.to_owned(),
     }
@@ -205,6 +208,13 @@ mod tests {
         assert_eq!(
             message(&Problem::PayloadTooLarge { limit: 1 }),
             BODY_TOO_LARGE
+        );
+        let timeout = Problem::RequestTimeout {
+            after: std::time::Duration::from_secs(10),
+        };
+        assert_eq!(
+            (status(&timeout), message(&timeout)),
+            (StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT.into())
         );
     }
 

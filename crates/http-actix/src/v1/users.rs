@@ -160,6 +160,7 @@ pub(crate) async fn get_user(
         (status = 401, description = "`Unauthorized`.", body = V1ErrorMessage),
         (status = 403, description = "Not an admin, or API key without `users/create`.", body = V1ErrorMessage),
         (status = 409, description = "`Username already existed`.", body = V1ErrorMessage),
+        (status = 408, description = "Body not received in full within the body read timeout; the connection is closed.", body = V1ErrorMessage),
         (status = 413, description = "Body over 64 KiB.", body = V1ErrorMessage),
         (status = 415, description = "Not JSON.", body = V1ErrorMessage),
     )
@@ -202,6 +203,7 @@ pub(crate) async fn create_user(
         (status = 401, description = "`Unauthorized`.", body = V1ErrorMessage),
         (status = 403, description = "Another user's password without being an admin, or API key without `users/update`.", body = V1ErrorMessage),
         (status = 404, description = "`User not found`.", body = V1ErrorMessage),
+        (status = 408, description = "Body not received in full within the body read timeout; the connection is closed.", body = V1ErrorMessage),
         (status = 413, description = "Body over 64 KiB.", body = V1ErrorMessage),
         (status = 415, description = "Not JSON.", body = V1ErrorMessage),
     )

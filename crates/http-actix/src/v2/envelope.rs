@@ -211,5 +211,24 @@ mod tests {
             r.headers().get("content-type").map(|v| v.as_bytes()),
             Some(&b"application/json"[..])
         );
+        assert!(r.keep_alive(), "a 413 leaves the connection open");
+    }
+
+    #[test]
+    fn a_body_read_timeout_is_408_and_closes_the_connection() {
+        let problem = Problem::RequestTimeout {
+            after: std::time::Duration::from_secs(10),
+        };
+        let r = render(&problem, &[]);
+        assert_eq!(r.status().as_u16(), 408);
+        assert!(!r.keep_alive(), "Connection: close");
+        assert_eq!(
+            json_of(problem),
+            json!({
+                "detail": "The request body did not arrive in full within 10 s.",
+                "messages": ["The request body did not arrive in full within 10 s."],
+                "details": {}
+            })
+        );
     }
 }

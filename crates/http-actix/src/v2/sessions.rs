@@ -122,6 +122,7 @@ fn no_store() -> CacheControl {
     responses(
         (status = 200, description = "A session token.", body = TokenResponse),
         (status = 401, description = "`Incorrect username or password`.", body = ErrorEnvelope),
+        (status = 408, description = "Body not received in full within the body read timeout; the connection is closed.", body = ErrorEnvelope),
         (status = 413, description = "Body over 64 KiB.", body = ErrorEnvelope),
         (status = 415, description = "Not a form.", body = ErrorEnvelope),
         (status = 422, description = "Missing field, or `grant_type` other than `password`.", body = ErrorEnvelope),
@@ -162,6 +163,7 @@ pub(crate) async fn issue_token(
         )),
         (status = 400, description = "Malformed JSON.", body = ErrorEnvelope),
         (status = 401, description = "`Incorrect username or password`.", body = ErrorEnvelope),
+        (status = 408, description = "Body not received in full within the body read timeout; the connection is closed.", body = ErrorEnvelope),
         (status = 413, description = "Body over 64 KiB.", body = ErrorEnvelope),
         (status = 415, description = "Not JSON.", body = ErrorEnvelope),
         (status = 422, description = "Missing or non-string field.", body = ErrorEnvelope),

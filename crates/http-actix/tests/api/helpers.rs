@@ -168,6 +168,7 @@ impl TestApp {
                     public_url: None,
                     secure_cookies: true,
                     metrics_token: None,
+                    ..HttpSettings::default()
                 },
                 metrics: Arc::default(),
             },

@@ -19,6 +19,7 @@ mod helpers;
 mod instances;
 mod openapi;
 mod sessions;
+mod slow_bodies;
 mod startup;
 mod systems;
 mod token;
