@@ -335,11 +335,24 @@ pub trait ConfigurationStore: Send + Sync + 'static {
     ) -> Result<(), ConfigurationStoreError>;
 }
 
-/// The hasher failed (bad parameters, a stored hash that is not a PHC string, or the worker
-/// pool went away).
+/// Why the hasher gave no answer.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("password hashing failed: {0}")]
-pub struct HashError(pub String);
+pub enum HashError {
+    /// It failed (bad parameters, a stored hash that is not a PHC string, or the worker pool
+    /// went away): a bug or corrupt data.
+    #[error("password hashing failed: {0}")]
+    Failed(String),
+    /// It is too busy: its queue is full, or the check waited past its deadline and was
+    /// dropped unrun. The caller answers "try again in `retry_after_secs` seconds".
+    #[error("password hashing is saturated")]
+    Busy {
+        /// When a retry is worth it, in whole seconds (at least 1).
+        retry_after_secs: u64,
+    },
+    /// The client that asked for the check has gone, so it was not run.
+    #[error("the client went away before its password check ran")]
+    Abandoned,
+}
 
 /// Outcome of checking a password against a stored hash.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

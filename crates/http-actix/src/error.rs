@@ -8,7 +8,7 @@
 //! here, once.
 
 use actix_web::http::StatusCode;
-use actix_web::http::header::{ALLOW, WWW_AUTHENTICATE};
+use actix_web::http::header::{ALLOW, RETRY_AFTER, WWW_AUTHENTICATE};
 use actix_web::{HttpResponse, HttpResponseBuilder, ResponseError};
 use rollcall_domain::services::ServiceError;
 use rollcall_domain::values::{FieldViolation, Violation};
@@ -273,7 +273,10 @@ impl Problem {
                 ServiceError::NotFound(_) => StatusCode::NOT_FOUND,
                 ServiceError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
                 ServiceError::LastAdmin => StatusCode::BAD_REQUEST,
-                ServiceError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+                ServiceError::Unavailable(_) | ServiceError::Overloaded { .. } => {
+                    StatusCode::SERVICE_UNAVAILABLE
+                }
+                ServiceError::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
                 ServiceError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             },
             Self::Unauthenticated { .. } => StatusCode::UNAUTHORIZED,
@@ -313,6 +316,12 @@ impl Problem {
                 ServiceError::LastAdmin => ServiceError::LAST_ADMIN_MESSAGE.to_owned(),
                 ServiceError::Unavailable(_) => {
                     "The service is temporarily unavailable; try again shortly.".to_owned()
+                }
+                ServiceError::Overloaded { retry_after_secs } => format!(
+                    "Too many password checks are waiting; try again in {retry_after_secs} s."
+                ),
+                ServiceError::Throttled { retry_after_secs } => {
+                    format!("Too many failed sign-in attempts; try again in {retry_after_secs} s.")
                 }
                 ServiceError::Internal(_) => Self::INTERNAL_MESSAGE.to_owned(),
             },
@@ -361,6 +370,12 @@ impl Problem {
             // The rest of the body may still be on its way: the connection cannot be reused.
             Self::RequestTimeout { .. } => {
                 builder.force_close();
+            }
+            Self::Service(
+                ServiceError::Overloaded { retry_after_secs }
+                | ServiceError::Throttled { retry_after_secs },
+            ) => {
+                builder.insert_header((RETRY_AFTER, retry_after_secs.to_string()));
             }
             _ => {}
         }

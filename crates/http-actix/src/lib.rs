@@ -42,6 +42,6 @@ mod v1;
 mod v2;
 
 pub use app::build_app;
-pub use metrics::RequestMetrics;
+pub use metrics::{MetricsSource, RequestMetrics};
 pub use openapi::openapi;
 pub use state::{AppState, HttpSettings, Readiness};

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// One series: how many requests and how long they took in all.
@@ -15,11 +15,26 @@ struct Series {
     seconds: f64,
 }
 
+/// More series from outside the HTTP layer (the password hasher's queue, the login throttle),
+/// appended to the exposition text as they are.
+pub trait MetricsSource: Send + Sync + 'static {
+    /// Appends complete `# HELP`/`# TYPE`/sample lines to `out`.
+    fn render(&self, out: &mut String);
+}
+
 /// The counters of one server process.
-#[derive(Debug)]
 pub struct RequestMetrics {
     started: Instant,
     series: Mutex<BTreeMap<(&'static str, String, u16), Series>>,
+    sources: Vec<Arc<dyn MetricsSource>>,
+}
+
+impl std::fmt::Debug for RequestMetrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RequestMetrics")
+            .field("sources", &self.sources.len())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Default for RequestMetrics {
@@ -27,11 +42,19 @@ impl Default for RequestMetrics {
         Self {
             started: Instant::now(),
             series: Mutex::default(),
+            sources: Vec::new(),
         }
     }
 }
 
 impl RequestMetrics {
+    /// Adds a source whose series `/metrics` shows after the request counters.
+    #[must_use]
+    pub fn with_source(mut self, source: Arc<dyn MetricsSource>) -> Self {
+        self.sources.push(source);
+        self
+    }
+
     /// Counts one answered request.
     pub(crate) fn record(&self, family: &'static str, method: &str, status: u16, took: Duration) {
         if let Ok(mut series) = self.series.lock() {
@@ -81,6 +104,9 @@ impl RequestMetrics {
              rollcall_uptime_seconds {:.3}\n",
             self.started.elapsed().as_secs_f64()
         );
+        for source in &self.sources {
+            source.render(&mut out);
+        }
         out
     }
 }

@@ -5,12 +5,14 @@
 //! - [`settings`]: configuration layers (defaults, TOML file, environment, flags).
 //! - [`startup`]: [`Application::build`] and [`Application::run_until_stopped`].
 //! - [`bootstrap`]: the first admin.
+//! - `client`: whether a request's client is still connected (for the hashing queue).
 //! - [`readiness`]: the database check behind `/readyz`.
 //! - [`telemetry`]: the tracing subscriber (installed by the binary only).
 //!
 //! [`Directory`]: rollcall_domain::services::Directory
 
 pub mod bootstrap;
+mod client;
 pub mod readiness;
 pub mod settings;
 pub mod startup;

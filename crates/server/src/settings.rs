@@ -18,9 +18,10 @@ use clap::builder::BoolishValueParser;
 use clap::{Parser, ValueEnum};
 use figment::Figment;
 use figment::providers::{Format, Serialized, Toml};
+use ipnet::IpNet;
 use rollcall_domain::values::PasswordPolicy;
 use rollcall_http_actix::HttpSettings;
-use rollcall_system::Argon2Params;
+use rollcall_system::{Argon2Params, QueueBounds};
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -168,6 +169,38 @@ pub fn parse_duration(raw: &str) -> Result<Duration, String> {
     })
 }
 
+/// The login throttle's settings (see docs/operations.md, "Login throttling").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ThrottleSettings {
+    /// `login_throttle`: on or off.
+    pub enabled: bool,
+    /// `login_throttle_window`: how long a failure counts.
+    pub window: Duration,
+    /// `login_throttle_per_login`: failures of one (login, address) pair that throttle it.
+    pub per_login: u32,
+    /// `login_throttle_per_address`: failures from one address that throttle it.
+    pub per_address: u32,
+}
+
+impl Default for ThrottleSettings {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            window: Duration::from_secs(15 * 60),
+            per_login: 10,
+            per_address: 100,
+        }
+    }
+}
+
+/// Reads one `trusted_proxies` entry: an address (a /32 or /128) or a CIDR.
+fn parse_proxy(raw: &str) -> Result<IpNet, String> {
+    let text = raw.trim();
+    text.parse::<IpNet>()
+        .or_else(|_| text.parse::<std::net::IpAddr>().map(IpNet::from))
+        .map_err(|_| format!("{text:?} is not an IP address or CIDR (e.g. 10.0.0.0/8)"))
+}
+
 /// Checks a `host:port` bind address without resolving the host.
 fn check_bind(raw: &str) -> Result<(), String> {
     let (host, port) = raw
@@ -241,6 +274,54 @@ pub struct Cli {
     #[arg(long, env = "ROLLCALL_HASH_CONCURRENCY", value_name = "N")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hash_concurrency: Option<usize>,
+
+    /// Password checks that may wait for a hashing thread; one more answers 503 [default: 64].
+    #[arg(long, env = "ROLLCALL_HASH_QUEUE_DEPTH", value_name = "N")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hash_queue_depth: Option<usize>,
+
+    /// Longest wait of a password check for a hashing thread, then 503 [default: 2s].
+    #[arg(long, env = "ROLLCALL_HASH_QUEUE_TIMEOUT", value_name = "DURATION")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hash_queue_timeout: Option<String>,
+
+    /// Throttle password guessing per (login, address) and per address [default: true].
+    #[arg(
+        long,
+        env = "ROLLCALL_LOGIN_THROTTLE",
+        value_name = "BOOL",
+        value_parser = BoolishValueParser::new(),
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "true"
+    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub login_throttle: Option<bool>,
+
+    /// Window in which failed password checks are counted [default: 15min].
+    #[arg(long, env = "ROLLCALL_LOGIN_THROTTLE_WINDOW", value_name = "DURATION")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub login_throttle_window: Option<String>,
+
+    /// Failures of one login from one address that throttle that pair [default: 10].
+    #[arg(long, env = "ROLLCALL_LOGIN_THROTTLE_PER_LOGIN", value_name = "N")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub login_throttle_per_login: Option<u32>,
+
+    /// Failures from one address (any login) that throttle the address [default: 100].
+    #[arg(long, env = "ROLLCALL_LOGIN_THROTTLE_PER_ADDRESS", value_name = "N")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub login_throttle_per_address: Option<u32>,
+
+    /// Reverse proxies whose X-Forwarded-For is believed: addresses or CIDRs, comma-separated [default: none].
+    #[arg(
+        long,
+        env = "ROLLCALL_TRUSTED_PROXIES",
+        value_name = "CIDRS",
+        value_delimiter = ','
+    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trusted_proxies: Option<Vec<String>>,
 
     /// Session lifetime: seconds or e.g. "24h" [default: 24h].
     #[arg(long, env = "ROLLCALL_SESSION_LIFETIME", value_name = "DURATION")]
@@ -388,6 +469,13 @@ struct RawSettings {
     argon2_iterations: u32,
     argon2_parallelism: u32,
     hash_concurrency: usize,
+    hash_queue_depth: usize,
+    hash_queue_timeout: DurationValue,
+    login_throttle: bool,
+    login_throttle_window: DurationValue,
+    login_throttle_per_login: u32,
+    login_throttle_per_address: u32,
+    trusted_proxies: Vec<String>,
     session_lifetime: DurationValue,
     session_purge_interval: DurationValue,
     credential_cache_ttl: DurationValue,
@@ -423,6 +511,13 @@ impl From<&Settings> for RawSettings {
             argon2_iterations: s.argon2.iterations,
             argon2_parallelism: s.argon2.parallelism,
             hash_concurrency: s.hash_concurrency,
+            hash_queue_depth: s.hash_queue.depth,
+            hash_queue_timeout: DurationValue::Seconds(s.hash_queue.deadline.as_secs()),
+            login_throttle: s.login_throttle.enabled,
+            login_throttle_window: DurationValue::Seconds(s.login_throttle.window.as_secs()),
+            login_throttle_per_login: s.login_throttle.per_login,
+            login_throttle_per_address: s.login_throttle.per_address,
+            trusted_proxies: s.trusted_proxies.iter().map(ToString::to_string).collect(),
             session_lifetime: DurationValue::Seconds(s.session_lifetime.as_secs()),
             session_purge_interval: DurationValue::Seconds(s.session_purge_interval.as_secs()),
             credential_cache_ttl: DurationValue::Seconds(s.credential_cache_ttl.as_secs()),
@@ -461,6 +556,14 @@ pub struct Settings {
     pub argon2: Argon2Params,
     /// `hash_concurrency`: password hashes computed at once.
     pub hash_concurrency: usize,
+    /// `hash_queue_depth`, `hash_queue_timeout`: how many password checks may wait for a
+    /// hashing thread, and how long.
+    pub hash_queue: QueueBounds,
+    /// `login_throttle`, `login_throttle_window`, `login_throttle_per_login`,
+    /// `login_throttle_per_address`.
+    pub login_throttle: ThrottleSettings,
+    /// `trusted_proxies`: peers whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: Vec<IpNet>,
     /// `session_lifetime`: how long a session token lives.
     pub session_lifetime: Duration,
     /// `session_purge_interval`: how often expired sessions are deleted.
@@ -511,6 +614,9 @@ impl Default for Settings {
             password_min_length: PasswordPolicy::DEFAULT_MIN_CHARS,
             argon2: Argon2Params::default(),
             hash_concurrency: available_cores(),
+            hash_queue: QueueBounds::default(),
+            login_throttle: ThrottleSettings::default(),
+            trusted_proxies: Vec::new(),
             session_lifetime: Duration::from_secs(24 * 60 * 60),
             session_purge_interval: Duration::from_secs(60 * 60),
             credential_cache_ttl: Duration::from_secs(5 * 60),
@@ -583,6 +689,42 @@ impl Settings {
                 "must be at least 1",
             ));
         }
+        if raw.hash_queue_depth == 0 {
+            return Err(SettingsError::invalid(
+                "hash_queue_depth",
+                "must be at least 1",
+            ));
+        }
+        let hash_queue_timeout = raw.hash_queue_timeout.parse("hash_queue_timeout")?;
+        if hash_queue_timeout.is_zero() {
+            return Err(SettingsError::invalid(
+                "hash_queue_timeout",
+                "must be positive",
+            ));
+        }
+        let login_throttle_window = raw.login_throttle_window.parse("login_throttle_window")?;
+        if login_throttle_window.is_zero()
+            || chrono::Duration::from_std(login_throttle_window).is_err()
+        {
+            return Err(SettingsError::invalid(
+                "login_throttle_window",
+                "must be positive and reasonable",
+            ));
+        }
+        for (key, value) in [
+            ("login_throttle_per_login", raw.login_throttle_per_login),
+            ("login_throttle_per_address", raw.login_throttle_per_address),
+        ] {
+            if value == 0 {
+                return Err(SettingsError::invalid(key, "must be at least 1"));
+            }
+        }
+        let trusted_proxies = raw
+            .trusted_proxies
+            .iter()
+            .map(|raw| parse_proxy(raw))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|message| SettingsError::invalid("trusted_proxies", message))?;
         if raw.workers == Some(0) {
             return Err(SettingsError::invalid("workers", "must be at least 1"));
         }
@@ -640,6 +782,17 @@ impl Settings {
                 parallelism: raw.argon2_parallelism,
             },
             hash_concurrency: raw.hash_concurrency,
+            hash_queue: QueueBounds {
+                depth: raw.hash_queue_depth,
+                deadline: hash_queue_timeout,
+            },
+            login_throttle: ThrottleSettings {
+                enabled: raw.login_throttle,
+                window: login_throttle_window,
+                per_login: raw.login_throttle_per_login,
+                per_address: raw.login_throttle_per_address,
+            },
+            trusted_proxies,
             session_lifetime,
             session_purge_interval,
             credential_cache_ttl: raw.credential_cache_ttl.parse("credential_cache_ttl")?,

@@ -5,17 +5,20 @@
 //! and run the server in the background.
 
 use crate::bootstrap::{AdminBootstrap, bootstrap_admin};
+use crate::client::{ClientSocket, remember_socket};
 use crate::readiness::DatabaseReadiness;
 use crate::settings::Settings;
 use actix_web::HttpServer;
 use actix_web::dev::Server;
+use actix_web::dev::Service;
 use rollcall_domain::adapters::NoCredentialCache;
 use rollcall_domain::ports::{CredentialCache, HashError};
 use rollcall_domain::services::{self, Directory, Ports, ServiceError};
-use rollcall_http_actix::{AppState, HttpSettings, build_app};
+use rollcall_http_actix::{AppState, HttpSettings, MetricsSource, RequestMetrics, build_app};
 use rollcall_storage_diesel::{PoolOptions, StorageError, connect};
 use rollcall_system::{
-    Argon2idHasher, BlockingHasher, FileOsAccounts, MokaCredentialCache, OsRandom, SystemClock,
+    Argon2idHasher, BlockingHasher, FileOsAccounts, HashQueueStats, MokaCredentialCache, OsRandom,
+    SystemClock, for_client,
 };
 use std::future::Future;
 use std::net::{SocketAddr, TcpListener};
@@ -104,7 +107,7 @@ impl Application {
         // Argon2 computes a dummy hash when built: keep it off the async worker.
         let algorithm = tokio::task::spawn_blocking(move || Argon2idHasher::new(params))
             .await
-            .map_err(|e| StartupError::Hasher(HashError(e.to_string())))?
+            .map_err(|e| StartupError::Hasher(HashError::Failed(e.to_string())))?
             .map_err(StartupError::Hasher)?;
         let credential_cache: Arc<dyn CredentialCache> =
             if settings.credential_cache_ttl.is_zero() || settings.credential_cache_size == 0 {
@@ -115,6 +118,11 @@ impl Application {
                     settings.credential_cache_size,
                 ))
             };
+        let hasher = Arc::new(BlockingHasher::with_bounds(
+            algorithm,
+            settings.hash_concurrency,
+            settings.hash_queue,
+        ));
         let session_lifetime = chrono::Duration::from_std(settings.session_lifetime)
             .unwrap_or_else(|_| chrono::Duration::hours(24));
         let ports = Ports {
@@ -122,7 +130,7 @@ impl Application {
             sessions: Arc::new(store.clone()),
             api_keys: Arc::new(store.clone()),
             configurations: Arc::new(store.clone()),
-            hasher: Arc::new(BlockingHasher::new(algorithm, settings.hash_concurrency)),
+            hasher: hasher.clone(),
             clock: Arc::new(SystemClock),
             random: Arc::new(OsRandom),
             credential_cache,
@@ -171,7 +179,9 @@ impl Application {
                 metrics_token: settings.metrics_token.clone(),
                 body_read_timeout: settings.body_read_timeout,
             },
-            metrics: Arc::default(),
+            metrics: Arc::new(
+                RequestMetrics::default().with_source(Arc::new(HashQueueMetrics(hasher.stats()))),
+            ),
         };
         Ok(Self {
             listener,
@@ -244,6 +254,31 @@ impl Application {
     }
 }
 
+/// The password hasher's queue in `/metrics`.
+struct HashQueueMetrics(Arc<HashQueueStats>);
+
+impl MetricsSource for HashQueueMetrics {
+    fn render(&self, out: &mut String) {
+        use std::fmt::Write as _;
+        let s = &self.0;
+        let _ = write!(
+            out,
+            "# HELP rollcall_hash_queue_waiting Password checks waiting for a hashing thread.\n\
+             # TYPE rollcall_hash_queue_waiting gauge\n\
+             rollcall_hash_queue_waiting {}\n\
+             # HELP rollcall_hash_queue_shed_total Password checks not run: the queue was full, the check waited past its deadline, or its client had gone.\n\
+             # TYPE rollcall_hash_queue_shed_total counter\n\
+             rollcall_hash_queue_shed_total{{reason=\"full\"}} {}\n\
+             rollcall_hash_queue_shed_total{{reason=\"deadline\"}} {}\n\
+             rollcall_hash_queue_shed_total{{reason=\"client_gone\"}} {}\n",
+            s.waiting(),
+            s.refused_full(),
+            s.expired(),
+            s.abandoned()
+        );
+    }
+}
+
 /// Builds and starts the actix-web server on the bound listener. Kept out of the async
 /// functions: the builder holds the (non-`Send`) app factory, which must not live in a future
 /// that is spawned onto a multi-threaded runtime.
@@ -257,9 +292,22 @@ fn http_server<F>(
 where
     F: Future<Output = ()> + Send + 'static,
 {
-    let mut server = HttpServer::new(move || build_app(state.clone()))
-        .shutdown_timeout(shutdown_timeout.as_secs())
-        .shutdown_signal(shutdown);
+    let mut server = HttpServer::new(move || {
+        build_app(state.clone()).wrap_fn(|req, srv| {
+            // Password checks queued while answering are skipped once the client has gone.
+            let client = req.conn_data::<ClientSocket>().map(ClientSocket::liveness);
+            let response = srv.call(req);
+            async move {
+                match client {
+                    Some(alive) => for_client(alive, response).await,
+                    None => response.await,
+                }
+            }
+        })
+    })
+    .on_connect(remember_socket)
+    .shutdown_timeout(shutdown_timeout.as_secs())
+    .shutdown_signal(shutdown);
     if let Some(workers) = workers {
         server = server.workers(workers);
     }

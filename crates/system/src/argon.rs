@@ -57,7 +57,7 @@ impl Argon2idHasher {
             params.parallelism,
             None,
         )
-        .map_err(|e| HashError(format!("invalid Argon2 parameters: {e}")))?;
+        .map_err(|e| HashError::Failed(format!("invalid Argon2 parameters: {e}")))?;
         let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, p);
         let mut hasher = Self {
             argon,
@@ -100,20 +100,20 @@ impl HashAlgorithm for Argon2idHasher {
         let phc = self
             .argon
             .hash_password_with_salt(password.as_bytes(), &salt)
-            .map_err(|e| HashError(e.to_string()))?;
+            .map_err(|e| HashError::Failed(e.to_string()))?;
         Ok(PasswordHash::from_phc(phc.to_string()))
     }
 
     fn verify(&self, password: &str, hash: &PasswordHash) -> Result<Verification, HashError> {
         let parsed = argon2::PasswordHash::new(hash.as_phc())
-            .map_err(|e| HashError(format!("stored hash is not a PHC string: {e}")))?;
+            .map_err(|e| HashError::Failed(format!("stored hash is not a PHC string: {e}")))?;
         // Verify with the parameters stored in the hash itself.
         match Argon2::default().verify_password(password.as_bytes(), &parsed) {
             Ok(()) => Ok(Verification::Match {
                 needs_rehash: self.is_weaker(&parsed),
             }),
             Err(argon2::password_hash::Error::PasswordInvalid) => Ok(Verification::Mismatch),
-            Err(e) => Err(HashError(e.to_string())),
+            Err(e) => Err(HashError::Failed(e.to_string())),
         }
     }
 

@@ -69,12 +69,12 @@ impl HashAlgorithm for FastHasher {
         self.verifications.fetch_add(1, Ordering::SeqCst);
         let parts: Vec<&str> = hash.as_phc().split('$').collect();
         let [_, "test", cost, salt, digest] = parts.as_slice() else {
-            return Err(HashError("not a test hash".into()));
+            return Err(HashError::Failed("not a test hash".into()));
         };
         let cost: u32 = cost
             .strip_prefix("c=")
             .and_then(|c| c.parse().ok())
-            .ok_or_else(|| HashError("bad cost".into()))?;
+            .ok_or_else(|| HashError::Failed("bad cost".into()))?;
         let expected = TokenDigest::of(&format!("{salt}:{password}")).to_hex();
         if expected == *digest {
             Ok(Verification::Match {

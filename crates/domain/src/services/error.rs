@@ -77,6 +77,20 @@ pub enum ServiceError {
     /// Storage or another dependency cannot be reached (503).
     #[error("service unavailable: {0}")]
     Unavailable(String),
+    /// Too much work is waiting (the password hasher's queue is full or a check waited past
+    /// its deadline): 503 with `Retry-After`.
+    #[error("overloaded; retry after {retry_after_secs} s")]
+    Overloaded {
+        /// Seconds until a retry is worth it.
+        retry_after_secs: u64,
+    },
+    /// Too many failed password checks from this client or for this login (429 with
+    /// `Retry-After`); no password was checked.
+    #[error("throttled; retry after {retry_after_secs} s")]
+    Throttled {
+        /// Seconds until the window lets the client try again.
+        retry_after_secs: u64,
+    },
     /// A bug or corrupt data (500). The text is for logs, not for clients.
     #[error("internal error: {0}")]
     Internal(String),
@@ -98,7 +112,14 @@ impl From<BackendError> for ServiceError {
 
 impl From<HashError> for ServiceError {
     fn from(e: HashError) -> Self {
-        Self::Internal(e.to_string())
+        match e {
+            HashError::Failed(cause) => Self::Internal(cause),
+            HashError::Busy { retry_after_secs } => Self::Overloaded { retry_after_secs },
+            // Nobody reads the answer; any that says "not done" will do.
+            HashError::Abandoned => Self::Overloaded {
+                retry_after_secs: 1,
+            },
+        }
     }
 }
 

@@ -153,7 +153,10 @@ fn code_and_detail(problem: &Problem) -> (&'static str, String) {
             ServiceError::NotFound(_) => ("NotFoundHttpException", NOT_FOUND.into()),
             ServiceError::Validation(_) => ("ValidationException", problem.message()),
             ServiceError::LastAdmin => ("DisplayException", problem.message()),
-            ServiceError::Unavailable(_) => ("ServiceUnavailableHttpException", problem.message()),
+            ServiceError::Unavailable(_) | ServiceError::Overloaded { .. } => {
+                ("ServiceUnavailableHttpException", problem.message())
+            }
+            ServiceError::Throttled { .. } => ("TooManyRequestsHttpException", problem.message()),
             ServiceError::Internal(_) => ("HttpException", UNEXPECTED.into()),
         },
         Problem::Unauthenticated { .. } => ("AuthenticationException", UNAUTHENTICATED.into()),

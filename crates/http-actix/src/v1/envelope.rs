@@ -37,6 +37,8 @@ pub(crate) const REQUEST_TIMEOUT: &str = "Request Timeout";
 pub(crate) const NOT_JSON: &str = "Content-Type must be application/json";
 /// 503.
 pub(crate) const UNAVAILABLE: &str = "Service Unavailable";
+/// A 429 (Go's status text, as for the other statuses v1 words itself).
+pub(crate) const TOO_MANY_REQUESTS: &str = "Too Many Requests";
 /// 500; the cause goes to the log only.
 pub(crate) const INTERNAL: &str = "Internal Server Error";
 
@@ -75,7 +77,10 @@ pub(crate) fn message(problem: &Problem) -> String {
             ServiceError::NotFound(_) => ROUTE_NOT_FOUND.to_owned(),
             ServiceError::Validation(_) => validation_message(&problem.invalid_fields()),
             ServiceError::LastAdmin => ServiceError::LAST_ADMIN_MESSAGE.to_owned(),
-            ServiceError::Unavailable(_) => UNAVAILABLE.to_owned(),
+            ServiceError::Unavailable(_) | ServiceError::Overloaded { .. } => {
+                UNAVAILABLE.to_owned()
+            }
+            ServiceError::Throttled { .. } => TOO_MANY_REQUESTS.to_owned(),
             ServiceError::Internal(_) => INTERNAL.to_owned(),
         },
         Problem::Unauthenticated { .. } => UNAUTHORIZED.to_owned(),

@@ -2,9 +2,17 @@
 //! backends. An API key never buys more than its scopes: it cannot set a password (which would
 //! give its holder every right of the user) and no key it makes outlives it.
 
-use crate::helpers::{Auth, Backend, TestApp, assert_v2_error, both_backends, spawn_app};
+use crate::helpers::{
+    ADMIN_PASSWORD, ADMIN_USERNAME, Auth, Backend, TestApp, assert_v2_error, both_backends,
+    spawn_app, spawn_app_with,
+};
+use futures_util::future::join_all;
 use reqwest::Method;
+use rollcall_server::Settings;
+use rollcall_system::{Argon2Params, QueueBounds};
 use serde_json::{Value, json};
+use std::time::Duration;
+use tokio::io::AsyncWriteExt;
 
 const NEW_PASSWORD: &str = "a-brand-new-password";
 
@@ -254,3 +262,95 @@ async fn the_last_admin_cannot_be_expired_in_advance(backend: Backend) {
 }
 
 both_backends!(the_last_admin_cannot_be_expired_in_advance);
+
+/// One hashing thread and Argon2id slow enough (~0.1–0.3 s a check) that concurrent checks
+/// overlap; the queue bounds as given; no login throttle (these tests fail many logins).
+fn slow_hashing(s: &mut Settings, bounds: QueueBounds) {
+    s.argon2 = Argon2Params {
+        memory_kib: 64 * 1024,
+        iterations: 3,
+        parallelism: 1,
+    };
+    s.hash_concurrency = 1;
+    s.hash_queue = bounds;
+    s.login_throttle.enabled = false;
+}
+
+/// One sample of `/metrics`.
+async fn metric(app: &TestApp, series: &str) -> f64 {
+    let text = app.call(Method::GET, "/metrics", &Auth::None).await.text();
+    text.lines()
+        .find_map(|line| line.strip_prefix(series)?.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no {series} in /metrics:\n{text}"))
+}
+
+async fn a_flood_of_password_checks_is_shed_with_503(backend: Backend) {
+    let bounds = QueueBounds {
+        depth: 1,
+        deadline: Duration::from_secs(30),
+    };
+    let app = spawn_app_with(backend, |s| slow_hashing(s, bounds)).await;
+    let wrong = [("username", ADMIN_USERNAME), ("password", "wrong-password")];
+    let answers = join_all((0..8).map(|_| app.post_token(&wrong))).await;
+    let statuses: Vec<u16> = answers.iter().map(|r| r.status.as_u16()).collect();
+    assert!(
+        statuses.iter().all(|s| *s == 401 || *s == 503),
+        "{statuses:?}"
+    );
+    let shed: Vec<_> = answers
+        .iter()
+        .filter(|r| r.status.as_u16() == 503)
+        .collect();
+    // One check runs, one waits: the other six cannot be queued.
+    assert!(shed.len() >= 4, "{statuses:?}");
+    for r in &shed {
+        assert_eq!(r.header("retry-after").as_deref(), Some("30"));
+        let detail = assert_v2_error(r, 503)["detail"].clone();
+        assert!(detail.as_str().unwrap().contains("try again"), "{detail}");
+    }
+    let full = metric(&app, "rollcall_hash_queue_shed_total{reason=\"full\"}").await;
+    assert_eq!(full as usize, shed.len());
+    assert_eq!(metric(&app, "rollcall_hash_queue_waiting").await, 0.0);
+    // When the flood is over, logins work again.
+    app.post_token(&[("username", ADMIN_USERNAME), ("password", ADMIN_PASSWORD)])
+        .await
+        .assert_status(200);
+}
+
+async fn checks_of_clients_that_have_gone_are_not_run(backend: Backend) {
+    let bounds = QueueBounds {
+        depth: 64,
+        deadline: Duration::from_secs(30),
+    };
+    let app = spawn_app_with(backend, |s| slow_hashing(s, bounds)).await;
+    let body = "username=admin&password=wrong-password";
+    let request = format!(
+        "POST /token HTTP/1.1\r\nHost: localhost\r\n\
+         Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    // Fire and forget: each client sends a whole wrong-password login and hangs up.
+    for _ in 0..10 {
+        let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", app.port))
+            .await
+            .expect("connect");
+        stream.write_all(request.as_bytes()).await.expect("write");
+        stream.shutdown().await.expect("half-close");
+        drop(stream);
+    }
+    // A real login behind them is answered, and most of theirs were never hashed.
+    app.post_token(&[("username", ADMIN_USERNAME), ("password", ADMIN_PASSWORD)])
+        .await
+        .assert_status(200);
+    let gone = metric(
+        &app,
+        "rollcall_hash_queue_shed_total{reason=\"client_gone\"}",
+    )
+    .await;
+    assert!(gone >= 5.0, "{gone} of 10 abandoned checks skipped");
+}
+
+both_backends!(
+    a_flood_of_password_checks_is_shed_with_503,
+    checks_of_clients_that_have_gone_are_not_run,
+);
