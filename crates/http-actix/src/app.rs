@@ -4,6 +4,7 @@
 use crate::error::{ApiError, Problem};
 use crate::families;
 use crate::openapi::openapi_json;
+use crate::request_log::RequestSpan;
 use crate::state::{AppState, OpenApiJson};
 use actix_web::body::MessageBody;
 use actix_web::dev::{Service, ServiceFactory, ServiceRequest, ServiceResponse};
@@ -17,7 +18,7 @@ use tracing_actix_web::{RequestId, TracingLogger};
 const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
 
 /// The whole application: every route, `NormalizePath` (trailing slashes), `TracingLogger`
-/// with request ids (echoed in `X-Request-Id`), the 64 KiB body limit, the family error
+/// with request ids (echoed in `X-Request-Id`) and escaped request fields (`RequestSpan`), the 64 KiB body limit, the family error
 /// envelopes, and the default 404 and 405 answers in the envelope of the family whose prefix
 /// the path carries.
 pub fn build_app(
@@ -61,7 +62,7 @@ pub fn build_app(
                 Ok(response)
             }
         })
-        .wrap(TracingLogger::default())
+        .wrap(TracingLogger::<RequestSpan>::new())
 }
 
 /// The app's default service: 404 in the envelope of the family the path belongs to.
