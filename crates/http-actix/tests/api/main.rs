@@ -10,7 +10,6 @@ mod application;
 mod bad_input;
 mod configurations;
 mod helpers;
-mod logs;
 mod ops;
 mod requests;
 mod sessions;

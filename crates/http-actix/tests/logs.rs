@@ -1,10 +1,23 @@
 //! The level of a failed request's log event: INFO for a client error, ERROR (with the cause)
-//! for a server error, never WARN; request text in it escaped. The in-process service runs
-//! on the test's thread, so a thread-local subscriber sees every event.
+//! for a server error, never WARN; request text in it escaped.
+//!
+//! A test binary of its own, with a global subscriber: a thread-local one (`set_default`) races
+//! with the other tests of a binary registering the same callsites on their threads, and then
+//! misses events.
 
-use crate::helpers::*;
-use crate::requests::*;
+// A test binary: a panic is how a test fails.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[path = "api/helpers.rs"]
+#[allow(dead_code)]
+mod helpers;
+#[path = "api/requests.rs"]
+#[allow(dead_code)]
+mod requests;
+
 use actix_web::test::TestRequest;
+use helpers::*;
+use requests::*;
 use std::io::Write;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
@@ -42,7 +55,7 @@ async fn client_errors_are_info_and_server_errors_are_error() {
         .with_ansi(false)
         .with_max_level(tracing::Level::INFO)
         .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    tracing::subscriber::set_global_default(subscriber).expect("the only test of this binary");
     let (t, app) = TestApp::start().await;
 
     let r = send(&app, get_as("/api/v2/users/no%0Aone", admin())).await;
