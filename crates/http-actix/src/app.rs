@@ -5,6 +5,7 @@ use crate::body::{self, HoldingBody};
 use crate::error::{ApiError, Problem};
 use crate::families;
 use crate::openapi::openapi_json;
+use crate::request_log::RequestSpan;
 use crate::state::{AppState, OpenApiJson};
 use actix_web::body::MessageBody;
 use actix_web::dev::{Service, ServiceFactory, ServiceRequest, ServiceResponse};
@@ -18,10 +19,11 @@ use tracing_actix_web::{RequestId, TracingLogger};
 const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
 
 /// The whole application: every route, `NormalizePath` (trailing slashes), `TracingLogger`
-/// with request ids (echoed in `X-Request-Id`), the 64 KiB body limit, the family error
-/// envelopes, the default 404 and 405 answers in the envelope of the family whose prefix
-/// the path carries, and a request body held by its response until the response is written,
-/// so that a body that has not arrived in full closes the connection (`body::share_body`).
+/// with request ids (echoed in `X-Request-Id`) and escaped request fields (`RequestSpan`),
+/// the 64 KiB body limit, the family error envelopes, the default 404 and 405 answers in the
+/// envelope of the family whose prefix the path carries, and a request body held by its
+/// response until the response is written, so that a body that has not arrived in full
+/// closes the connection (`body::share_body`).
 pub fn build_app(
     state: AppState,
 ) -> App<
@@ -71,7 +73,7 @@ pub fn build_app(
                 Ok(response)
             }
         })
-        .wrap(TracingLogger::default())
+        .wrap(TracingLogger::<RequestSpan>::new())
 }
 
 /// The app's default service: 404 in the envelope of the family the path belongs to.

@@ -4,8 +4,8 @@
 //!
 //! This module knows no family: each family module implements [`Family`] on a marker type,
 //! and the registry (`crate::families`) is the one place that lists them. The
-//! `WWW-Authenticate`/`Allow` headers and the logging are the same for every family and live
-//! here, once.
+//! `WWW-Authenticate`/`Allow` headers are the same for every family and live here, once; the
+//! logging of failed requests lives in `crate::request_log`.
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::{ALLOW, RETRY_AFTER, WWW_AUTHENTICATE};
@@ -101,7 +101,6 @@ impl<F: Family> ResponseError for FamilyError<F> {
     }
 
     fn error_response(&self) -> HttpResponse {
-        self.problem.log();
         F::render(&self.problem)
     }
 }
@@ -127,7 +126,6 @@ impl ResponseError for ApiError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        self.problem.log();
         (self.family.render)(&self.problem)
     }
 }
@@ -381,23 +379,11 @@ impl Problem {
         }
         builder
     }
-
-    /// Logs what the client is not told: the cause of a 500 or 503.
-    pub(crate) fn log(&self) {
-        match self {
-            Self::Service(ServiceError::Internal(cause)) => {
-                tracing::error!(cause = %cause, "request failed with an internal error");
-            }
-            Self::Service(ServiceError::Unavailable(cause)) => {
-                tracing::warn!(cause = %cause, "request failed: a dependency is unavailable");
-            }
-            _ => {}
-        }
-    }
 }
 
 impl fmt::Display for Problem {
-    /// For logs (`TracingLogger` records it); it carries no secret.
+    /// For logs: the request's failure event records it, escaped (`crate::request_log`). It
+    /// carries the cause of a 500 or 503, which the client is not told, and no secret.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Service(e) => write!(f, "{e}"),

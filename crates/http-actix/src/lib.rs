@@ -20,6 +20,8 @@
 //!   choice, the domain rules it selects), handlers, DTOs and its OpenAPI operations.
 //! - `families`: the registry, the one list of families.
 //! - `openapi`: the OpenAPI 3.1 document, merged from every family's operations.
+//! - `request_log`: what the log records of a request (its span, the event of a failed one),
+//!   every request-derived string escaped by `escape_for_log`.
 //! - `app`: [`build_app`] and the middleware around every route.
 //!
 //! Adding a family: a module with its handlers, DTOs, envelope renderer and a marker type
@@ -36,6 +38,7 @@ mod families;
 mod metrics;
 mod openapi;
 mod ops;
+mod request_log;
 mod routes;
 mod state;
 mod v1;

@@ -5,6 +5,7 @@
 //! [`crate::metrics`]).
 
 use crate::error::{Challenge, Family, FamilyError, Problem};
+use crate::request_log::escape_for_log;
 use crate::routes::{Mounted, Routes};
 use crate::state::{AppState, OpenApiJson};
 use crate::v2;
@@ -114,7 +115,8 @@ pub(crate) async fn get_readiness(state: web::Data<AppState>) -> HttpResponse {
             reason: None,
         }),
         Err(reason) => {
-            tracing::warn!(%reason, "readiness check failed");
+            // The cause may quote a driver's message; escaped like any text logged here.
+            tracing::warn!(reason = %escape_for_log(&reason), "readiness check failed");
             HttpResponse::ServiceUnavailable().json(StatusBody {
                 status: "unavailable",
                 reason: Some(reason),

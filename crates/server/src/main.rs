@@ -27,12 +27,7 @@ async fn main() -> ExitCode {
         eprintln!("{}", describe("logging", &error));
         return ExitCode::from(2);
     }
-    tracing::info!(
-        bind = %settings.bind,
-        database = %settings.database_url,
-        version = env!("CARGO_PKG_VERSION"),
-        "starting rollcall"
-    );
+    telemetry::log_start(&settings);
     let application = match Application::build(settings).await {
         Ok(application) => application,
         Err(error) => return fail("start-up", &error),

@@ -81,7 +81,9 @@ pub enum LogFormat {
 }
 
 /// A database URL. `Debug` and `Display` hide any password it holds (in the user-info part or
-/// in a `password=` query parameter); [`DatabaseUrl::expose_secret`] gives the real URL.
+/// in a `password=` query parameter, wherever the PostgreSQL driver would find one);
+/// [`DatabaseUrl::expose_secret`] gives the real URL. [`Settings::load`] refuses URLs the store
+/// does not take and PostgreSQL URLs whose password cannot be told apart safely.
 #[derive(Clone, PartialEq, Eq)]
 pub struct DatabaseUrl(String);
 
@@ -96,9 +98,10 @@ impl DatabaseUrl {
         &self.0
     }
 
-    /// The URL with any password replaced by `***`, safe to log.
+    /// The URL with any password replaced by `***`, safe to log: split as the PostgreSQL
+    /// driver splits it ([`rollcall_storage_diesel::database_url::redact`]).
     pub fn redacted(&self) -> String {
-        redact_url(&self.0)
+        rollcall_storage_diesel::database_url::redact(&self.0)
     }
 }
 
@@ -114,42 +117,6 @@ impl fmt::Display for DatabaseUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.redacted())
     }
-}
-
-/// Replaces the password of `scheme://user:password@host/…` and of `password=` query
-/// parameters with `***`.
-fn redact_url(url: &str) -> String {
-    let (head, query) = match url.split_once('?') {
-        Some((head, query)) => (head, Some(query)),
-        None => (url, None),
-    };
-    let mut out = match head.split_once("://") {
-        Some((scheme, rest)) => {
-            let authority_end = rest.find('/').unwrap_or(rest.len());
-            let (authority, path) = rest.split_at(authority_end);
-            match authority.rsplit_once('@') {
-                Some((userinfo, host)) => {
-                    let user = userinfo.split_once(':').map_or(userinfo, |(user, _)| user);
-                    let hidden = if userinfo.contains(':') { ":***" } else { "" };
-                    format!("{scheme}://{user}{hidden}@{host}{path}")
-                }
-                None => head.to_owned(),
-            }
-        }
-        None => head.to_owned(),
-    };
-    if let Some(query) = query {
-        let parts: Vec<String> = query
-            .split('&')
-            .map(|pair| match pair.split_once('=') {
-                Some((name, _)) if name.eq_ignore_ascii_case("password") => format!("{name}=***"),
-                _ => pair.to_owned(),
-            })
-            .collect();
-        out.push('?');
-        out.push_str(&parts.join("&"));
-    }
-    out
 }
 
 /// Reads a duration: whole seconds (`86400`) or a humantime string (`24h`, `5min`, `1h 30m`).
@@ -757,6 +724,11 @@ impl Settings {
                 format!("{url:?} must start with http:// or https://"),
             ));
         }
+        // The store's own reading: an unknown scheme, or a PostgreSQL URL whose password the
+        // driver would read differently from what was meant (and so could not be hidden in
+        // logs), stops here with a message that quotes none of it.
+        rollcall_storage_diesel::DatabaseUrl::parse(&raw.database_url)
+            .map_err(|e| SettingsError::invalid("database_url", e.to_string()))?;
         tracing_subscriber::EnvFilter::try_new(&raw.log_filter)
             .map_err(|e| SettingsError::invalid("log_filter", e.to_string()))?;
         if raw.admin_username.as_deref().is_some_and(str::is_empty) {
@@ -927,6 +899,84 @@ mod tests {
         assert!(e.to_string().contains("`public_url`"), "{e}");
         let e = parse(&["--log-filter", "=[bad"]).unwrap_err();
         assert!(e.to_string().contains("`log_filter`"), "{e}");
+    }
+
+    #[test]
+    fn database_passwords_are_hidden_wherever_the_driver_reads_them() {
+        // (URL, the password the PostgreSQL driver reads, what the log shows)
+        for (url, password, shown) in [
+            ("postgres://u:pa/ss@db/x", "pa/ss", "postgres://u:***@db/x"),
+            ("postgres://u:pa?ss@db/x", "pa?ss", "postgres://u:***@db/x"),
+            ("postgres://u:pa#ss@db/x", "pa#ss", "postgres://u:***@db/x"),
+            ("postgres://u:pa:ss@db/x", "pa:ss", "postgres://u:***@db/x"),
+            (
+                "postgres://u:p%40ss%2F@db/x",
+                "p%40ss%2F",
+                "postgres://u:***@db/x",
+            ),
+            (
+                "postgres://u:/?#:@db:5432/x?sslmode=disable",
+                "/?#:",
+                "postgres://u:***@db:5432/x?sslmode=disable",
+            ),
+            (
+                "postgres://u@db/x?password=a/b?c#d:e",
+                "a/b?c#d:e",
+                "postgres://u@db/x?password=***",
+            ),
+            (
+                "postgres://db/x?pass%77ord=s3cret&sslmode=disable",
+                "s3cret",
+                "postgres://db/x?pass%77ord=***&sslmode=disable",
+            ),
+            ("postgres://:only@db/x", "only", "postgres://:***@db/x"),
+        ] {
+            let database_url = parse(&["--database-url", url])
+                .unwrap_or_else(|e| panic!("{url}: {e}"))
+                .database_url;
+            assert_eq!(database_url.expose_secret(), url);
+            for text in [database_url.to_string(), format!("{database_url:?}")] {
+                assert!(!text.contains(password), "{url} shown as {text}");
+                assert!(text.contains(shown), "{url} shown as {text}");
+            }
+        }
+    }
+
+    #[test]
+    fn ambiguous_database_urls_are_refused_naming_the_key() {
+        for (url, hint) in [
+            // The driver ends the user and password at the first `@`: the rest of the
+            // password would be logged (and used) as the host.
+            ("postgres://u:p@ss@db/x", "%40"),
+            // The driver would read `db/x?password=p` as the user name.
+            ("postgres://db/x?password=p@ss", "%40"),
+            ("postgres://db/x?password=p%40ss&x@y=1", "%40"),
+            // A parameter without `=`: the driver reads `sslmode&password` as one name.
+            ("postgres://db/x?sslmode&password=secret", "`=`"),
+            // A `&` inside a password: the driver reads `b` as a parameter of its own.
+            ("postgres://db/x?password=a&b=secret", "%26"),
+            // Not a URL the store takes (key=value strings included).
+            ("host=db password=secret", "postgres://"),
+            ("mysql://root:secret@db/x", "postgres://"),
+        ] {
+            let e = parse(&["--database-url", url]).unwrap_err();
+            let message = e.to_string();
+            assert!(message.contains("`database_url`"), "{url}: {message}");
+            assert!(message.contains(hint), "{url}: {message}");
+            assert!(!message.contains("secret"), "{url}: {message}");
+            assert!(!message.contains("ss@"), "{url}: {message}");
+        }
+        // Ambiguous URLs are never shown, whatever made them.
+        let shown = DatabaseUrl::new("postgres://u:p@ss@db/x").to_string();
+        assert_eq!(shown, "postgres://***");
+        assert_eq!(
+            DatabaseUrl::new("host=db password=secret").to_string(),
+            "***"
+        );
+        assert_eq!(
+            DatabaseUrl::new("mysql://root:secret@db/x").to_string(),
+            "mysql://***"
+        );
     }
 
     #[test]

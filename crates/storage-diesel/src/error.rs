@@ -10,16 +10,27 @@ use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use rollcall_domain::ports::BackendError;
 use std::path::PathBuf;
 
+/// `scheme "mysql"`, or `(no scheme)`.
+fn shown_scheme(scheme: &str) -> String {
+    if scheme.is_empty() {
+        "(no scheme)".to_owned()
+    } else {
+        format!("scheme {scheme:?}")
+    }
+}
+
 /// Why the store could not be set up.
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {
     /// The URL's scheme is not one of the accepted ones.
     #[error(
-        "unsupported database URL scheme {scheme:?}: use postgres://…, postgresql://…, \
-         sqlite://<path> or sqlite::memory:"
+        "unsupported database URL {}: use postgres://…, postgresql://…, sqlite://<path> or \
+         sqlite::memory:",
+        shown_scheme(.scheme)
     )]
     UnsupportedScheme {
-        /// The scheme as given (never the rest of the URL, which may hold a password).
+        /// The scheme as given, empty when the text does not start with one (never the rest of
+        /// the URL, which may hold a password; a key=value connection string has no scheme).
         scheme: String,
     },
     /// The URL has an accepted scheme but cannot be used.

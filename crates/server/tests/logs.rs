@@ -1,0 +1,119 @@
+//! What the real server writes to its human-format log about requests: request-derived text
+//! (the path, the query, headers, messages echoing them) is escaped, so a client cannot forge
+//! log lines or write control characters into the log; client errors are logged at INFO and
+//! server errors at ERROR.
+//!
+//! A test binary of its own: it installs the production subscriber (`telemetry::init_tracing`,
+//! human format) globally, writing into a buffer, because actix workers log from their own
+//! threads, which a thread-local subscriber would miss.
+
+// A test binary: a panic is how a test fails.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[path = "api/helpers.rs"]
+#[allow(dead_code, unused_imports, unused_macros)]
+mod helpers;
+
+use helpers::{Auth, Backend, spawn_app};
+use reqwest::Method;
+use rollcall_server::settings::LogFormat;
+use rollcall_server::telemetry;
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+/// Everything the subscriber wrote.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Captured {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
+/// The log lines about the request with this id.
+fn lines_of<'a>(log: &'a str, request_id: &str) -> Vec<&'a str> {
+    log.lines().filter(|l| l.contains(request_id)).collect()
+}
+
+#[tokio::test]
+async fn request_derived_text_is_escaped_and_client_errors_are_info() {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    telemetry::init_tracing(LogFormat::Human, "info", move || writer.clone(), false)
+        .expect("the only subscriber of this test binary");
+    let app = spawn_app(Backend::Sqlite).await;
+
+    // A username with a newline and a NUL, percent-encoded in the path: 404 naming it.
+    let forged = app
+        .call(Method::GET, "/api/v2/users/x%0AFORGED%00line", &app.admin())
+        .await;
+    forged.assert_status(404);
+    // A filter value with a carriage return and a line feed: 422 naming it.
+    let filter = app.list_users(&app.admin(), "id=1%0D%0AFORGED%09tab").await;
+    filter.assert_status(422);
+    // No credentials, and a user agent with a tab (the only control character a header
+    // value may carry): 401.
+    let unauthenticated = app
+        .send(
+            app.request(Method::GET, "/api/v2/users", &Auth::None)
+                .header("User-Agent", "agent\twith tab"),
+        )
+        .await;
+    unauthenticated.assert_status(401);
+
+    drop(app);
+    let log = captured.text();
+    assert!(!log.contains('\0'), "a raw NUL reached the log:\n{log}");
+    assert!(!log.contains('\r'), "a raw CR reached the log:\n{log}");
+    assert!(!log.contains('\t'), "a raw tab reached the log:\n{log}");
+    for line in log.lines() {
+        assert!(
+            !line.starts_with("FORGED"),
+            "a forged line reached the log: {line:?}\n{log}"
+        );
+    }
+
+    let id = forged.header("x-request-id").expect("a request id");
+    let lines = lines_of(&log, &id);
+    let failed: Vec<_> = lines
+        .iter()
+        .filter(|l| l.contains("x\\nFORGED\\0line"))
+        .collect();
+    assert_eq!(failed.len(), 1, "one event for the 404, escaped:\n{log}");
+    assert!(failed[0].contains(" INFO "), "{}", failed[0]);
+    assert!(lines.iter().all(|l| !l.contains(" WARN ")), "{lines:#?}");
+
+    let id = filter.header("x-request-id").expect("a request id");
+    let lines = lines_of(&log, &id);
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains(" INFO ") && l.contains("1\\r\\nFORGED\\ttab")),
+        "the 422 is logged at INFO with the value escaped:\n{log}"
+    );
+    assert!(lines.iter().all(|l| !l.contains(" WARN ")), "{lines:#?}");
+
+    let id = unauthenticated
+        .header("x-request-id")
+        .expect("a request id");
+    let lines = lines_of(&log, &id);
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains(" INFO ") && l.contains("agent\\twith tab")),
+        "the 401 is logged at INFO, with the user agent escaped:\n{log}"
+    );
+    assert!(lines.iter().all(|l| !l.contains(" WARN ")), "{lines:#?}");
+}
