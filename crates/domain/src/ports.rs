@@ -11,6 +11,7 @@ use crate::entities::{
 };
 use crate::listing::{Listed, PageRequest, UserQuery};
 use crate::secrets::{PasswordHash, TokenDigest};
+use crate::values::{ClientAddress, LoginKey};
 use crate::values::{ConfigurationKey, ConfigurationValue};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -333,6 +334,88 @@ pub trait ConfigurationStore: Send + Sync + 'static {
         user: UserId,
         by: &ConfigurationRef,
     ) -> Result<(), ConfigurationStoreError>;
+}
+
+/// Failed password checks in a window, for one key (a login from an address, or an address).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct FailureWindow {
+    /// How many.
+    pub count: u64,
+    /// The oldest of them, when there is one.
+    pub oldest: Option<DateTime<Utc>>,
+}
+
+/// Storage of failed password checks, shared by every instance (so that a guesser cannot
+/// spread attempts over them). Logins are stored only as [`LoginKey`]s (a digest), never as
+/// typed: a password typed into the login field must not be kept.
+#[async_trait]
+pub trait LoginFailureStore: Send + Sync + 'static {
+    /// The failures after `since`: of `login` from `address`, and from `address` for any
+    /// login.
+    ///
+    /// # Errors
+    /// [`BackendError`].
+    async fn recent_failures(
+        &self,
+        login: &LoginKey,
+        address: &ClientAddress,
+        since: DateTime<Utc>,
+    ) -> Result<(FailureWindow, FailureWindow), BackendError>;
+
+    /// Records one failure of `login` from `address` at `at`.
+    ///
+    /// # Errors
+    /// [`BackendError`].
+    async fn record_failure(
+        &self,
+        login: &LoginKey,
+        address: &ClientAddress,
+        at: DateTime<Utc>,
+    ) -> Result<(), BackendError>;
+
+    /// Forgets the failures of `login` from `address` (after a success); the address's other
+    /// failures stay.
+    ///
+    /// # Errors
+    /// [`BackendError`].
+    async fn clear_failures(
+        &self,
+        login: &LoginKey,
+        address: &ClientAddress,
+    ) -> Result<(), BackendError>;
+
+    /// Deletes every failure at or before `before`; returns how many went.
+    ///
+    /// # Errors
+    /// [`BackendError`].
+    async fn purge_failures(&self, before: DateTime<Utc>) -> Result<u64, BackendError>;
+}
+
+/// What the login throttle decided, for logs and metrics (the domain itself writes neither).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ThrottleScope {
+    /// One login from one address.
+    LoginFromAddress,
+    /// One address, whatever the login.
+    Address,
+}
+
+/// Told about the login throttle's decisions; the server logs and counts them.
+pub trait AuthEvents: Send + Sync + 'static {
+    /// A failure just reached the threshold: `address` (for `login`, when the scope says so)
+    /// is throttled from now on. Called once per lock-out.
+    fn locked_out(&self, scope: ThrottleScope, login: &LoginKey, address: &ClientAddress);
+    /// An attempt was refused without checking its password.
+    fn throttled(&self, scope: ThrottleScope);
+}
+
+/// Ignores every event.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoAuthEvents;
+
+impl AuthEvents for NoAuthEvents {
+    fn locked_out(&self, _: ThrottleScope, _: &LoginKey, _: &ClientAddress) {}
+    fn throttled(&self, _: ThrottleScope) {}
 }
 
 /// Why the hasher gave no answer.

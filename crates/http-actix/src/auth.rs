@@ -10,6 +10,7 @@
 //!
 //! Bearer values are routed by the domain by prefix (`rcs_` sessions, `rck_` API keys).
 
+use crate::client::client_address;
 use crate::error::{Challenge, Family, FamilyError, Problem};
 use crate::state::AppState;
 use actix_web::cookie::{Cookie, SameSite};
@@ -192,6 +193,7 @@ async fn authenticate(
         Problem::Service(ServiceError::Internal("application state missing".into()))
     })?;
     let directory = &state.directory;
+    let client = client_address(req, &state.settings.trusted_proxies);
     let (outcome, challenges): (_, &'static [Challenge]) =
         match PresentedCredential::of_request(req) {
             PresentedCredential::Nothing => {
@@ -214,12 +216,14 @@ async fn authenticate(
             }
             PresentedCredential::Basic { login, password } => (
                 directory
-                    .authenticate_basic(&login, password.expose_secret())
+                    .authenticate_basic(&login, password.expose_secret(), client.as_ref())
                     .await,
                 &[Challenge::Basic],
             ),
             PresentedCredential::Token(token) => (
-                directory.authenticate_bearer(token.expose_secret()).await,
+                directory
+                    .authenticate_bearer(token.expose_secret(), client.as_ref())
+                    .await,
                 &[Challenge::Bearer],
             ),
         };

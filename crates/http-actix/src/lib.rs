@@ -33,6 +33,7 @@ mod app;
 mod application;
 mod auth;
 mod body;
+mod client;
 mod error;
 mod families;
 mod metrics;

@@ -3,6 +3,7 @@
 
 use crate::metrics::RequestMetrics;
 use actix_web::web::Bytes;
+use ipnet::IpNet;
 use rollcall_domain::services::Directory;
 use secrecy::SecretString;
 use std::sync::Arc;
@@ -22,6 +23,9 @@ pub struct HttpSettings {
     /// How long a handler waits for the whole request body, from its first read to the last
     /// byte; a body that takes longer is answered 408 and the connection is closed.
     pub body_read_timeout: Duration,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (for the login throttle);
+    /// none by default, so the peer is the client.
+    pub trusted_proxies: Vec<IpNet>,
 }
 
 impl HttpSettings {
@@ -36,6 +40,7 @@ impl Default for HttpSettings {
             secure_cookies: false,
             metrics_token: None,
             body_read_timeout: Self::DEFAULT_BODY_READ_TIMEOUT,
+            trusted_proxies: Vec::new(),
         }
     }
 }

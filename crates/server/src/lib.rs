@@ -11,6 +11,7 @@
 //!
 //! [`Directory`]: rollcall_domain::services::Directory
 
+mod auth_events;
 pub mod bootstrap;
 mod client;
 pub mod readiness;

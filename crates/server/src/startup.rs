@@ -4,6 +4,7 @@
 //! requests. Building is separate from running so that tests can bind port 0, read the port
 //! and run the server in the background.
 
+use crate::auth_events::ThrottleEvents;
 use crate::bootstrap::{AdminBootstrap, bootstrap_admin};
 use crate::client::{ClientSocket, remember_socket};
 use crate::readiness::DatabaseReadiness;
@@ -125,6 +126,7 @@ impl Application {
         ));
         let session_lifetime = chrono::Duration::from_std(settings.session_lifetime)
             .unwrap_or_else(|_| chrono::Duration::hours(24));
+        let throttle_events = Arc::new(ThrottleEvents::default());
         let ports = Ports {
             users: Arc::new(store.clone()),
             sessions: Arc::new(store.clone()),
@@ -138,6 +140,8 @@ impl Application {
                 &settings.passwd_file,
                 &settings.group_file,
             )),
+            login_failures: Arc::new(store.clone()),
+            auth_events: throttle_events.clone(),
         };
         let directory = Directory::new(
             ports,
@@ -145,6 +149,7 @@ impl Application {
                 password_policy: settings.password_policy(),
                 session_lifetime,
                 api_key_touch_interval: chrono::Duration::seconds(60),
+                login_throttle: throttle_rules(&settings),
             },
         );
 
@@ -178,9 +183,12 @@ impl Application {
                 secure_cookies: settings.secure_cookies,
                 metrics_token: settings.metrics_token.clone(),
                 body_read_timeout: settings.body_read_timeout,
+                trusted_proxies: settings.trusted_proxies.clone(),
             },
             metrics: Arc::new(
-                RequestMetrics::default().with_source(Arc::new(HashQueueMetrics(hasher.stats()))),
+                RequestMetrics::default()
+                    .with_source(Arc::new(HashQueueMetrics(hasher.stats())))
+                    .with_source(throttle_events),
             ),
         };
         Ok(Self {
@@ -252,6 +260,17 @@ impl Application {
         tracing::info!("rollcall stopped");
         served
     }
+}
+
+/// The domain's login throttle from the configuration (`None` when it is off).
+fn throttle_rules(settings: &Settings) -> Option<services::ThrottleRules> {
+    let t = settings.login_throttle;
+    t.enabled.then(|| services::ThrottleRules {
+        window: chrono::Duration::from_std(t.window)
+            .unwrap_or_else(|_| chrono::Duration::minutes(15)),
+        per_login: t.per_login,
+        per_address: t.per_address,
+    })
 }
 
 /// The password hasher's queue in `/metrics`.
@@ -327,6 +346,11 @@ async fn purge_sessions_periodically(directory: Directory, interval: Duration) {
             Ok(0) => {}
             Ok(purged) => tracing::info!(purged, "deleted expired sessions"),
             Err(error) => tracing::warn!(%error, "could not delete expired sessions"),
+        }
+        match directory.purge_login_failures().await {
+            Ok(0) => {}
+            Ok(purged) => tracing::info!(purged, "deleted old failed password checks"),
+            Err(error) => tracing::warn!(%error, "could not delete old failed password checks"),
         }
     }
 }

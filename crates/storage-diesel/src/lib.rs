@@ -28,6 +28,7 @@ pub mod database_url;
 mod dialect;
 mod error;
 mod listing;
+mod login_failures;
 pub mod migrations;
 mod rows;
 mod schema;

@@ -117,7 +117,30 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::timestamp::UtcTimestamp;
+
+    /// Failed password checks, for the login throttle.
+    login_failures (id) {
+        /// Id.
+        id -> BigInt,
+        /// SHA-256 of the login, lower-case hex.
+        login_key -> Text,
+        /// The client's IPv4 address or IPv6 /64.
+        address -> Text,
+        /// When the check failed.
+        failed_at -> UtcTimestamp,
+    }
+}
+
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(api_keys -> users (user_id));
 diesel::joinable!(configurations -> users (user_id));
-diesel::allow_tables_to_appear_in_same_query!(users, sessions, api_keys, configurations);
+diesel::allow_tables_to_appear_in_same_query!(
+    users,
+    sessions,
+    api_keys,
+    configurations,
+    login_failures
+);

@@ -38,6 +38,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 #[derive(Debug, Clone, Default)]
 pub struct MemoryStore {
     state: Arc<Mutex<State>>,
+    /// Failed password checks (the `LoginFailureStore`, in `memory_login_failures`).
+    pub(super) login_failures: Arc<Mutex<Vec<super::memory_login_failures::Failure>>>,
 }
 
 /// The "tables". Ids come from counters that only grow, so they are never reused.

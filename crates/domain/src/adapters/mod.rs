@@ -9,6 +9,8 @@ mod hashing;
 #[cfg(feature = "testing")]
 pub mod memory;
 #[cfg(feature = "testing")]
+mod memory_login_failures;
+#[cfg(feature = "testing")]
 mod testing;
 
 pub use credential::{NoCredentialCache, credential_fingerprint};

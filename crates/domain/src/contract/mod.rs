@@ -72,6 +72,7 @@ pub mod builders;
 mod configurations;
 mod invariants;
 mod listing;
+mod login_failures;
 mod probes;
 mod sessions;
 mod users;
@@ -80,22 +81,39 @@ pub use api_keys::*;
 pub use configurations::*;
 pub use invariants::*;
 pub use listing::*;
+pub use login_failures::*;
 pub use sessions::*;
 pub use users::*;
 
-use crate::ports::{ApiKeyStore, ConfigurationStore, SessionStore, UserStore};
+use crate::ports::{ApiKeyStore, ConfigurationStore, LoginFailureStore, SessionStore, UserStore};
 use futures_util::FutureExt;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 
 /// Everything a storage adapter implements; what every kit test takes.
 pub trait Stores:
-    UserStore + SessionStore + ApiKeyStore + ConfigurationStore + Clone + Send + Sync + 'static
+    UserStore
+    + SessionStore
+    + ApiKeyStore
+    + ConfigurationStore
+    + LoginFailureStore
+    + Clone
+    + Send
+    + Sync
+    + 'static
 {
 }
 
 impl<T> Stores for T where
-    T: UserStore + SessionStore + ApiKeyStore + ConfigurationStore + Clone + Send + Sync + 'static
+    T: UserStore
+        + SessionStore
+        + ApiKeyStore
+        + ConfigurationStore
+        + LoginFailureStore
+        + Clone
+        + Send
+        + Sync
+        + 'static
 {
 }
 
@@ -200,6 +218,9 @@ macro_rules! storage_contract_tests {
             concurrent_removals_keep_one_admin,
             concurrent_creates_of_one_username_give_one_success,
             concurrent_creates_of_one_email_give_one_success,
+            login_failures_are_counted_per_pair_and_per_address_in_a_window,
+            login_failures_are_cleared_per_pair_and_purged_by_age,
+            concurrent_login_failures_are_all_counted,
         }
     };
     (@names $($name:ident),* $(,)?) => {
@@ -255,6 +276,7 @@ mod tests {
             include_str!("api_keys.rs"),
             include_str!("configurations.rs"),
             include_str!("invariants.rs"),
+            include_str!("login_failures.rs"),
         ];
         let defined: Vec<&str> = sources
             .iter()

@@ -1,12 +1,16 @@
 //! Authentication by password, session token and API key; sessions issued and revoked.
 
+use super::ThrottleRules;
 use super::error::unexpected_user_store;
 use super::{Credential, Directory, Principal, ServiceError};
 use crate::entities::{NewSession, Session, User, UserChanges, UserUpdate};
-use crate::ports::{UserLookup, Verification};
+use crate::ports::{ThrottleScope, UserLookup, Verification};
+use crate::secrets::PasswordHash;
 use crate::secrets::{
     BearerKind, TokenDigest, api_key_identifier, bearer_kind, session_token_from,
 };
+use crate::values::{ClientAddress, LoginKey};
+use chrono::{DateTime, Utc};
 use secrecy::SecretString;
 
 /// A session just issued: the token (shown once, never stored) and the stored session.
@@ -18,19 +22,41 @@ pub struct IssuedSession {
     pub session: Session,
 }
 
+/// One password check admitted by the login throttle, with the counts it saw.
+struct Attempt<'a> {
+    rules: ThrottleRules,
+    key: LoginKey,
+    address: &'a ClientAddress,
+    pair_failures: u64,
+    address_failures: u64,
+}
+
+/// Whole seconds from `now` until `oldest` leaves a window of `window` (at least 1).
+fn seconds_until_expiry(
+    oldest: Option<DateTime<Utc>>,
+    window: chrono::Duration,
+    now: DateTime<Utc>,
+) -> u64 {
+    let left = oldest.map_or(window, |at| at + window - now);
+    let millis = u64::try_from(left.num_milliseconds()).unwrap_or(0);
+    millis.div_ceil(1000).max(1)
+}
+
 impl Directory {
     /// Checks a login (username or e-mail, case-insensitive) and password. Unknown users,
     /// users without a password, wrong passwords, disabled and expired users all fail the
     /// same way, and unknown users cost one verification against a dummy hash. Successful
     /// checks are remembered by the credential cache; a stored hash weaker than configured is
-    /// re-hashed.
+    /// re-hashed. Checks that need hashing go through the login throttle for `client`.
     ///
     /// # Errors
-    /// [`ServiceError::Unauthenticated`], storage or hashing errors.
+    /// [`ServiceError::Unauthenticated`], [`ServiceError::Throttled`], storage or hashing
+    /// errors.
     pub async fn authenticate_password(
         &self,
         login: &str,
         password: &str,
+        client: Option<&ClientAddress>,
     ) -> Result<User, ServiceError> {
         let lookup = if login.contains('@') {
             UserLookup::Email(login.to_owned())
@@ -46,31 +72,34 @@ impl Directory {
                 .await
                 .map_err(unexpected_user_store)?
         };
-        let Some((user, stored)) = user.and_then(|u| {
-            let hash = u.password_hash.clone()?;
-            Some((u, hash))
-        }) else {
+        let Some(user) = user else {
             // Same cost as a wrong password.
-            let _ = self
-                .ports
-                .hasher
-                .verify(password, self.ports.hasher.dummy_hash())
+            self.verify_guarded(LoginKey::of(login), client, None, password)
                 .await?;
             return Err(ServiceError::Unauthenticated);
         };
-        if !self
-            .ports
-            .credential_cache
-            .contains(user.id, &stored, password)
-        {
-            match self.ports.hasher.verify(password, &stored).await? {
+        let stored = user.password_hash.clone();
+        // A remembered success is not a guess: it needs neither hashing nor the throttle.
+        let remembered = stored.as_ref().is_some_and(|stored| {
+            self.ports
+                .credential_cache
+                .contains(user.id, stored, password)
+        });
+        if !remembered {
+            let key = LoginKey::of_user(user.id);
+            match self
+                .verify_guarded(key, client, stored.as_ref(), password)
+                .await?
+            {
                 Verification::Mismatch => return Err(ServiceError::Unauthenticated),
                 Verification::Match { needs_rehash } => {
-                    self.ports
-                        .credential_cache
-                        .remember(user.id, &stored, password);
-                    if needs_rehash {
-                        self.rehash(&user, password).await;
+                    if let Some(stored) = &stored {
+                        self.ports
+                            .credential_cache
+                            .remember(user.id, stored, password);
+                        if needs_rehash {
+                            self.rehash(&user, password).await;
+                        }
                     }
                 }
             }
@@ -79,6 +108,117 @@ impl Directory {
             return Err(ServiceError::Unauthenticated);
         }
         Ok(user)
+    }
+
+    /// Verifies `presented` against `stored` (`None`: no such user or no password, checked
+    /// against the dummy hash and never a match) for the login `key`, under the login
+    /// throttle when it is on and the client's address is known: refused without hashing
+    /// past a threshold; a failure is recorded, a success clears the pair's count.
+    pub(super) async fn verify_guarded(
+        &self,
+        key: LoginKey,
+        client: Option<&ClientAddress>,
+        stored: Option<&PasswordHash>,
+        presented: &str,
+    ) -> Result<Verification, ServiceError> {
+        let attempt = match (self.settings.login_throttle, client) {
+            (Some(rules), Some(address)) => Some(self.admit(rules, key, address).await?),
+            _ => None,
+        };
+        let hash = stored.unwrap_or(self.ports.hasher.dummy_hash());
+        let verdict = match self.ports.hasher.verify(presented, hash).await? {
+            Verification::Match { .. } if stored.is_none() => Verification::Mismatch,
+            verdict => verdict,
+        };
+        if let Some(attempt) = attempt {
+            match verdict {
+                Verification::Mismatch => self.record_failure(&attempt).await?,
+                Verification::Match { .. } if attempt.pair_failures > 0 => {
+                    // Bookkeeping: a failure here must not refuse a correct password.
+                    let _ = self
+                        .ports
+                        .login_failures
+                        .clear_failures(&attempt.key, attempt.address)
+                        .await;
+                }
+                Verification::Match { .. } => {}
+            }
+        }
+        Ok(verdict)
+    }
+
+    /// Lets a password check through unless its pair or its address is over the threshold.
+    async fn admit<'a>(
+        &self,
+        rules: ThrottleRules,
+        key: LoginKey,
+        address: &'a ClientAddress,
+    ) -> Result<Attempt<'a>, ServiceError> {
+        let now = self.now();
+        let (pair, from_address) = self
+            .ports
+            .login_failures
+            .recent_failures(&key, address, now - rules.window)
+            .await?;
+        let over = [
+            (pair, rules.per_login, ThrottleScope::LoginFromAddress),
+            (from_address, rules.per_address, ThrottleScope::Address),
+        ]
+        .into_iter()
+        .find(|(window, limit, _)| window.count >= u64::from(*limit));
+        if let Some((window, _, scope)) = over {
+            self.ports.auth_events.throttled(scope);
+            return Err(ServiceError::Throttled {
+                retry_after_secs: seconds_until_expiry(window.oldest, rules.window, now),
+            });
+        }
+        Ok(Attempt {
+            rules,
+            key,
+            address,
+            pair_failures: pair.count,
+            address_failures: from_address.count,
+        })
+    }
+
+    /// Records a failed check; reports the lock-out it causes, once.
+    async fn record_failure(&self, attempt: &Attempt<'_>) -> Result<(), ServiceError> {
+        self.ports
+            .login_failures
+            .record_failure(&attempt.key, attempt.address, self.now())
+            .await?;
+        let rules = attempt.rules;
+        if attempt.pair_failures + 1 == u64::from(rules.per_login) {
+            self.ports.auth_events.locked_out(
+                ThrottleScope::LoginFromAddress,
+                &attempt.key,
+                attempt.address,
+            );
+        }
+        if attempt.address_failures + 1 == u64::from(rules.per_address) {
+            self.ports.auth_events.locked_out(
+                ThrottleScope::Address,
+                &attempt.key,
+                attempt.address,
+            );
+        }
+        Ok(())
+    }
+
+    /// Deletes failed password checks older than the throttle's window; returns how many
+    /// went. Nothing to do when the throttle is off.
+    ///
+    /// # Errors
+    /// Storage errors.
+    pub async fn purge_login_failures(&self) -> Result<u64, ServiceError> {
+        let Some(rules) = self.settings.login_throttle else {
+            return Ok(0);
+        };
+        Ok(self
+            .ports
+            .login_failures
+            .purge_failures(self.now() - rules.window)
+            .await?)
     }
 
     /// Re-hashes a password with the configured parameters. A failure here must not fail the
@@ -106,11 +246,13 @@ impl Directory {
         &self,
         login: &str,
         password: &str,
+        client: Option<&ClientAddress>,
     ) -> Result<Principal, ServiceError> {
-        let user = self.authenticate_password(login, password).await?;
+        let user = self.authenticate_password(login, password, client).await?;
         Ok(Principal {
             user,
             credential: Credential::Password,
+            client: client.cloned(),
         })
     }
 
@@ -122,8 +264,9 @@ impl Directory {
         &self,
         login: &str,
         password: &str,
+        client: Option<&ClientAddress>,
     ) -> Result<(User, IssuedSession), ServiceError> {
-        let user = self.authenticate_password(login, password).await?;
+        let user = self.authenticate_password(login, password, client).await?;
         let issued = self.issue_session(&user).await?;
         Ok((user, issued))
     }
@@ -155,12 +298,18 @@ impl Directory {
     ///
     /// # Errors
     /// [`ServiceError::Unauthenticated`], storage errors.
-    pub async fn authenticate_bearer(&self, value: &str) -> Result<Principal, ServiceError> {
-        match bearer_kind(value) {
-            BearerKind::Session => self.authenticate_session(value).await,
-            BearerKind::ApiKey => self.authenticate_api_key(value).await,
-            BearerKind::Unknown => Err(ServiceError::Unauthenticated),
-        }
+    pub async fn authenticate_bearer(
+        &self,
+        value: &str,
+        client: Option<&ClientAddress>,
+    ) -> Result<Principal, ServiceError> {
+        let mut principal = match bearer_kind(value) {
+            BearerKind::Session => self.authenticate_session(value).await?,
+            BearerKind::ApiKey => self.authenticate_api_key(value).await?,
+            BearerKind::Unknown => return Err(ServiceError::Unauthenticated),
+        };
+        principal.client = client.cloned();
+        Ok(principal)
     }
 
     /// A session token: unexpired session of an active user.
@@ -182,6 +331,7 @@ impl Directory {
         Ok(Principal {
             user,
             credential: Credential::Session(session.id),
+            client: None,
         })
     }
 
@@ -218,6 +368,7 @@ impl Directory {
                 scopes: stored.scopes,
                 expires_at: stored.expires_at,
             },
+            client: None,
         })
     }
 

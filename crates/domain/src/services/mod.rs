@@ -23,8 +23,8 @@ pub use users::{CreateUserPermit, UserChangePermit, parse_user_ref};
 
 use crate::listing::truncate_to_micros;
 use crate::ports::{
-    ApiKeyStore, Clock, ConfigurationStore, CredentialCache, OsAccountSource, PasswordHasher,
-    RandomSource, SessionStore, UserStore,
+    ApiKeyStore, AuthEvents, Clock, ConfigurationStore, CredentialCache, LoginFailureStore,
+    OsAccountSource, PasswordHasher, RandomSource, SessionStore, UserStore,
 };
 use crate::values::PasswordPolicy;
 use chrono::{DateTime, Duration, Utc};
@@ -51,6 +51,10 @@ pub struct Ports {
     pub credential_cache: Arc<dyn CredentialCache>,
     /// OS users and groups.
     pub os_accounts: Arc<dyn OsAccountSource>,
+    /// Failed password checks, for the login throttle.
+    pub login_failures: Arc<dyn LoginFailureStore>,
+    /// Where the login throttle reports lock-outs and refusals.
+    pub auth_events: Arc<dyn AuthEvents>,
 }
 
 /// Tunable rules.
@@ -62,6 +66,32 @@ pub struct Settings {
     pub session_lifetime: Duration,
     /// An API key's `last_used_at` is written at most once per this interval.
     pub api_key_touch_interval: Duration,
+    /// Password guessing is throttled by these rules; `None` turns it off.
+    pub login_throttle: Option<ThrottleRules>,
+}
+
+/// The login throttle: past `per_login` failed password checks of one login from one client
+/// address, or `per_address` from one address for any login, within `window`, further
+/// attempts from there are refused (429) without checking the password until the oldest
+/// failure leaves the window. A success clears the pair's count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ThrottleRules {
+    /// How long a failure counts.
+    pub window: Duration,
+    /// Failures of one login from one address.
+    pub per_login: u32,
+    /// Failures from one address.
+    pub per_address: u32,
+}
+
+impl Default for ThrottleRules {
+    fn default() -> Self {
+        Self {
+            window: Duration::minutes(15),
+            per_login: 10,
+            per_address: 100,
+        }
+    }
 }
 
 impl Default for Settings {
@@ -70,6 +100,7 @@ impl Default for Settings {
             password_policy: PasswordPolicy::default(),
             session_lifetime: Duration::hours(24),
             api_key_touch_interval: Duration::seconds(60),
+            login_throttle: Some(ThrottleRules::default()),
         }
     }
 }

@@ -62,7 +62,11 @@ impl Directory {
                 None | Some("") => {
                     violations.push(FieldViolation::new("current_password", Violation::Blank))
                 }
-                Some(current) if !self.password_matches(target, current).await? => {
+                Some(current)
+                    if !self
+                        .password_matches(permit.principal, target, current)
+                        .await? =>
+                {
                     violations.push(FieldViolation::new("current_password", Violation::Invalid))
                 }
                 Some(_) => {}
@@ -92,12 +96,21 @@ impl Directory {
     }
 
     /// True when `presented` is the user's password; a user without one costs a dummy check.
-    async fn password_matches(&self, user: &User, presented: &str) -> Result<bool, ServiceError> {
-        let stored = user
-            .password_hash
-            .as_ref()
-            .unwrap_or(self.ports.hasher.dummy_hash());
-        let verdict = self.ports.hasher.verify(presented, stored).await?;
-        Ok(user.password_hash.is_some() && matches!(verdict, Verification::Match { .. }))
+    /// Under the login throttle for the principal's address, like every password check.
+    async fn password_matches(
+        &self,
+        principal: &super::Principal,
+        user: &User,
+        presented: &str,
+    ) -> Result<bool, ServiceError> {
+        let verdict = self
+            .verify_guarded(
+                crate::values::LoginKey::of_user(user.id),
+                principal.client.as_ref(),
+                user.password_hash.as_ref(),
+                presented,
+            )
+            .await?;
+        Ok(matches!(verdict, Verification::Match { .. }))
     }
 }

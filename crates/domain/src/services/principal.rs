@@ -2,7 +2,7 @@
 
 use super::{Forbidden, ServiceError};
 use crate::entities::{ApiKeyId, SessionId, User};
-use crate::values::{Scope, ScopeSet};
+use crate::values::{ClientAddress, Scope, ScopeSet};
 use chrono::{DateTime, Utc};
 
 /// How a principal authenticated.
@@ -39,6 +39,9 @@ pub struct Principal {
     pub user: User,
     /// The credential used.
     pub credential: Credential,
+    /// Where the request came from, when the HTTP layer knows (for the login throttle of a
+    /// later password check, such as v1's `current_password`).
+    pub client: Option<ClientAddress>,
 }
 
 impl Principal {

@@ -100,6 +100,8 @@ fn world_with_cost(cost: u32) -> World {
             }],
             groups: vec![],
         }),
+        login_failures: Arc::new(store.clone()),
+        auth_events: Arc::new(crate::ports::NoAuthEvents),
     };
     let dir = Directory::new(ports, Settings::default());
     let user = block_on(dir.bootstrap_admin("admin", "admin-password"))
@@ -113,6 +115,7 @@ fn world_with_cost(cost: u32) -> World {
         admin: Principal {
             user,
             credential: Credential::Password,
+            client: None,
         },
     }
 }
@@ -135,7 +138,7 @@ impl World {
     }
 
     fn basic(&self, login: &str, password: &str) -> Result<Principal, ServiceError> {
-        block_on(self.dir.authenticate_basic(login, password))
+        block_on(self.dir.authenticate_basic(login, password, None))
     }
 
     fn as_user(&self, username: &str) -> Principal {
@@ -625,7 +628,7 @@ fn disabled_and_expired_users_cannot_authenticate_by_any_means() {
     let sam = w.create("sam");
     let p = w.as_user("sam");
     let key = w.key(&p, &[Scope::USERS_SHOW]).unwrap();
-    let (_, session) = block_on(w.dir.sign_in("sam", "password-1")).unwrap();
+    let (_, session) = block_on(w.dir.sign_in("sam", "password-1", None)).unwrap();
     let sam = w
         .update(
             &w.admin,
@@ -640,7 +643,7 @@ fn disabled_and_expired_users_cannot_authenticate_by_any_means() {
         w.basic("sam", "password-1"),
         Err(ServiceError::Unauthenticated)
     );
-    let bearer = |t: &str| block_on(w.dir.authenticate_bearer(t));
+    let bearer = |t: &str| block_on(w.dir.authenticate_bearer(t, None));
     assert_eq!(
         bearer(session.token.expose_secret()),
         Err(ServiceError::Unauthenticated)
@@ -691,20 +694,20 @@ fn disabled_and_expired_users_cannot_authenticate_by_any_means() {
 fn sessions_expire_and_sign_out_revokes_them() {
     let w = world();
     w.create("tom");
-    let (_, s) = block_on(w.dir.sign_in("tom", "password-1")).unwrap();
+    let (_, s) = block_on(w.dir.sign_in("tom", "password-1", None)).unwrap();
     let token = s.token.expose_secret().to_owned();
     assert!(token.starts_with("rcs_"));
-    let p = block_on(w.dir.authenticate_bearer(&token)).unwrap();
+    let p = block_on(w.dir.authenticate_bearer(&token, None)).unwrap();
     assert_eq!(p.session(), Some(s.session.id));
     block_on(w.dir.sign_out(&p)).unwrap();
     assert_eq!(
-        block_on(w.dir.authenticate_bearer(&token)),
+        block_on(w.dir.authenticate_bearer(&token, None)),
         Err(ServiceError::Unauthenticated)
     );
-    let (_, s) = block_on(w.dir.sign_in("tom", "password-1")).unwrap();
+    let (_, s) = block_on(w.dir.sign_in("tom", "password-1", None)).unwrap();
     w.clock.advance(Duration::hours(24));
     assert_eq!(
-        block_on(w.dir.authenticate_bearer(s.token.expose_secret())),
+        block_on(w.dir.authenticate_bearer(s.token.expose_secret(), None)),
         Err(ServiceError::Unauthenticated)
     );
     assert_eq!(block_on(w.dir.purge_expired_sessions()).unwrap(), 1);
@@ -714,9 +717,9 @@ fn sessions_expire_and_sign_out_revokes_them() {
 fn a_password_change_ends_every_other_session() {
     let w = world();
     let uma = w.create("uma");
-    let (_, s1) = block_on(w.dir.sign_in("uma", "password-1")).unwrap();
-    let (_, s2) = block_on(w.dir.sign_in("uma", "password-1")).unwrap();
-    let via_s1 = block_on(w.dir.authenticate_bearer(s1.token.expose_secret())).unwrap();
+    let (_, s1) = block_on(w.dir.sign_in("uma", "password-1", None)).unwrap();
+    let (_, s2) = block_on(w.dir.sign_in("uma", "password-1", None)).unwrap();
+    let via_s1 = block_on(w.dir.authenticate_bearer(s1.token.expose_secret(), None)).unwrap();
     w.update(
         &via_s1,
         &uma,
@@ -726,9 +729,9 @@ fn a_password_change_ends_every_other_session() {
         },
     )
     .unwrap();
-    assert!(block_on(w.dir.authenticate_bearer(s1.token.expose_secret())).is_ok());
+    assert!(block_on(w.dir.authenticate_bearer(s1.token.expose_secret(), None)).is_ok());
     assert_eq!(
-        block_on(w.dir.authenticate_bearer(s2.token.expose_secret())),
+        block_on(w.dir.authenticate_bearer(s2.token.expose_secret(), None)),
         Err(ServiceError::Unauthenticated)
     );
     assert_eq!(
@@ -800,14 +803,16 @@ fn weaker_hashes_are_rehashed_on_login() {
         random: Arc::new(SeededRandom::new(7)),
         credential_cache: Arc::new(MemoryCredentialCache::new()),
         os_accounts: Arc::new(StaticOsAccounts::default()),
+        login_failures: Arc::new(w.store.clone()),
+        auth_events: Arc::new(crate::ports::NoAuthEvents),
     };
     let dir = Directory::new(ports, Settings::default());
-    block_on(dir.authenticate_basic("xena", "password-1")).unwrap();
+    block_on(dir.authenticate_basic("xena", "password-1", None)).unwrap();
     let now = block_on(w.dir.get_user(&w.admin, &UserLookup::Id(xena.id), "x")).unwrap();
     let new = now.password_hash.unwrap();
     assert_ne!(new, old);
     assert!(new.as_phc().starts_with("$test$c=5$"));
-    assert!(block_on(dir.authenticate_basic("xena", "password-1")).is_ok());
+    assert!(block_on(dir.authenticate_basic("xena", "password-1", None)).is_ok());
 }
 
 #[test]
@@ -854,7 +859,7 @@ fn api_keys_are_shown_once_then_masked_and_verified_by_digest() {
         listed.items[0].secret_digest,
         crate::secrets::TokenDigest::of(&full)
     );
-    let p = block_on(w.dir.authenticate_bearer(&full)).unwrap();
+    let p = block_on(w.dir.authenticate_bearer(&full, None)).unwrap();
     assert!(p.require(Scope::USERS_SHOW).is_ok());
     assert_eq!(
         p.require(Scope::USERS_INDEX),
@@ -866,11 +871,11 @@ fn api_keys_are_shown_once_then_masked_and_verified_by_digest() {
     forged.pop();
     forged.push(if full.ends_with('A') { 'B' } else { 'A' });
     assert_eq!(
-        block_on(w.dir.authenticate_bearer(&forged)),
+        block_on(w.dir.authenticate_bearer(&forged, None)),
         Err(ServiceError::Unauthenticated)
     );
     assert_eq!(
-        block_on(w.dir.authenticate_bearer("garbage")),
+        block_on(w.dir.authenticate_bearer("garbage", None)),
         Err(ServiceError::Unauthenticated)
     );
 }
@@ -898,7 +903,11 @@ fn keys_made_through_keys_cannot_exceed_the_maker() {
     let maker = w
         .key(&w.admin, &[Scope::API_KEYS_CREATE, Scope::USERS_SHOW])
         .unwrap();
-    let p = block_on(w.dir.authenticate_bearer(maker.full_key.expose_secret())).unwrap();
+    let p = block_on(
+        w.dir
+            .authenticate_bearer(maker.full_key.expose_secret(), None),
+    )
+    .unwrap();
     assert!(w.key(&p, &[Scope::USERS_SHOW]).is_ok());
     assert_eq!(
         w.key(&p, &[Scope::USERS_DESTROY]).unwrap_err(),
@@ -937,21 +946,21 @@ fn expired_keys_are_refused_and_use_is_recorded_at_most_once_a_minute() {
             .unwrap()
             .last_used_at
     };
-    block_on(w.dir.authenticate_bearer(&full)).unwrap();
+    block_on(w.dir.authenticate_bearer(&full, None)).unwrap();
     let first = last_used().unwrap();
     w.clock.advance(Duration::seconds(30));
-    block_on(w.dir.authenticate_bearer(&full)).unwrap();
+    block_on(w.dir.authenticate_bearer(&full, None)).unwrap();
     assert_eq!(
         last_used(),
         Some(first),
         "not written again within a minute"
     );
     w.clock.advance(Duration::seconds(31));
-    block_on(w.dir.authenticate_bearer(&full)).unwrap();
+    block_on(w.dir.authenticate_bearer(&full, None)).unwrap();
     assert!(last_used().unwrap() > first);
     w.clock.advance(Duration::hours(1));
     assert_eq!(
-        block_on(w.dir.authenticate_bearer(&full)),
+        block_on(w.dir.authenticate_bearer(&full, None)),
         Err(ServiceError::Unauthenticated)
     );
 }
@@ -1072,7 +1081,11 @@ fn admin_only_families_check_admin_before_scope() {
     w.create("nia");
     let nia = w.as_user("nia");
     let nia_key = w.key(&nia, &[Scope::USERS_INDEX]).unwrap();
-    let nia_key = block_on(w.dir.authenticate_bearer(nia_key.full_key.expose_secret())).unwrap();
+    let nia_key = block_on(
+        w.dir
+            .authenticate_bearer(nia_key.full_key.expose_secret(), None),
+    )
+    .unwrap();
     let admin_only = Err(ServiceError::Forbidden(Forbidden::AdminOnly(
         "use this API",
     )));
@@ -1090,7 +1103,11 @@ fn admin_only_families_check_admin_before_scope() {
         )))
     );
     let key = w.key(&w.admin, &[Scope::USERS_INDEX]).unwrap();
-    let key = block_on(w.dir.authenticate_bearer(key.full_key.expose_secret())).unwrap();
+    let key = block_on(
+        w.dir
+            .authenticate_bearer(key.full_key.expose_secret(), None),
+    )
+    .unwrap();
     assert_eq!(key.admit(Audience::Admins, Scope::USERS_INDEX), Ok(()));
     assert_eq!(
         key.admit(Audience::Admins, Scope::USERS_SHOW),
@@ -1134,10 +1151,10 @@ fn bootstrap_only_happens_once() {
 fn api_key_principals_may_not_be_confused_with_sessions() {
     let w = world();
     let k = w.key(&w.admin, &[Scope::SESSIONS_DESTROY]).unwrap();
-    let p = block_on(w.dir.authenticate_bearer(k.full_key.expose_secret())).unwrap();
+    let p = block_on(w.dir.authenticate_bearer(k.full_key.expose_secret(), None)).unwrap();
     assert_eq!(p.session(), None);
     block_on(w.dir.sign_out(&p)).unwrap();
-    assert!(block_on(w.dir.authenticate_bearer(k.full_key.expose_secret())).is_ok());
+    assert!(block_on(w.dir.authenticate_bearer(k.full_key.expose_secret(), None)).is_ok());
     let listed = block_on(w.store.list_api_keys(w.admin.user.id, PageRequest::first())).unwrap();
     assert_eq!(listed.total, 1);
 }
@@ -1162,7 +1179,7 @@ fn inputs_never_show_passwords_in_debug() {
 fn a_v1_password_change_ends_the_users_other_sessions() {
     let w = world();
     let bo = w.create("bo");
-    let (_, s1) = block_on(w.dir.sign_in("bo", "password-1")).unwrap();
+    let (_, s1) = block_on(w.dir.sign_in("bo", "password-1", None)).unwrap();
     let p = w.as_user("bo");
     block_on(w.dir.change_password_as(
         &p,
@@ -1175,7 +1192,7 @@ fn a_v1_password_change_ends_the_users_other_sessions() {
     ))
     .unwrap();
     assert_eq!(
-        block_on(w.dir.authenticate_bearer(s1.token.expose_secret())),
+        block_on(w.dir.authenticate_bearer(s1.token.expose_secret(), None)),
         Err(ServiceError::Unauthenticated)
     );
 }
@@ -1253,7 +1270,11 @@ fn an_api_key_never_sets_a_password() {
         Scope::API_KEYS_CREATE,
     ];
     let key = w.key(&w.admin, &everything).unwrap();
-    let p = block_on(w.dir.authenticate_bearer(key.full_key.expose_secret())).unwrap();
+    let p = block_on(
+        w.dir
+            .authenticate_bearer(key.full_key.expose_secret(), None),
+    )
+    .unwrap();
     let refused = Err(ServiceError::Forbidden(Forbidden::ApiKeyPassword));
     let admin = w.admin.user.clone();
     let lookup = UserLookup::Id(admin.id);
@@ -1363,7 +1384,11 @@ fn a_key_made_or_changed_by_a_key_never_outlives_it() {
         },
     ))
     .unwrap();
-    let p = block_on(w.dir.authenticate_bearer(maker.full_key.expose_secret())).unwrap();
+    let p = block_on(
+        w.dir
+            .authenticate_bearer(maker.full_key.expose_secret(), None),
+    )
+    .unwrap();
     let create = |e| block_on(w.dir.create_api_key(&p, key_expiring(e)));
     let escalation = ServiceError::Forbidden(Forbidden::ExpiryEscalation);
 
@@ -1421,7 +1446,11 @@ fn a_key_made_or_changed_by_a_key_never_outlives_it() {
     // A password principal is not bounded; neither is a key without expiry.
     let forever = block_on(w.dir.create_api_key(&w.admin, key_expiring(None))).unwrap();
     assert_eq!(forever.key.expires_at, None);
-    let q = block_on(w.dir.authenticate_bearer(forever.full_key.expose_secret())).unwrap();
+    let q = block_on(
+        w.dir
+            .authenticate_bearer(forever.full_key.expose_secret(), None),
+    )
+    .unwrap();
     let made = block_on(w.dir.create_api_key(&q, key_expiring(None))).unwrap();
     assert_eq!(made.key.expires_at, None);
 }

@@ -2,6 +2,7 @@
 //! small error type and the tests beside it.
 
 mod api_key_name;
+mod client;
 mod configuration;
 mod email;
 mod language;
@@ -14,6 +15,7 @@ mod username;
 mod violation;
 
 pub use api_key_name::{ApiKeyName, ApiKeyNameError};
+pub use client::{ClientAddress, LoginKey};
 pub use configuration::{
     ConfigurationKey, ConfigurationKeyError, ConfigurationValue, ConfigurationValueError,
 };

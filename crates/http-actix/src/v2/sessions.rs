@@ -7,6 +7,7 @@ use super::family::{V2Auth, V2Error, V2Result};
 use super::request_docs::{SignInRequest, TokenForm};
 use crate::auth::{session_cookie, session_cookie_removal};
 use crate::body::{JsonFields, JsonObject, read_form, read_json_object};
+use crate::client::client_address;
 use crate::error::{Challenge, InvalidField, Problem};
 use crate::state::AppState;
 use actix_web::http::header::{AUTHORIZATION, CacheControl, CacheDirective};
@@ -137,7 +138,11 @@ pub(crate) async fn issue_token(
     let LoginFields { login, password } = token_form(&form)?;
     let (_, issued) = state
         .directory
-        .sign_in(&login, password.expose_secret())
+        .sign_in(
+            &login,
+            password.expose_secret(),
+            client_address(&req, &state.settings.trusted_proxies).as_ref(),
+        )
         .await
         .map_err(sign_in_failure)?;
     Ok(HttpResponse::Ok()
@@ -178,7 +183,11 @@ pub(crate) async fn sign_in(
     let LoginFields { login, password } = sign_in_body(body)?;
     let (user, issued) = state
         .directory
-        .sign_in(&login, password.expose_secret())
+        .sign_in(
+            &login,
+            password.expose_secret(),
+            client_address(&req, &state.settings.trusted_proxies).as_ref(),
+        )
         .await
         .map_err(sign_in_failure)?;
     let cookie = session_cookie(

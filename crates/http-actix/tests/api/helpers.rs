@@ -153,6 +153,8 @@ impl TestApp {
                     users: vec!["alice".into()],
                 }],
             }),
+            login_failures: Arc::new(store.clone()),
+            auth_events: Arc::new(rollcall_domain::ports::NoAuthEvents),
         };
         let directory = Directory::new(ports, Settings::default());
         directory

@@ -1,0 +1,14 @@
+-- Failed password checks, for the login throttle (docs/operations.md, "Login throttling").
+-- `login_key` is the SHA-256 (lower-case hex) of the login, never the login as typed;
+-- `address` the client's IPv4 address or IPv6 /64. Rows older than the window are purged.
+CREATE TABLE login_failures (
+    id        INTEGER PRIMARY KEY AUTOINCREMENT,
+    login_key TEXT NOT NULL,
+    address   TEXT NOT NULL,
+    failed_at TEXT NOT NULL
+) STRICT;
+
+-- The two counts of a check: per (address, login) and per address, both in a time window.
+CREATE INDEX login_failures_address_login_idx ON login_failures (address, login_key, failed_at);
+CREATE INDEX login_failures_address_idx ON login_failures (address, failed_at);
+CREATE INDEX login_failures_failed_at_idx ON login_failures (failed_at);
