@@ -22,6 +22,7 @@ mod sessions;
 mod slow_bodies;
 mod startup;
 mod systems;
+mod throttle;
 mod token;
 mod users;
 mod v1;
