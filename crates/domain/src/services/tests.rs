@@ -10,7 +10,7 @@ use crate::adapters::{
 use crate::entities::{OsUser, User};
 use crate::listing::{Condition, Filter, PageRequest, UserField, UserQuery};
 use crate::ports::{ApiKeyStore, UserLookup};
-use crate::values::{Scope, Violation};
+use crate::values::{ClientAddress, Scope, Violation};
 use chrono::{Duration, TimeZone, Utc};
 use futures_executor::block_on;
 use std::sync::Arc;
@@ -1453,4 +1453,80 @@ fn a_key_made_or_changed_by_a_key_never_outlives_it() {
     .unwrap();
     let made = block_on(w.dir.create_api_key(&q, key_expiring(None))).unwrap();
     assert_eq!(made.key.expires_at, None);
+}
+
+// ---- issue 9: login throttling -----------------------------------------------------------
+
+#[test]
+fn guessing_is_throttled_per_pair_until_the_window_passes() {
+    let w = world();
+    let attacker = ClientAddress::from_ip("192.0.2.66".parse().unwrap());
+    let owner = ClientAddress::from_ip("198.51.100.1".parse().unwrap());
+    let try_from = |who: &ClientAddress, password: &str| {
+        block_on(w.dir.authenticate_basic("admin", password, Some(who)))
+    };
+    for _ in 0..10 {
+        w.clock.advance(Duration::seconds(1));
+        assert_eq!(
+            try_from(&attacker, "wrong").unwrap_err(),
+            ServiceError::Unauthenticated
+        );
+    }
+    // The first failure was 10 s ago; it leaves the 15-minute window in 891 s.
+    assert_eq!(
+        try_from(&attacker, "admin-password").unwrap_err(),
+        ServiceError::Throttled {
+            retry_after_secs: 15 * 60 - 9
+        }
+    );
+    // Once the oldest failure has left the window, one more try is allowed.
+    w.clock.advance(Duration::seconds(15 * 60 - 9));
+    assert!(try_from(&attacker, "admin-password").is_ok());
+    // The success cleared the pair: ten more tries before the next lock-out.
+    for _ in 0..10 {
+        assert_eq!(
+            try_from(&attacker, "wrong").unwrap_err(),
+            ServiceError::Unauthenticated
+        );
+    }
+    assert!(matches!(
+        try_from(&attacker, "wrong"),
+        Err(ServiceError::Throttled { .. })
+    ));
+    assert!(
+        try_from(&owner, "admin-password").is_ok(),
+        "the owner elsewhere"
+    );
+    // Without an address (an internal caller) nothing is throttled.
+    assert!(block_on(w.dir.authenticate_basic("admin", "admin-password", None)).is_ok());
+}
+
+#[test]
+fn v1_current_password_checks_are_throttled_too() {
+    let w = world();
+    w.create("vic");
+    let from = ClientAddress::from_ip("192.0.2.7".parse().unwrap());
+    let vic = Principal {
+        client: Some(from),
+        ..w.as_user("vic")
+    };
+    let lookup = UserLookup::Username("vic".into());
+    let change = PasswordChange {
+        password: Some("a-new-password-1".into()),
+        current_password: Some("wrong".into()),
+    };
+    for _ in 0..10 {
+        let e = block_on(
+            w.dir
+                .change_password_as(&vic, &lookup, "vic", change.clone()),
+        );
+        assert_eq!(
+            violation_of(&e.unwrap_err(), "current_password"),
+            Some(Violation::Invalid)
+        );
+    }
+    assert!(matches!(
+        block_on(w.dir.change_password_as(&vic, &lookup, "vic", change)),
+        Err(ServiceError::Throttled { .. })
+    ));
 }
