@@ -127,6 +127,8 @@ fn no_store() -> CacheControl {
         (status = 413, description = "Body over 64 KiB.", body = ErrorEnvelope),
         (status = 415, description = "Not a form.", body = ErrorEnvelope),
         (status = 422, description = "Missing field, or `grant_type` other than `password`.", body = ErrorEnvelope),
+        (status = 429, description = "Too many failed password checks from this address (login throttle); see `Retry-After`.", body = ErrorEnvelope),
+        (status = 503, description = "Too many password checks waiting; see `Retry-After`.", body = ErrorEnvelope),
     )
 )]
 pub(crate) async fn issue_token(
@@ -172,6 +174,8 @@ pub(crate) async fn issue_token(
         (status = 413, description = "Body over 64 KiB.", body = ErrorEnvelope),
         (status = 415, description = "Not JSON.", body = ErrorEnvelope),
         (status = 422, description = "Missing or non-string field.", body = ErrorEnvelope),
+        (status = 429, description = "Too many failed password checks from this address (login throttle); see `Retry-After`.", body = ErrorEnvelope),
+        (status = 503, description = "Too many password checks waiting; see `Retry-After`.", body = ErrorEnvelope),
     )
 )]
 pub(crate) async fn sign_in(
