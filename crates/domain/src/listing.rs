@@ -608,15 +608,23 @@ impl SortOrder {
         &self.0
     }
 
-    /// The keys followed by `id asc` when id is not among them.
+    /// The keys that decide the order, followed by `id asc` when id is not among them. A key
+    /// on a field already sorted on, or after the key on id (ids are unique), never changes
+    /// the order and is left out, so a store sorts on at most one key per field.
     pub fn keys_with_tiebreak(&self) -> Vec<SortKey> {
-        let mut keys = self.0.clone();
-        if !keys.iter().any(|k| k.field == UserField::Id) {
-            keys.push(SortKey {
-                field: UserField::Id,
-                direction: Direction::Asc,
-            });
+        let mut keys: Vec<SortKey> = Vec::with_capacity(self.0.len() + 1);
+        for key in &self.0 {
+            if !keys.iter().any(|k| k.field == key.field) {
+                keys.push(*key);
+            }
+            if key.field == UserField::Id {
+                return keys;
+            }
         }
+        keys.push(SortKey {
+            field: UserField::Id,
+            direction: Direction::Asc,
+        });
         keys
     }
 }
@@ -857,6 +865,32 @@ mod tests {
         assert_eq!(
             ListingError::TooManySortKeys.violation(),
             Violation::TooMany { max: 8 }
+        );
+    }
+
+    #[test]
+    fn sort_keys_that_cannot_change_the_order_are_left_out() {
+        use Direction::{Asc, Desc};
+        let key = |field, direction| SortKey { field, direction };
+        let s = SortOrder::new(vec![
+            key(UserField::Username, Desc),
+            key(UserField::Username, Asc),
+            key(UserField::CreatedAt, Asc),
+            key(UserField::Id, Desc),
+            key(UserField::Email, Asc),
+        ]);
+        assert_eq!(
+            s.keys_with_tiebreak(),
+            [
+                key(UserField::Username, Desc),
+                key(UserField::CreatedAt, Asc),
+                key(UserField::Id, Desc)
+            ]
+        );
+        let repeated = SortOrder::new(vec![key(UserField::Email, Asc); 40]);
+        assert_eq!(
+            repeated.keys_with_tiebreak(),
+            [key(UserField::Email, Asc), key(UserField::Id, Asc)]
         );
     }
 
