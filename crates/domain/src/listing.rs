@@ -1,8 +1,44 @@
 //! Listing: page requests in both styles, user filters with the Nodeum operators, sort orders,
 //! and the parsers every HTTP family shares.
+//!
+//! # Bounds
+//!
+//! One listing may ask for a bounded amount of work, whatever the family: at most
+//! [`MAX_FILTERS`] filters and [`MAX_SORT_KEYS`] sort keys ([`UserQuery::new`] checks both),
+//! at most [`MAX_LIST_VALUES`] values in an `In`/`NotIn` list ([`parse_list`]) and at most
+//! [`MAX_VALUE_LENGTH`] characters in any value or pattern as the client wrote it
+//! ([`parse_value`], [`parse_pattern`], [`contains_filter`]). Every family builds its queries
+//! through these functions, so a refusal is the same everywhere and happens before any store
+//! sees the query; the storage contract kit checks that every store serves a query at exactly
+//! these bounds.
+//!
+//! The values sit far below what breaks a backend (measured on SQLite 3 as bundled and on
+//! PostgreSQL): SQLite refuses more than 998 filters (expression depth 1000), LIKE patterns
+//! over 50,000 bytes and statements with more than 32,766 bound values; diesel's query
+//! builder overflows the stack at a few thousand filters and walks sort keys in time that
+//! doubles with each key (32 keys never finish).
 
+use crate::values::Violation;
 use chrono::{DateTime, Utc};
 use std::fmt;
+
+/// The most filters one listing may carry. A client has 12 filterable fields in v2 and 4 in
+/// the application family; 32 leaves room for ranges and repeats, thirty times below
+/// SQLite's expression depth.
+pub const MAX_FILTERS: usize = 32;
+
+/// The most sort keys one listing may carry. Ties are already broken by id, so more keys
+/// cannot be needed, and diesel's work doubles with each key (8 keys: about 2 ms).
+pub const MAX_SORT_KEYS: usize = 8;
+
+/// The most values in one `><`/`!><` list. With [`MAX_FILTERS`] lists that is 3,200 bound
+/// values, a tenth of SQLite's limit per statement.
+pub const MAX_LIST_VALUES: usize = 100;
+
+/// The most characters in one filter value or pattern, as the client wrote it. No stored text
+/// is longer than 191 characters, so a longer value can never be needed to match; escaped and
+/// wrapped in `%`, a pattern stays under 2.1 KB, against SQLite's 50,000-byte LIKE limit.
+pub const MAX_VALUE_LENGTH: usize = 256;
 
 /// One page of a listing: how many rows and how many to skip.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -296,6 +332,18 @@ pub enum ListingError {
     /// A sort direction other than `asc`/`desc`, or a malformed sort string.
     #[error("{0:?} is not a valid sort order")]
     InvalidSort(String),
+    /// More than [`MAX_FILTERS`] filters.
+    #[error("At most {MAX_FILTERS} filters are allowed.")]
+    TooManyFilters,
+    /// More than [`MAX_SORT_KEYS`] sort keys.
+    #[error("At most {MAX_SORT_KEYS} sort keys are allowed.")]
+    TooManySortKeys,
+    /// More than [`MAX_LIST_VALUES`] values in one list.
+    #[error("At most {MAX_LIST_VALUES} values are allowed in a list filter on {0}.")]
+    TooManyValues(UserField),
+    /// A value or pattern longer than [`MAX_VALUE_LENGTH`] characters (not echoed).
+    #[error("A filter value or pattern on {0} may be at most {MAX_VALUE_LENGTH} characters long.")]
+    ValueTooLong(UserField),
 }
 
 impl ListingError {
@@ -306,9 +354,43 @@ impl ListingError {
             Self::OperatorNotApplicable { field, .. } | Self::InvalidValue { field, .. } => {
                 field.as_str().to_owned()
             }
-            Self::InvalidSort(_) => "sort_by".to_owned(),
+            Self::TooManyValues(field) | Self::ValueTooLong(field) => field.as_str().to_owned(),
+            Self::InvalidSort(_) | Self::TooManySortKeys => "sort_by".to_owned(),
+            Self::TooManyFilters => "filters".to_owned(),
         }
     }
+
+    /// What is wrong, as a field violation: a bound exceeded ([`Violation::TooMany`] for
+    /// counts, [`Violation::TooLong`] for lengths) or [`Violation::Invalid`].
+    pub fn violation(&self) -> Violation {
+        let max = |n: usize| u64::try_from(n).unwrap_or(u64::MAX);
+        match self {
+            Self::TooManyFilters => Violation::TooMany {
+                max: max(MAX_FILTERS),
+            },
+            Self::TooManySortKeys => Violation::TooMany {
+                max: max(MAX_SORT_KEYS),
+            },
+            Self::TooManyValues(_) => Violation::TooMany {
+                max: max(MAX_LIST_VALUES),
+            },
+            Self::ValueTooLong(_) => Violation::TooLong {
+                max: max(MAX_VALUE_LENGTH),
+            },
+            Self::UnknownField(_)
+            | Self::OperatorNotApplicable { .. }
+            | Self::InvalidValue { .. }
+            | Self::InvalidSort(_) => Violation::Invalid,
+        }
+    }
+}
+
+/// Refuses a value or pattern longer than [`MAX_VALUE_LENGTH`] characters.
+fn check_length(field: UserField, raw: &str) -> Result<(), ListingError> {
+    if raw.chars().nth(MAX_VALUE_LENGTH).is_some() {
+        return Err(ListingError::ValueTooLong(field));
+    }
+    Ok(())
 }
 
 /// Escapes `%`, `_` and `\` so that `text` matches literally inside a LIKE pattern.
@@ -383,8 +465,10 @@ pub fn like_matches(pattern: &str, text: &str) -> bool {
 /// `%` and `_` in `text` matching literally.
 ///
 /// # Errors
+/// [`ListingError::ValueTooLong`] beyond [`MAX_VALUE_LENGTH`] characters;
 /// [`ListingError::InvalidValue`] when `text` holds a NUL.
 pub fn contains_filter(field: UserField, text: &str) -> Result<Filter, ListingError> {
+    check_length(field, text)?;
     reject_nul(field, text)?;
     Ok(Filter {
         field,
@@ -406,12 +490,42 @@ pub fn reject_nul(field: UserField, value: &str) -> Result<(), ListingError> {
     Ok(())
 }
 
-/// Reads a filter value of `field`'s type from text: integers, `true`/`false`/`1`/`0`, RFC 3339
-/// timestamps, or text without NUL.
+/// A LIKE pattern on `field` (`%`, `_`, `\` escapes) as the client wrote it.
 ///
 /// # Errors
-/// [`ListingError::InvalidValue`] when `raw` is not of the field's type.
+/// [`ListingError::ValueTooLong`] beyond [`MAX_VALUE_LENGTH`] characters;
+/// [`ListingError::InvalidValue`] when `raw` holds a NUL.
+pub fn parse_pattern(field: UserField, raw: &str) -> Result<String, ListingError> {
+    check_length(field, raw)?;
+    reject_nul(field, raw)?;
+    Ok(raw.to_owned())
+}
+
+/// Reads the values of an `In`/`NotIn` list on `field`, each as [`parse_value`] does.
+///
+/// # Errors
+/// [`ListingError::TooManyValues`] beyond [`MAX_LIST_VALUES`] values (before any is read),
+/// else the first value's error.
+pub fn parse_list<'a>(
+    field: UserField,
+    raw: impl IntoIterator<Item = &'a str>,
+) -> Result<Vec<FilterValue>, ListingError> {
+    let raw: Vec<&str> = raw.into_iter().take(MAX_LIST_VALUES + 1).collect();
+    if raw.len() > MAX_LIST_VALUES {
+        return Err(ListingError::TooManyValues(field));
+    }
+    raw.into_iter().map(|v| parse_value(field, v)).collect()
+}
+
+/// Reads a filter value of `field`'s type from text: integers, `true`/`false`/`1`/`0`, RFC 3339
+/// timestamps, or text without NUL; at most [`MAX_VALUE_LENGTH`] characters whatever the type.
+///
+/// # Errors
+/// [`ListingError::ValueTooLong`] beyond [`MAX_VALUE_LENGTH`] characters (checked first, so
+/// a long value is never echoed); [`ListingError::InvalidValue`] when `raw` is not of the
+/// field's type.
 pub fn parse_value(field: UserField, raw: &str) -> Result<FilterValue, ListingError> {
+    check_length(field, raw)?;
     let invalid = || ListingError::InvalidValue {
         field,
         value: raw.to_owned(),
@@ -494,15 +608,23 @@ impl SortOrder {
         &self.0
     }
 
-    /// The keys followed by `id asc` when id is not among them.
+    /// The keys that decide the order, followed by `id asc` when id is not among them. A key
+    /// on a field already sorted on, or after the key on id (ids are unique), never changes
+    /// the order and is left out, so a store sorts on at most one key per field.
     pub fn keys_with_tiebreak(&self) -> Vec<SortKey> {
-        let mut keys = self.0.clone();
-        if !keys.iter().any(|k| k.field == UserField::Id) {
-            keys.push(SortKey {
-                field: UserField::Id,
-                direction: Direction::Asc,
-            });
+        let mut keys: Vec<SortKey> = Vec::with_capacity(self.0.len() + 1);
+        for key in &self.0 {
+            if !keys.iter().any(|k| k.field == key.field) {
+                keys.push(*key);
+            }
+            if key.field == UserField::Id {
+                return keys;
+            }
         }
+        keys.push(SortKey {
+            field: UserField::Id,
+            direction: Direction::Asc,
+        });
         keys
     }
 }
@@ -516,6 +638,38 @@ pub struct UserQuery {
     pub sort: SortOrder,
     /// Page.
     pub page: PageRequest,
+}
+
+impl UserQuery {
+    /// A listing, refused when it exceeds the bounds on its size: more than [`MAX_FILTERS`]
+    /// filters or more than [`MAX_SORT_KEYS`] sort keys. (The bounds on each value are
+    /// checked where the value is read: [`parse_value`], [`parse_list`], [`parse_pattern`],
+    /// [`contains_filter`].)
+    ///
+    /// # Errors
+    /// Every bound exceeded: [`ListingError::TooManyFilters`], [`ListingError::TooManySortKeys`].
+    pub fn new(
+        filters: Vec<Filter>,
+        sort: SortOrder,
+        page: PageRequest,
+    ) -> Result<Self, Vec<ListingError>> {
+        let mut errors = Vec::new();
+        if filters.len() > MAX_FILTERS {
+            errors.push(ListingError::TooManyFilters);
+        }
+        if sort.keys().len() > MAX_SORT_KEYS {
+            errors.push(ListingError::TooManySortKeys);
+        }
+        if errors.is_empty() {
+            Ok(Self {
+                filters,
+                sort,
+                page,
+            })
+        } else {
+            Err(errors)
+        }
+    }
 }
 
 impl Default for UserQuery {
@@ -597,6 +751,147 @@ mod tests {
         let f = contains_filter(UserField::Username, "a_b%").unwrap();
         assert_eq!(f.condition, Condition::Like(r"%a\_b\%%".into()));
         assert!(contains_filter(UserField::Email, "x\0").is_err());
+    }
+
+    #[test]
+    fn values_and_patterns_are_bounded_in_characters() {
+        let at_cap = "é".repeat(MAX_VALUE_LENGTH);
+        let over = "a".repeat(MAX_VALUE_LENGTH + 1);
+        assert_eq!(
+            parse_value(UserField::Username, &at_cap),
+            Ok(FilterValue::Text(at_cap.clone()))
+        );
+        assert_eq!(parse_pattern(UserField::Email, &at_cap), Ok(at_cap.clone()));
+        assert!(contains_filter(UserField::Email, &"%".repeat(MAX_VALUE_LENGTH)).is_ok());
+        let too_long = Err(ListingError::ValueTooLong(UserField::Username));
+        assert_eq!(parse_value(UserField::Username, &over), too_long);
+        assert_eq!(
+            parse_pattern(UserField::Username, &over).map(|_| ()),
+            Err(ListingError::ValueTooLong(UserField::Username))
+        );
+        assert_eq!(
+            contains_filter(UserField::Username, &over).map(|_| ()),
+            Err(ListingError::ValueTooLong(UserField::Username))
+        );
+        assert_eq!(
+            parse_value(UserField::Id, &"9".repeat(MAX_VALUE_LENGTH + 1)),
+            Err(ListingError::ValueTooLong(UserField::Id)),
+            "the length is checked before the type, so a long value is never echoed"
+        );
+        assert_eq!(
+            ListingError::ValueTooLong(UserField::Email).to_string(),
+            "A filter value or pattern on email may be at most 256 characters long."
+        );
+        assert_eq!(
+            ListingError::ValueTooLong(UserField::Email).violation(),
+            Violation::TooLong { max: 256 }
+        );
+    }
+
+    #[test]
+    fn lists_are_bounded_before_their_values_are_read() {
+        let ids: Vec<String> = (0..=MAX_LIST_VALUES).map(|i| i.to_string()).collect();
+        let at_cap = parse_list(
+            UserField::Id,
+            ids[..MAX_LIST_VALUES].iter().map(String::as_str),
+        );
+        assert_eq!(at_cap.map(|v| v.len()), Ok(MAX_LIST_VALUES));
+        let over = std::iter::once("not a number").chain(ids.iter().map(String::as_str));
+        let err = parse_list(UserField::Id, over).unwrap_err();
+        assert_eq!(err, ListingError::TooManyValues(UserField::Id));
+        assert_eq!(
+            err.to_string(),
+            "At most 100 values are allowed in a list filter on id."
+        );
+        assert_eq!(
+            (err.field_name(), err.violation()),
+            ("id".to_owned(), Violation::TooMany { max: 100 })
+        );
+        assert!(matches!(
+            parse_list(UserField::Id, ["1", "x"]),
+            Err(ListingError::InvalidValue { .. })
+        ));
+    }
+
+    #[test]
+    fn queries_are_bounded_in_filters_and_sort_keys() {
+        let filters = |n: usize| {
+            vec![
+                Filter {
+                    field: UserField::Enabled,
+                    condition: Condition::Eq(FilterValue::Boolean(true)),
+                };
+                n
+            ]
+        };
+        let keys = |n: usize| {
+            SortOrder::new(vec![
+                SortKey {
+                    field: UserField::Username,
+                    direction: Direction::Desc,
+                };
+                n
+            ])
+        };
+        let page = PageRequest::first();
+        let q = UserQuery::new(filters(MAX_FILTERS), keys(MAX_SORT_KEYS), page).unwrap();
+        assert_eq!((q.filters.len(), q.sort.keys().len()), (32, 8));
+        assert_eq!(
+            UserQuery::new(filters(MAX_FILTERS + 1), keys(1), page),
+            Err(vec![ListingError::TooManyFilters])
+        );
+        assert_eq!(
+            UserQuery::new(filters(1_100), keys(MAX_SORT_KEYS + 1), page),
+            Err(vec![
+                ListingError::TooManyFilters,
+                ListingError::TooManySortKeys
+            ])
+        );
+        assert_eq!(
+            ListingError::TooManyFilters.to_string(),
+            "At most 32 filters are allowed."
+        );
+        assert_eq!(
+            ListingError::TooManySortKeys.to_string(),
+            "At most 8 sort keys are allowed."
+        );
+        assert_eq!(
+            (
+                ListingError::TooManyFilters.field_name(),
+                ListingError::TooManySortKeys.field_name()
+            ),
+            ("filters".to_owned(), "sort_by".to_owned())
+        );
+        assert_eq!(
+            ListingError::TooManySortKeys.violation(),
+            Violation::TooMany { max: 8 }
+        );
+    }
+
+    #[test]
+    fn sort_keys_that_cannot_change_the_order_are_left_out() {
+        use Direction::{Asc, Desc};
+        let key = |field, direction| SortKey { field, direction };
+        let s = SortOrder::new(vec![
+            key(UserField::Username, Desc),
+            key(UserField::Username, Asc),
+            key(UserField::CreatedAt, Asc),
+            key(UserField::Id, Desc),
+            key(UserField::Email, Asc),
+        ]);
+        assert_eq!(
+            s.keys_with_tiebreak(),
+            [
+                key(UserField::Username, Desc),
+                key(UserField::CreatedAt, Asc),
+                key(UserField::Id, Desc)
+            ]
+        );
+        let repeated = SortOrder::new(vec![key(UserField::Email, Asc); 40]);
+        assert_eq!(
+            repeated.keys_with_tiebreak(),
+            [key(UserField::Email, Asc), key(UserField::Id, Asc)]
+        );
     }
 
     #[test]

@@ -6,8 +6,9 @@ use super::builders::{at, at_micros, change, email, external_id, new_admin, new_
 use super::probes::{assert_matches, create, filter, listed, matching, sorted};
 use crate::entities::{NewUser, UserChanges};
 use crate::listing::{
-    Condition, Direction, FilterValue, PageRequest, SortKey, SortOrder, UserField, UserQuery,
-    contains_filter, escape_like,
+    Condition, Direction, Filter, FilterValue, MAX_FILTERS, MAX_LIST_VALUES, MAX_SORT_KEYS,
+    MAX_VALUE_LENGTH, PageRequest, SortKey, SortOrder, UserField, UserQuery, contains_filter,
+    escape_like, parse_list, parse_pattern, parse_value,
 };
 use crate::values::{PosixId, SourceType};
 
@@ -865,4 +866,128 @@ pub async fn pages_with_offset_limit_and_total<S: Stores>(store: S) {
         listed(&store, &page(2, 0, none, by_id())).await,
         (vec![], 0)
     );
+}
+
+/// A query at exactly every bound of [`crate::listing`] (32 filters, `In`/`NotIn` lists of 100
+/// integers, texts, timestamps and booleans, values and patterns of 256 characters, some of
+/// them two-byte, escaped substrings of 256 wildcards, 8 sort keys) is served, with the same
+/// results as any smaller query: a store never fails on a query the listing parsers accept.
+pub async fn queries_at_every_bound_are_served<S: Stores>(store: S) {
+    for (name, mail) in [
+        ("alice", Some("alice@x.org")),
+        ("bob", Some("bob@x.org")),
+        ("mike", None),
+        ("eve", Some("eve@x.org")),
+    ] {
+        create(
+            &store,
+            NewUser {
+                email: mail.map(email),
+                ..new_user(name)
+            },
+        )
+        .await;
+    }
+    let long = |c: &str| c.repeat(MAX_VALUE_LENGTH);
+    let numbers: Vec<String> = (1..=MAX_LIST_VALUES).map(|i| i.to_string()).collect();
+    let long_names: Vec<String> = (0..MAX_LIST_VALUES)
+        .map(|i| format!("{i:03}{}", "é".repeat(MAX_VALUE_LENGTH - 3)))
+        .collect();
+    let instants: Vec<String> = (0..MAX_LIST_VALUES)
+        .map(|i| format!("{}-01-01T00:00:00.000001Z", 1900 + i))
+        .collect();
+    let list = |field, raw: &[String]| {
+        parse_list(field, raw.iter().map(String::as_str)).expect("a list at the cap")
+    };
+    let mut pattern = "%".repeat(MAX_VALUE_LENGTH - 1);
+    pattern.push('E');
+    let mut filters = Vec::new();
+    for _ in 0..6 {
+        filters.extend([
+            filter(UserField::Id, Condition::In(list(UserField::Id, &numbers))),
+            filter(
+                UserField::Username,
+                Condition::NotIn(list(UserField::Username, &long_names)),
+            ),
+            filter(
+                UserField::Username,
+                Condition::Like(parse_pattern(UserField::Username, &pattern).expect("pattern")),
+            ),
+            filter(
+                UserField::Email,
+                Condition::Ne(parse_value(UserField::Email, &long("e")).expect("value")),
+            ),
+        ]);
+    }
+    for _ in 0..4 {
+        filters.extend([
+            filter(
+                UserField::CreatedAt,
+                Condition::NotIn(list(UserField::CreatedAt, &instants)),
+            ),
+            filter(
+                UserField::Enabled,
+                Condition::In(list(
+                    UserField::Enabled,
+                    &vec!["1".to_owned(); MAX_LIST_VALUES],
+                )),
+            ),
+        ]);
+    }
+    assert_eq!(filters.len(), MAX_FILTERS);
+    use Direction::{Asc, Desc};
+    let keys = [
+        (UserField::Email, Desc),
+        (UserField::Username, Asc),
+        (UserField::CreatedAt, Asc),
+        (UserField::IsAdmin, Desc),
+        (UserField::Enabled, Asc),
+        (UserField::UserId, Asc),
+        (UserField::GroupId, Desc),
+        (UserField::ExternalId, Asc),
+    ];
+    assert_eq!(keys.len(), MAX_SORT_KEYS);
+    let query = UserQuery::new(
+        filters,
+        sort(&keys),
+        PageRequest::new(PageRequest::MAX_LIMIT, 0),
+    )
+    .expect("a query at the bounds");
+    let expected = (vec!["eve".to_owned(), "alice".to_owned()], 2);
+    assert_eq!(listed(&store, &query).await, expected);
+
+    // Escaped substrings of 256 wildcards (514 pattern characters) and patterns of 256
+    // two-byte characters: nothing stored is that long, so nothing matches.
+    let mut filters: Vec<Filter> = Vec::new();
+    for i in 0..MAX_FILTERS {
+        filters.push(match i % 4 {
+            0 => contains_filter(UserField::Username, &long("%")).expect("contains"),
+            1 => contains_filter(UserField::Email, &long("_")).expect("contains"),
+            2 => filter(
+                UserField::ExternalId,
+                Condition::NotLike(parse_pattern(UserField::ExternalId, &long("é")).expect("p")),
+            ),
+            _ => filter(
+                UserField::Uuid,
+                Condition::Like(
+                    parse_pattern(UserField::Uuid, &"\\%".repeat(MAX_VALUE_LENGTH / 2)).expect("p"),
+                ),
+            ),
+        });
+    }
+    let query = UserQuery::new(filters, SortOrder::default(), PageRequest::first())
+        .expect("a query at the bounds");
+    assert_eq!(listed(&store, &query).await, (vec![], 0));
+    let everyone = contains_filter(UserField::Username, "").expect("contains");
+    let query = UserQuery::new(
+        vec![everyone; MAX_FILTERS],
+        sort(&[(UserField::Username, Desc); MAX_SORT_KEYS]),
+        PageRequest::first(),
+    )
+    .expect("a query at the bounds");
+    let expected = (
+        ["mike", "eve", "bob", "alice"].map(str::to_owned).to_vec(),
+        4,
+    );
+    assert_eq!(listed(&store, &query).await, expected);
 }

@@ -25,6 +25,11 @@ pub enum Violation {
         /// The maximum length.
         max: u64,
     },
+    /// The list has more than `max` items (filters, sort keys, values of a list filter).
+    TooMany {
+        /// The most items accepted.
+        max: u64,
+    },
     /// The number is smaller than `min`.
     TooSmall {
         /// The smallest accepted number.
@@ -45,7 +50,8 @@ impl Violation {
             Self::Invalid | Self::WrongType => "invalid",
             Self::Taken => "taken",
             Self::TooShort { .. } => "too_short",
-            Self::TooLong { .. } => "too_long",
+            // Rails' length validator says `too_long` of a list too.
+            Self::TooLong { .. } | Self::TooMany { .. } => "too_long",
             Self::TooSmall { .. } => "greater_than_or_equal_to",
             Self::TooLarge { .. } => "less_than_or_equal_to",
         }
@@ -55,7 +61,7 @@ impl Violation {
     pub fn count(&self) -> Option<i64> {
         match self {
             Self::TooShort { min } => i64::try_from(*min).ok(),
-            Self::TooLong { max } => i64::try_from(*max).ok(),
+            Self::TooLong { max } | Self::TooMany { max } => i64::try_from(*max).ok(),
             Self::TooSmall { min } => Some(*min),
             Self::TooLarge { max } => Some(*max),
             _ => None,
@@ -71,6 +77,7 @@ impl fmt::Display for Violation {
             Self::Taken => f.write_str("has already been taken"),
             Self::TooShort { min } => write!(f, "is too short (minimum is {min} characters)"),
             Self::TooLong { max } => write!(f, "is too long (maximum is {max} characters)"),
+            Self::TooMany { max } => write!(f, "has too many items (maximum is {max})"),
             Self::TooSmall { min } => write!(f, "must be greater than or equal to {min}"),
             Self::TooLarge { max } => write!(f, "must be less than or equal to {max}"),
         }

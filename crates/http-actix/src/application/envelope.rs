@@ -77,7 +77,9 @@ fn rule(field: &str, violation: &Violation) -> &'static str {
         (Violation::Blank, _) => "required",
         (Violation::Taken, _) => "unique",
         (Violation::TooShort { .. } | Violation::TooSmall { .. }, _) => "min",
-        (Violation::TooLong { .. } | Violation::TooLarge { .. }, _) => "max",
+        (Violation::TooLong { .. } | Violation::TooMany { .. } | Violation::TooLarge { .. }, _) => {
+            "max"
+        }
         (_, "root_admin") => "boolean",
         (_, "page" | "per_page") => "integer",
         (Violation::Invalid, "email") => "email",
@@ -101,6 +103,9 @@ fn sentence(field: &str, rule: &str, violation: &Violation) -> String {
         }
         ("max", Violation::TooLong { max }) => {
             format!("The {attribute} field must not be greater than {max} characters.")
+        }
+        ("max", Violation::TooMany { max }) => {
+            format!("The {attribute} field must not have more than {max} items.")
         }
         ("max", Violation::TooLarge { max }) => {
             format!("The {attribute} field must not be greater than {max}.")

@@ -5,14 +5,17 @@
 //! a page, which keep every parameter of the request but `page`.
 //!
 //! A filter or sort the family does not know is refused with 400, as Pterodactyl's query
-//! builder does; a bad `page`/`per_page` or a filter value holding a NUL is a 422 naming the
-//! parameter. Other parameters are ignored.
+//! builder does; a bad `page`/`per_page`, a filter value holding a NUL and a request beyond
+//! the domain's bounds (more than 32 filters or 8 sort keys, a filter value over 256
+//! characters) are a 422 naming the parameter (`filter`, `sort`, `filter[<name>]`) and the
+//! limit (rule `max`). Other parameters are ignored.
 
 use crate::error::{InvalidField, Problem};
 use crate::state::HttpSettings;
 use actix_web::HttpRequest;
 use rollcall_domain::listing::{
-    Direction, PageError, PageRequest, SortKey, SortOrder, UserField, UserQuery, contains_filter,
+    Direction, ListingError, PageError, PageRequest, SortKey, SortOrder, UserField, UserQuery,
+    contains_filter,
 };
 use rollcall_domain::values::Violation;
 use std::borrow::Cow;
@@ -47,7 +50,8 @@ pub(crate) struct ListRequest {
 ///
 /// # Errors
 /// [`Problem::BadRequest`] for an unknown filter or sort; [`Problem::InvalidFields`] for a
-/// bad `page`/`per_page` or a filter value holding a NUL.
+/// bad `page`/`per_page`, a filter value holding a NUL or too long, too many filters or too
+/// many sort keys.
 pub(crate) fn list_request(query_string: &str) -> Result<ListRequest, Problem> {
     let mut page = None;
     let mut per_page = None;
@@ -82,7 +86,7 @@ pub(crate) fn list_request(query_string: &str) -> Result<ListRequest, Problem> {
                     Ok(filter) => filters.push(filter),
                     Err(e) => invalid.push(InvalidField {
                         field: other.to_owned(),
-                        violation: Violation::Invalid,
+                        violation: e.violation(),
                         value: None,
                         message: e.to_string(),
                     }),
@@ -101,20 +105,42 @@ pub(crate) fn list_request(query_string: &str) -> Result<ListRequest, Problem> {
             "Requested sort(s) `{raw}` is not allowed. Allowed sort(s) are `{ALLOWED_SORTS}`."
         )));
     }
-    match PageRequest::from_page(page.as_deref(), per_page.as_deref()) {
-        Ok(page) if invalid.is_empty() => Ok(ListRequest {
-            query: UserQuery {
-                filters,
-                sort,
-                page,
-            },
+    let page = PageRequest::from_page(page.as_deref(), per_page.as_deref());
+    let query = UserQuery::new(
+        filters,
+        sort,
+        page.as_ref()
+            .copied()
+            .unwrap_or_else(|_| PageRequest::first()),
+    );
+    if let Err(exceeded) = &query {
+        invalid.extend(exceeded.iter().map(bound_field));
+    }
+    if let Err(e) = &page {
+        invalid.push(page_field(e));
+    }
+    match query {
+        Ok(query) if invalid.is_empty() => Ok(ListRequest {
+            query,
             include_servers: includes_servers(query_string),
         }),
-        Ok(_) => Err(Problem::InvalidFields(invalid)),
-        Err(e) => {
-            invalid.push(page_field(&e));
-            Err(Problem::InvalidFields(invalid))
-        }
+        _ => Err(Problem::InvalidFields(invalid)),
+    }
+}
+
+/// A bound of the whole query exceeded, as the parameter it concerns: `filter` for the
+/// number of filters, `sort` for the number of sort keys.
+fn bound_field(e: &ListingError) -> InvalidField {
+    let field = match e {
+        ListingError::TooManyFilters => "filter".to_owned(),
+        ListingError::TooManySortKeys => "sort".to_owned(),
+        other => other.field_name(),
+    };
+    InvalidField {
+        field,
+        violation: e.violation(),
+        value: None,
+        message: e.to_string(),
     }
 }
 
@@ -274,6 +300,31 @@ mod tests {
                 ("page".to_owned(), Violation::WrongType)
             ]
         );
+    }
+
+    #[test]
+    fn bounds_are_422_naming_the_parameter_and_the_limit() {
+        let query = format!(
+            "{}&sort={}&filter[uuid]={}",
+            vec!["filter[email]=a"; 40].join("&"),
+            ["id"; 9].join(","),
+            "u".repeat(257)
+        );
+        assert_eq!(
+            fields(list_request(&query).unwrap_err()),
+            [
+                ("filter[uuid]".to_owned(), Violation::TooLong { max: 256 }),
+                ("filter".to_owned(), Violation::TooMany { max: 32 }),
+                ("sort".to_owned(), Violation::TooMany { max: 8 }),
+            ]
+        );
+        let at_caps = format!(
+            "{}&sort={}&filter[uuid]={}",
+            vec!["filter[email]=a"; 31].join("&"),
+            ["-uuid"; 8].join(","),
+            "u".repeat(256)
+        );
+        assert!(list_request(&at_caps).is_ok());
     }
 
     #[test]

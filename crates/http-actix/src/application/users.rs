@@ -81,18 +81,20 @@ fn user_url(req: &HttpRequest, state: &AppState, id: UserId) -> String {
     )
 }
 
-/// Lists users, a page at a time.
+/// Lists users, a page at a time. At most 32 filters (repeats count), 8 sort keys and 256
+/// characters in a filter value; beyond one, a 422 with rule `max` on `filter`, `sort` or
+/// `filter[<name>]`.
 #[utoipa::path(
     get,
     operation_id = "application_list_users",
     path = "/api/application/users",
     tag = "application: users",
     params(
-        ("filter[email]" = Option<String>, Query, description = "Case-insensitive substring; `%` and `_` match literally."),
+        ("filter[email]" = Option<String>, Query, description = "Case-insensitive substring of at most 256 characters; `%` and `_` match literally."),
         ("filter[uuid]" = Option<String>, Query, description = "Case-insensitive substring."),
         ("filter[username]" = Option<String>, Query, description = "Case-insensitive substring."),
         ("filter[external_id]" = Option<String>, Query, description = "Case-insensitive substring."),
-        ("sort" = Option<String>, Query, description = "`id`, `-id`, `uuid` or `-uuid` (several separated by commas); default `id`."),
+        ("sort" = Option<String>, Query, description = "`id`, `-id`, `uuid` or `-uuid` (several separated by commas, at most 8); default `id`."),
         ("page" = Option<u64>, Query, description = "From 1; below 1 reads as 1."),
         ("per_page" = Option<u32>, Query, description = "Default 50; above 1000 reads as 1000; below 1 is a 422."),
         ("include" = Option<String>, Query, description = "`servers` adds an (always empty) `relationships.servers` list."),
@@ -102,7 +104,7 @@ fn user_url(req: &HttpRequest, state: &AppState, id: UserId) -> String {
         (status = 400, description = "Unknown filter or sort (`BadRequestHttpException`).", body = ApplicationErrorEnvelope),
         (status = 401, description = "`AuthenticationException`.", body = ApplicationErrorEnvelope),
         (status = 403, description = "Not an admin, or API key without `users/index`.", body = ApplicationErrorEnvelope),
-        (status = 422, description = "Bad `page`/`per_page` (`ValidationException`).", body = ApplicationErrorEnvelope),
+        (status = 422, description = "Bad `page`/`per_page`, or a bound exceeded: more than 32 filters or 8 sort keys, a filter value over 256 characters (`ValidationException`, rule `max`).", body = ApplicationErrorEnvelope),
     )
 )]
 pub(crate) async fn list_users(

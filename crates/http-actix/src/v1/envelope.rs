@@ -130,7 +130,9 @@ fn validator_line(f: &InvalidField) -> String {
     let tag = match (&f.violation, f.field.as_str()) {
         (Violation::Blank, _) => "required",
         (Violation::TooShort { .. } | Violation::TooSmall { .. }, _) => "min",
-        (Violation::TooLong { .. } | Violation::TooLarge { .. }, _) => "max",
+        (Violation::TooLong { .. } | Violation::TooMany { .. } | Violation::TooLarge { .. }, _) => {
+            "max"
+        }
         // A custom validation, as registered with `RegisterValidation("username", …)`.
         (Violation::Invalid, "username") => "username",
         // The only way a password string is invalid: a NUL character.

@@ -4,7 +4,7 @@
 
 use rollcall_domain::listing::{
     Condition, Direction, FieldKind, Filter, ListingError, SortKey, SortOrder, UserField,
-    parse_value, reject_nul,
+    parse_list, parse_pattern, parse_value,
 };
 
 /// The fields of the v2 (Nodeum) filter and sort convention; `uuid` is not one of them.
@@ -66,10 +66,12 @@ impl Op {
 }
 
 /// Parses one v2 filter, `?field=<op><value>`: `field` must be one of [`FILTERABLE`], the operator one of `= != > >= < <= >< !>< ~ !~`
-/// (`=` when absent), and the value of the field's type (`null` tests for null).
+/// (`=` when absent), and the value of the field's type (`null` tests for null), read by the
+/// domain's parsers and so within its bounds on lists and lengths.
 ///
 /// # Errors
-/// [`ListingError`] for an unknown field, an operator that does not apply or a bad value.
+/// [`ListingError`] for an unknown field, an operator that does not apply, a bad value, a
+/// list or a value beyond the domain's bounds.
 pub(crate) fn parse_filter(field: &str, raw: &str) -> Result<Filter, ListingError> {
     let field = field_named(field).ok_or_else(|| ListingError::UnknownField(field.to_owned()))?;
     let (op, value) = OPERATORS
@@ -91,18 +93,15 @@ pub(crate) fn parse_filter(field: &str, raw: &str) -> Result<Filter, ListingErro
                     operator: op.symbol(),
                 });
             }
-            reject_nul(field, value)?;
+            let pattern = parse_pattern(field, value)?;
             if op == Op::Like {
-                Condition::Like(value.to_owned())
+                Condition::Like(pattern)
             } else {
-                Condition::NotLike(value.to_owned())
+                Condition::NotLike(pattern)
             }
         }
         Op::In | Op::NotIn => {
-            let values = value
-                .split('|')
-                .map(|v| parse_value(field, v))
-                .collect::<Result<Vec<_>, _>>()?;
+            let values = parse_list(field, value.split('|'))?;
             if op == Op::In {
                 Condition::In(values)
             } else {
@@ -217,6 +216,28 @@ mod tests {
             Err(ListingError::InvalidValue { .. })
         ));
     }
+    #[test]
+    fn lists_and_values_are_bounded() {
+        let list = |n: usize| format!("><{}", vec!["1"; n].join("|"));
+        assert!(parse_filter("id", &list(100)).is_ok());
+        assert_eq!(
+            parse_filter("id", &list(101)),
+            Err(ListingError::TooManyValues(UserField::Id))
+        );
+        assert_eq!(
+            parse_filter("source_type", &format!("!><{}", "w".repeat(257))),
+            Err(ListingError::ValueTooLong(UserField::SourceType))
+        );
+        for op in ["~", "!~", "", "!=", ">"] {
+            assert_eq!(
+                parse_filter("email", &format!("{op}{}", "%".repeat(257))),
+                Err(ListingError::ValueTooLong(UserField::Email)),
+                "{op}"
+            );
+            assert!(parse_filter("email", &format!("{op}{}", "%".repeat(256))).is_ok());
+        }
+    }
+
     #[test]
     fn booleans_and_timestamps_parse() {
         assert_eq!(

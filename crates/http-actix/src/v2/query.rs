@@ -62,10 +62,11 @@ pub(crate) fn page(query_string: &str) -> Result<PageRequest, Problem> {
 }
 
 /// The user list's query: paging, `sort_by`, and a Nodeum filter for every other parameter
-/// (all must hold).
+/// (all must hold), within the domain's bounds on the number of filters and sort keys.
 ///
 /// # Errors
-/// [`Problem::InvalidFields`] naming every unknown field, operator or malformed value.
+/// [`Problem::InvalidFields`] naming every unknown field, operator or malformed value, and
+/// every bound exceeded (`filters` or `sort_by`, `too_long` with the bound as `count`).
 pub(crate) fn user_query(query_string: &str) -> Result<UserQuery, Problem> {
     let mut limit = None;
     let mut offset = None;
@@ -78,11 +79,10 @@ pub(crate) fn user_query(query_string: &str) -> Result<UserQuery, Problem> {
             "offset" => offset = Some(value.into_owned()),
             "sort_by" => match parse_sort_by(&value) {
                 Ok(s) => sort = s,
-                Err(e) => errors.push(InvalidField::invalid(
-                    "sort_by",
-                    Some(value.into_owned()),
-                    e.to_string(),
-                )),
+                Err(e) => errors.push(InvalidField {
+                    field: "sort_by".into(),
+                    ..filter_field(&e, &value)
+                }),
             },
             field => match parse_filter(field, &value) {
                 Ok(filter) => filters.push(filter),
@@ -91,23 +91,36 @@ pub(crate) fn user_query(query_string: &str) -> Result<UserQuery, Problem> {
         }
     }
     let page = PageRequest::from_limit_offset(limit.as_deref(), offset.as_deref());
-    match page {
-        Ok(page) if errors.is_empty() => Ok(UserQuery {
-            filters,
-            sort,
-            page,
-        }),
-        Ok(_) => Err(Problem::InvalidFields(errors)),
-        Err(e) => {
-            errors.push(page_field(&e, limit.as_deref(), offset.as_deref()));
-            Err(Problem::InvalidFields(errors))
-        }
+    let query = UserQuery::new(
+        filters,
+        sort,
+        page.as_ref()
+            .copied()
+            .unwrap_or_else(|_| PageRequest::first()),
+    );
+    if let Err(exceeded) = &query {
+        errors.extend(exceeded.iter().map(|e| filter_field(e, "")));
+    }
+    if let Err(e) = &page {
+        errors.push(page_field(e, limit.as_deref(), offset.as_deref()));
+    }
+    match query {
+        Ok(query) if errors.is_empty() => Ok(query),
+        _ => Err(Problem::InvalidFields(errors)),
     }
 }
 
-/// A filter error as the parameter it concerns, echoing the value as given.
+/// A filter or sort error as the parameter it concerns: `invalid` echoing the value as
+/// given, or a bound exceeded (`too_long` with the bound as `count`, no echo).
 fn filter_field(e: &ListingError, raw: &str) -> InvalidField {
-    InvalidField::invalid(e.field_name(), Some(raw.to_owned()), e.to_string())
+    let violation = e.violation();
+    let value = (violation == Violation::Invalid).then(|| raw.to_owned());
+    InvalidField {
+        field: e.field_name(),
+        violation,
+        value,
+        message: e.to_string(),
+    }
 }
 
 #[cfg(test)]
@@ -167,6 +180,37 @@ mod tests {
         assert_eq!(names, vec!["colour", "id", "sort_by", "limit"]);
         assert!(f.iter().all(|f| !f.message.is_empty()));
         assert_eq!(f[0].value.as_deref(), Some("red"));
+    }
+
+    #[test]
+    fn bounds_are_too_long_with_the_bound_and_no_echo() {
+        let many = vec!["enabled=1"; 33].join("&");
+        let keys = ["id"; 9].join("%7C");
+        let long = "a".repeat(257);
+        let query = format!("{many}&sort_by={keys}&username=~{long}&limit=0");
+        let f = fields(user_query(&query).unwrap_err());
+        let got: Vec<(&str, &str, Option<i64>, Option<&str>)> = f
+            .iter()
+            .map(|f| {
+                (
+                    f.field.as_str(),
+                    f.violation.code(),
+                    f.violation.count(),
+                    f.value.as_deref(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("username", "too_long", Some(256), None),
+                ("filters", "too_long", Some(32), None),
+                ("sort_by", "too_long", Some(8), None),
+                ("limit", "greater_than_or_equal_to", Some(1), None),
+            ]
+        );
+        assert_eq!(f[1].message, "At most 32 filters are allowed.");
+        assert!(user_query(&vec!["enabled=1"; 32].join("&")).is_ok());
     }
 
     #[test]

@@ -80,7 +80,9 @@ pub(crate) async fn get_current_user(auth: V2Auth) -> V2Result {
 /// `op` is one of `=` (default), `!=`, `>`, `>=`, `<`, `<=`, `><` (in a `|`-separated list),
 /// `!><` (not in the list), `~` (case-insensitive LIKE with `%` and `_`, text fields only),
 /// `!~`; `field=null` and `field!=null` test for null. Every filter must hold. An unknown
-/// parameter, operator or malformed value is a 422 naming it.
+/// parameter, operator or malformed value is a 422 naming it. Bounds: at most 32 filters, 8
+/// sort keys, 100 values in a list and 256 characters in a value or pattern; beyond one, a
+/// 422 `too_long` naming `filters`, `sort_by` or the field, with the bound as `count`.
 #[utoipa::path(
     get,
     path = "/api/v2/users",
@@ -88,13 +90,13 @@ pub(crate) async fn get_current_user(auth: V2Auth) -> V2Result {
     params(
         ("limit" = Option<u32>, Query, description = "Page size, default 50, values above 1000 clamp."),
         ("offset" = Option<u64>, Query, description = "Rows to skip."),
-        ("sort_by" = Option<String>, Query, description = "`field[:asc|:desc]` items separated by `|`; default `id:asc`."),
+        ("sort_by" = Option<String>, Query, description = "`field[:asc|:desc]` items separated by `|`, at most 8; default `id:asc`."),
     ),
     responses(
         (status = 200, description = "A page of users; `count` is the number matching.", body = UserListResponse),
         (status = 401, description = "No valid credentials.", body = ErrorEnvelope),
         (status = 403, description = "API key without `users/index`.", body = ErrorEnvelope),
-        (status = 422, description = "Unknown field or operator, or malformed value.", body = ErrorEnvelope),
+        (status = 422, description = "Unknown field or operator, malformed value, or a bound exceeded (32 filters, 8 sort keys, 100 list values, 256 characters).", body = ErrorEnvelope),
     )
 )]
 pub(crate) async fn list_users(

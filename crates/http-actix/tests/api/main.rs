@@ -10,6 +10,7 @@ mod application;
 mod bad_input;
 mod configurations;
 mod helpers;
+mod list_caps;
 mod ops;
 mod requests;
 mod sessions;

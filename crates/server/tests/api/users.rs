@@ -167,6 +167,57 @@ async fn list_users_filters(backend: Backend) {
     }
 }
 
+both_backends!(list_caps_answer_422_on_every_backend);
+/// Requests that once made SQLite fail (expression depth, LIKE pattern length) or diesel's
+/// query builder work exponentially (sort keys) are refused before the store, identically on
+/// both backends; a request exactly at every cap is served.
+async fn list_caps_answer_422_on_every_backend(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let admin = app.admin();
+    let v2_refusals = [
+        ("filters", vec!["enabled=true"; 1_100].join("&")),
+        ("username", format!("username=~{}", "a".repeat(60_000))),
+        ("id", format!("id=><{}", vec!["1"; 1_000].join("|"))),
+        ("sort_by", format!("sort_by={}", vec!["id"; 20].join("|"))),
+    ];
+    for (field, query) in v2_refusals {
+        let response = app.list_users(&admin, &query).await;
+        let body = assert_v2_error(&response, 422);
+        assert_eq!(body["details"][field][0]["error"], "too_long", "{body}");
+    }
+    let at_caps = format!(
+        "{}&username=~{}&id=><{}&sort_by={}",
+        vec!["enabled=true"; 29].join("&"),
+        "%25".repeat(256),
+        vec!["1"; 100].join("|"),
+        ["username:desc"; 8].join("|"),
+    );
+    let body = app
+        .list_users(&admin, &at_caps)
+        .await
+        .assert_status(200)
+        .json();
+    assert_eq!(usernames(&body), ["admin"]);
+
+    for query in [
+        vec!["filter[email]=a"; 1_100].join("&"),
+        format!("filter[username]={}", "a".repeat(60_000)),
+        format!("sort={}", vec!["id"; 20].join(",")),
+    ] {
+        let response = app
+            .call(
+                Method::GET,
+                &format!("/api/application/users?{query}"),
+                &admin,
+            )
+            .await;
+        response.assert_status(422);
+        let body = response.json();
+        assert_eq!(body["errors"][0]["code"], "ValidationException", "{body}");
+        assert_eq!(body["errors"][0]["meta"]["rule"], "max", "{body}");
+    }
+}
+
 both_backends!(list_users_needs_credentials_and_the_scope);
 async fn list_users_needs_credentials_and_the_scope(backend: Backend) {
     let app = spawn_app(backend).await;
