@@ -216,13 +216,13 @@ async fn authenticate(
             }
             PresentedCredential::Basic { login, password } => (
                 directory
-                    .authenticate_basic(&login, password.expose_secret(), client.as_ref())
+                    .authenticate_basic(&login, password.expose_secret(), client)
                     .await,
                 &[Challenge::Basic],
             ),
             PresentedCredential::Token(token) => (
                 directory
-                    .authenticate_bearer(token.expose_secret(), client.as_ref())
+                    .authenticate_bearer(token.expose_secret(), client)
                     .await,
                 &[Challenge::Bearer],
             ),

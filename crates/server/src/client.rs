@@ -17,15 +17,15 @@ use std::mem::MaybeUninit;
 use std::os::fd::{AsFd, OwnedFd};
 use std::sync::Arc;
 
-/// A duplicate of one connection's socket (closed with the connection's data).
-#[derive(Debug, Clone)]
-pub(crate) struct ClientSocket(Arc<OwnedFd>);
+/// The liveness check of one connection's client, over a duplicate of its socket (closed with
+/// the connection's data). Built once per connection; each request only clones the `Arc`.
+#[derive(Clone)]
+pub(crate) struct ClientSocket(ClientAlive);
 
 impl ClientSocket {
     /// The liveness check of this connection's client.
     pub(crate) fn liveness(&self) -> ClientAlive {
-        let socket = Arc::clone(&self.0);
-        Arc::new(move || !is_gone(&socket))
+        Arc::clone(&self.0)
     }
 }
 
@@ -34,7 +34,7 @@ pub(crate) fn remember_socket(connection: &dyn Any, data: &mut Extensions) {
     if let Some(stream) = connection.downcast_ref::<actix_web::rt::net::TcpStream>()
         && let Ok(socket) = stream.as_fd().try_clone_to_owned()
     {
-        data.insert(ClientSocket(Arc::new(socket)));
+        data.insert(ClientSocket(Arc::new(move || !is_gone(&socket))));
     }
 }
 

@@ -114,7 +114,7 @@ impl LoginFailureStore for DieselStore {
         since: DateTime<Utc>,
     ) -> Result<(FailureWindow, FailureWindow), BackendError> {
         let login = login.as_str().to_owned();
-        let address = address.as_str().to_owned();
+        let address = address.to_string();
         self.detached(move |store| async move {
             let pair = window(&store, Some(&login), &address, since).await?;
             let from_address = window(&store, None, &address, since).await?;
@@ -130,7 +130,7 @@ impl LoginFailureStore for DieselStore {
         at: DateTime<Utc>,
     ) -> Result<(), BackendError> {
         let login = login.as_str().to_owned();
-        let address = address.as_str().to_owned();
+        let address = address.to_string();
         self.detached(
             move |store| async move { record_failure(&store, &login, &address, at).await },
         )
@@ -143,7 +143,7 @@ impl LoginFailureStore for DieselStore {
         address: &ClientAddress,
     ) -> Result<(), BackendError> {
         let login = login.as_str().to_owned();
-        let address = address.as_str().to_owned();
+        let address = address.to_string();
         self.detached(move |store| async move { clear_failures(&store, &login, &address).await })
             .await
     }

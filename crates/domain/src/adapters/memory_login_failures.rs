@@ -53,7 +53,7 @@ impl LoginFailureStore for MemoryStore {
     ) -> Result<(), BackendError> {
         self.failures()?.push(Failure {
             login: login.clone(),
-            address: address.clone(),
+            address: *address,
             at: crate::listing::truncate_to_micros(at),
         });
         Ok(())

@@ -23,10 +23,10 @@ pub struct IssuedSession {
 }
 
 /// One password check admitted by the login throttle, with the counts it saw.
-struct Attempt<'a> {
+struct Attempt {
     rules: ThrottleRules,
     key: LoginKey,
-    address: &'a ClientAddress,
+    address: ClientAddress,
     pair_failures: u64,
     address_failures: u64,
 }
@@ -56,7 +56,7 @@ impl Directory {
         &self,
         login: &str,
         password: &str,
-        client: Option<&ClientAddress>,
+        client: Option<ClientAddress>,
     ) -> Result<User, ServiceError> {
         let lookup = if login.contains('@') {
             UserLookup::Email(login.to_owned())
@@ -117,7 +117,7 @@ impl Directory {
     pub(super) async fn verify_guarded(
         &self,
         key: LoginKey,
-        client: Option<&ClientAddress>,
+        client: Option<ClientAddress>,
         stored: Option<&PasswordHash>,
         presented: &str,
     ) -> Result<Verification, ServiceError> {
@@ -138,7 +138,7 @@ impl Directory {
                     let _ = self
                         .ports
                         .login_failures
-                        .clear_failures(&attempt.key, attempt.address)
+                        .clear_failures(&attempt.key, &attempt.address)
                         .await;
                 }
                 Verification::Match { .. } => {}
@@ -148,17 +148,17 @@ impl Directory {
     }
 
     /// Lets a password check through unless its pair or its address is over the threshold.
-    async fn admit<'a>(
+    async fn admit(
         &self,
         rules: ThrottleRules,
         key: LoginKey,
-        address: &'a ClientAddress,
-    ) -> Result<Attempt<'a>, ServiceError> {
+        address: ClientAddress,
+    ) -> Result<Attempt, ServiceError> {
         let now = self.now();
         let (pair, from_address) = self
             .ports
             .login_failures
-            .recent_failures(&key, address, now - rules.window)
+            .recent_failures(&key, &address, now - rules.window)
             .await?;
         let over = [
             (pair, rules.per_login, ThrottleScope::LoginFromAddress),
@@ -182,24 +182,24 @@ impl Directory {
     }
 
     /// Records a failed check; reports the lock-out it causes, once.
-    async fn record_failure(&self, attempt: &Attempt<'_>) -> Result<(), ServiceError> {
+    async fn record_failure(&self, attempt: &Attempt) -> Result<(), ServiceError> {
         self.ports
             .login_failures
-            .record_failure(&attempt.key, attempt.address, self.now())
+            .record_failure(&attempt.key, &attempt.address, self.now())
             .await?;
         let rules = attempt.rules;
         if attempt.pair_failures + 1 == u64::from(rules.per_login) {
             self.ports.auth_events.locked_out(
                 ThrottleScope::LoginFromAddress,
                 &attempt.key,
-                attempt.address,
+                &attempt.address,
             );
         }
         if attempt.address_failures + 1 == u64::from(rules.per_address) {
             self.ports.auth_events.locked_out(
                 ThrottleScope::Address,
                 &attempt.key,
-                attempt.address,
+                &attempt.address,
             );
         }
         Ok(())
@@ -246,13 +246,13 @@ impl Directory {
         &self,
         login: &str,
         password: &str,
-        client: Option<&ClientAddress>,
+        client: Option<ClientAddress>,
     ) -> Result<Principal, ServiceError> {
         let user = self.authenticate_password(login, password, client).await?;
         Ok(Principal {
             user,
             credential: Credential::Password,
-            client: client.cloned(),
+            client,
         })
     }
 
@@ -264,7 +264,7 @@ impl Directory {
         &self,
         login: &str,
         password: &str,
-        client: Option<&ClientAddress>,
+        client: Option<ClientAddress>,
     ) -> Result<(User, IssuedSession), ServiceError> {
         let user = self.authenticate_password(login, password, client).await?;
         let issued = self.issue_session(&user).await?;
@@ -301,14 +301,14 @@ impl Directory {
     pub async fn authenticate_bearer(
         &self,
         value: &str,
-        client: Option<&ClientAddress>,
+        client: Option<ClientAddress>,
     ) -> Result<Principal, ServiceError> {
         let mut principal = match bearer_kind(value) {
             BearerKind::Session => self.authenticate_session(value).await?,
             BearerKind::ApiKey => self.authenticate_api_key(value).await?,
             BearerKind::Unknown => return Err(ServiceError::Unauthenticated),
         };
-        principal.client = client.cloned();
+        principal.client = client;
         Ok(principal)
     }
 

@@ -106,7 +106,7 @@ impl Directory {
         let verdict = self
             .verify_guarded(
                 crate::values::LoginKey::of_user(user.id),
-                principal.client.as_ref(),
+                principal.client,
                 user.password_hash.as_ref(),
                 presented,
             )

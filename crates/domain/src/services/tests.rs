@@ -1463,7 +1463,7 @@ fn guessing_is_throttled_per_pair_until_the_window_passes() {
     let attacker = ClientAddress::from_ip("192.0.2.66".parse().unwrap());
     let owner = ClientAddress::from_ip("198.51.100.1".parse().unwrap());
     let try_from = |who: &ClientAddress, password: &str| {
-        block_on(w.dir.authenticate_basic("admin", password, Some(who)))
+        block_on(w.dir.authenticate_basic("admin", password, Some(*who)))
     };
     for _ in 0..10 {
         w.clock.advance(Duration::seconds(1));

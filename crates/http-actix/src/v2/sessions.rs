@@ -143,7 +143,7 @@ pub(crate) async fn issue_token(
         .sign_in(
             &login,
             password.expose_secret(),
-            client_address(&req, &state.settings.trusted_proxies).as_ref(),
+            client_address(&req, &state.settings.trusted_proxies),
         )
         .await
         .map_err(sign_in_failure)?;
@@ -190,7 +190,7 @@ pub(crate) async fn sign_in(
         .sign_in(
             &login,
             password.expose_secret(),
-            client_address(&req, &state.settings.trusted_proxies).as_ref(),
+            client_address(&req, &state.settings.trusted_proxies),
         )
         .await
         .map_err(sign_in_failure)?;
