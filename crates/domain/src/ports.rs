@@ -130,6 +130,20 @@ pub trait UserStore: Send + Sync + 'static {
     /// # Errors
     /// [`UserStoreError::Backend`].
     async fn count_users(&self) -> Result<u64, UserStoreError>;
+
+    /// Replaces the user's password hash with `new` only if it still is `expected`
+    /// (compare-and-set), leaving every other column, `updated_at` included, untouched: the
+    /// upgrade of a weaker hash after a login must never overwrite a password changed in
+    /// between. `Ok(false)` when the stored hash differs or the user is gone.
+    ///
+    /// # Errors
+    /// [`UserStoreError::Backend`].
+    async fn replace_password_hash(
+        &self,
+        id: UserId,
+        expected: &PasswordHash,
+        new: &PasswordHash,
+    ) -> Result<bool, UserStoreError>;
 }
 
 /// Errors of [`SessionStore`].

@@ -16,6 +16,7 @@ use rollcall_domain::entities::{NewUser, SessionRevocation, User, UserId, UserUp
 use rollcall_domain::invariants::deletion_needs_another_admin;
 use rollcall_domain::listing::{Listed, UserQuery};
 use rollcall_domain::ports::{UniqueUserField, UserLookup, UserStore, UserStoreError};
+use rollcall_domain::secrets::PasswordHash;
 
 /// The unique indexes of `users` and the field each guards. PostgreSQL reports the index
 /// name; SQLite names an expression index, or the column of a plain one.
@@ -228,6 +229,27 @@ async fn count_users(store: &DieselStore) -> Result<u64, UserStoreError> {
     Ok(u64::try_from(total).unwrap_or_default())
 }
 
+async fn replace_password_hash(
+    store: &DieselStore,
+    id: UserId,
+    expected: &PasswordHash,
+    new: &PasswordHash,
+) -> Result<bool, UserStoreError> {
+    // One conditional UPDATE: atomic on both backends, whatever runs beside it.
+    let changed = with_connection!(store, |conn, _Db| {
+        diesel::update(
+            users::table
+                .find(id.get())
+                .filter(users::password_hash.eq(expected.as_phc())),
+        )
+        .set(users::password_hash.eq(new.as_phc()))
+        .execute(conn)
+        .await
+    })
+    .map_err(user_error)?;
+    Ok(changed == 1)
+}
+
 #[async_trait]
 impl UserStore for DieselStore {
     async fn create_user(&self, user: NewUser) -> Result<User, UserStoreError> {
@@ -260,5 +282,18 @@ impl UserStore for DieselStore {
     async fn count_users(&self) -> Result<u64, UserStoreError> {
         self.detached(move |store| async move { count_users(&store).await })
             .await
+    }
+
+    async fn replace_password_hash(
+        &self,
+        id: UserId,
+        expected: &PasswordHash,
+        new: &PasswordHash,
+    ) -> Result<bool, UserStoreError> {
+        let (expected, new) = (expected.clone(), new.clone());
+        self.detached(move |store| async move {
+            replace_password_hash(&store, id, &expected, &new).await
+        })
+        .await
     }
 }

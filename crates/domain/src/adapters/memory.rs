@@ -26,7 +26,7 @@ use crate::ports::{
     ApiKeyStore, ApiKeyStoreError, BackendError, ConfigurationStore, ConfigurationStoreError,
     SessionStore, SessionStoreError, UniqueUserField, UserLookup, UserStore, UserStoreError,
 };
-use crate::secrets::TokenDigest;
+use crate::secrets::{PasswordHash, TokenDigest};
 use crate::values::{ConfigurationKey, ConfigurationValue};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -377,6 +377,22 @@ impl UserStore for MemoryStore {
 
     async fn count_users(&self) -> Result<u64, UserStoreError> {
         Ok(self.lock()?.users.len() as u64)
+    }
+
+    async fn replace_password_hash(
+        &self,
+        id: UserId,
+        expected: &PasswordHash,
+        new: &PasswordHash,
+    ) -> Result<bool, UserStoreError> {
+        let mut state = self.lock()?;
+        match state.users.get_mut(&id) {
+            Some(user) if user.password_hash.as_ref() == Some(expected) => {
+                user.password_hash = Some(new.clone());
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
     }
 }
 

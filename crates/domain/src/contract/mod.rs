@@ -188,6 +188,7 @@ macro_rules! storage_contract_tests {
             update_user_enforces_unique_fields_against_other_users,
             update_user_changes_fields_and_sets_updated_at,
             missing_users_are_not_found,
+            replacing_a_password_hash_is_compare_and_set,
             filters_on_integer_fields,
             filters_on_username,
             filters_on_email,

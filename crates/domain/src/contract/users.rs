@@ -446,3 +446,76 @@ pub async fn missing_users_are_not_found<S: Stores>(store: S) {
     );
     assert_eq!(store.count_users().await.expect("count_users"), 0);
 }
+
+/// `replace_password_hash` is a compare-and-set on the stored hash: it writes only while the
+/// hash is still the expected one, touches no other column (not `updated_at`), and answers
+/// `false` for a changed hash, a user without a password and a missing user.
+pub async fn replacing_a_password_hash_is_compare_and_set<S: Stores>(store: S) {
+    let _admin = create(&store, new_admin("root")).await;
+    let dana = create(&store, new_user("dana")).await;
+    let weak = dana.password_hash.clone().expect("a password");
+    let strong = password_hash("strong");
+    assert!(
+        store
+            .replace_password_hash(dana.id, &weak, &strong)
+            .await
+            .expect("replace"),
+        "the verified hash is replaced"
+    );
+    let after = get(&store, dana.id).await;
+    assert_eq!(
+        after,
+        crate::entities::User {
+            password_hash: Some(strong.clone()),
+            ..dana.clone()
+        },
+        "only the hash changed, updated_at included"
+    );
+
+    // A password changed since the verification is never overwritten.
+    let changed = password_hash("changed");
+    store
+        .update_user(
+            dana.id,
+            change(
+                UserChanges {
+                    password_hash: Some(changed.clone()),
+                    ..UserChanges::default()
+                },
+                at(60),
+            ),
+        )
+        .await
+        .expect("change the password");
+    assert!(
+        !store
+            .replace_password_hash(dana.id, &strong, &password_hash("late"))
+            .await
+            .expect("compare"),
+        "a stale expectation writes nothing"
+    );
+    assert_eq!(get(&store, dana.id).await.password_hash, Some(changed));
+
+    let bare = create(
+        &store,
+        NewUser {
+            password_hash: None,
+            ..new_user("bare")
+        },
+    )
+    .await;
+    assert!(
+        !store
+            .replace_password_hash(bare.id, &weak, &strong)
+            .await
+            .expect("compare"),
+        "a user without a password gets none"
+    );
+    assert_eq!(get(&store, bare.id).await.password_hash, None);
+    assert!(
+        !store
+            .replace_password_hash(UserId(i64::MAX), &weak, &strong)
+            .await
+            .expect("missing user"),
+    );
+}

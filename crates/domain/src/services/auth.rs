@@ -3,7 +3,7 @@
 use super::ThrottleRules;
 use super::error::unexpected_user_store;
 use super::{Credential, Directory, Principal, ServiceError};
-use crate::entities::{NewSession, Session, User, UserChanges, UserUpdate};
+use crate::entities::{NewSession, Session, User};
 use crate::ports::{ThrottleScope, UserLookup, Verification};
 use crate::secrets::PasswordHash;
 use crate::secrets::{
@@ -98,7 +98,7 @@ impl Directory {
                             .credential_cache
                             .remember(user.id, stored, password);
                         if needs_rehash {
-                            self.rehash(&user, password).await;
+                            self.rehash(&user, stored, password).await;
                         }
                     }
                 }
@@ -221,21 +221,18 @@ impl Directory {
             .await?)
     }
 
-    /// Re-hashes a password with the configured parameters. A failure here must not fail the
-    /// login that triggered it; the next login tries again.
-    async fn rehash(&self, user: &User, password: &str) {
+    /// Re-hashes a password with the configured parameters, compare-and-set on the hash
+    /// that was just verified: a password changed in between is never overwritten. A failure
+    /// here must not fail the login that triggered it; the next login tries again.
+    async fn rehash(&self, user: &User, verified: &PasswordHash, password: &str) {
         let Ok(hash) = self.ports.hasher.hash(password).await else {
             return;
         };
-        let update = UserUpdate {
-            changes: UserChanges {
-                password_hash: Some(hash),
-                ..UserChanges::default()
-            },
-            revoke_sessions: crate::entities::SessionRevocation::None,
-            now: self.now(),
-        };
-        let _ = self.ports.users.update_user(user.id, update).await;
+        let _ = self
+            .ports
+            .users
+            .replace_password_hash(user.id, verified, &hash)
+            .await;
     }
 
     /// HTTP Basic: a password principal.

@@ -3,13 +3,15 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 use super::*;
+use crate::adapters::HashAlgorithm;
 use crate::adapters::memory::MemoryStore;
 use crate::adapters::{
     FastHasher, FixedClock, InlineHasher, MemoryCredentialCache, SeededRandom, StaticOsAccounts,
 };
-use crate::entities::{OsUser, User};
+use crate::entities::{OsUser, User, UserId};
 use crate::listing::{Condition, Filter, PageRequest, UserField, UserQuery};
 use crate::ports::{ApiKeyStore, UserLookup};
+use crate::secrets::PasswordHash;
 use crate::values::{ClientAddress, Scope, Violation};
 use chrono::{Duration, TimeZone, Utc};
 use futures_executor::block_on;
@@ -813,6 +815,74 @@ fn weaker_hashes_are_rehashed_on_login() {
     assert_ne!(new, old);
     assert!(new.as_phc().starts_with("$test$c=5$"));
     assert!(block_on(dir.authenticate_basic("xena", "password-1", None)).is_ok());
+}
+
+/// A hasher that, while it computes a new hash, lets an admin change `victim`'s password:
+/// the window in which a rehash races a password change.
+struct PasswordChangedWhileHashing {
+    inner: InlineHasher<FastHasher>,
+    store: MemoryStore,
+    victim: UserId,
+    changed_to: PasswordHash,
+}
+
+#[async_trait::async_trait]
+impl crate::ports::PasswordHasher for PasswordChangedWhileHashing {
+    async fn hash(&self, password: &str) -> Result<PasswordHash, crate::ports::HashError> {
+        let update = crate::entities::UserUpdate {
+            changes: crate::entities::UserChanges {
+                password_hash: Some(self.changed_to.clone()),
+                ..crate::entities::UserChanges::default()
+            },
+            revoke_sessions: crate::entities::SessionRevocation::None,
+            now: Utc.with_ymd_and_hms(2026, 1, 1, 12, 0, 1).unwrap(),
+        };
+        self.store.update_user(self.victim, update).await.unwrap();
+        self.inner.hash(password).await
+    }
+    async fn verify(
+        &self,
+        password: &str,
+        hash: &PasswordHash,
+    ) -> Result<crate::ports::Verification, crate::ports::HashError> {
+        self.inner.verify(password, hash).await
+    }
+    fn dummy_hash(&self) -> &PasswordHash {
+        self.inner.dummy_hash()
+    }
+}
+
+#[test]
+fn a_rehash_never_overwrites_a_password_changed_in_between() {
+    let w = world();
+    let xena = w.create("xena");
+    let changed_to = FastHasher::with_cost(5).hash("password-2").unwrap();
+    let ports = Ports {
+        users: Arc::new(w.store.clone()),
+        sessions: Arc::new(w.store.clone()),
+        api_keys: Arc::new(w.store.clone()),
+        configurations: Arc::new(w.store.clone()),
+        hasher: Arc::new(PasswordChangedWhileHashing {
+            inner: InlineHasher(FastHasher::with_cost(5)),
+            store: w.store.clone(),
+            victim: xena.id,
+            changed_to: changed_to.clone(),
+        }),
+        clock: w.clock.clone(),
+        random: Arc::new(SeededRandom::new(7)),
+        credential_cache: Arc::new(MemoryCredentialCache::new()),
+        os_accounts: Arc::new(StaticOsAccounts::default()),
+        login_failures: Arc::new(w.store.clone()),
+        auth_events: Arc::new(crate::ports::NoAuthEvents),
+    };
+    let dir = Directory::new(ports, Settings::default());
+    // The login with the old password succeeds and starts the upgrade of its weak hash…
+    block_on(dir.authenticate_basic("xena", "password-1", None)).unwrap();
+    // …but the password set meanwhile stays: the old one must not come back.
+    let stored = block_on(w.dir.get_user(&w.admin, &UserLookup::Id(xena.id), "x")).unwrap();
+    assert_eq!(stored.password_hash, Some(changed_to));
+    assert!(w.basic("xena", "password-1").is_err());
+    assert!(w.basic("xena", "password-2").is_ok());
 }
 
 #[test]

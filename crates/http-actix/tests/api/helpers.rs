@@ -16,6 +16,7 @@ use rollcall_domain::adapters::{FastHasher, FixedClock, SeededRandom, StaticOsAc
 use rollcall_domain::entities::{NewUser, OsGroup, OsUser, User, UserId, UserUpdate};
 use rollcall_domain::listing::{Listed, UserQuery};
 use rollcall_domain::ports::{BackendError, UserLookup, UserStore, UserStoreError};
+use rollcall_domain::secrets::PasswordHash;
 use rollcall_domain::services::{Directory, Ports, Settings};
 use rollcall_http_actix::{AppState, HttpSettings, Readiness, build_app};
 use rollcall_system::{BlockingHasher, MokaCredentialCache};
@@ -93,6 +94,16 @@ impl UserStore for SwitchableUsers {
     async fn count_users(&self) -> Result<u64, UserStoreError> {
         self.check()?;
         self.inner.count_users().await
+    }
+    async fn replace_password_hash(
+        &self,
+        id: UserId,
+        expected: &PasswordHash,
+        new: &PasswordHash,
+    ) -> Result<bool, UserStoreError> {
+        self.check()?;
+        self.calls.update.fetch_add(1, Ordering::SeqCst);
+        self.inner.replace_password_hash(id, expected, new).await
     }
 }
 
