@@ -288,6 +288,9 @@ pub struct NewSession {
     pub created_at: DateTime<Utc>,
     /// End of validity.
     pub expires_at: DateTime<Utc>,
+    /// The owner keeps at most this many sessions, this one included: the oldest beyond it
+    /// are deleted in the same transaction (at least 1).
+    pub keep_at_most: u32,
 }
 
 /// A per-user API key. Only the digest of its secret is stored.
@@ -348,6 +351,9 @@ pub struct NewApiKey {
     pub expires_at: Option<DateTime<Utc>>,
     /// Creation instant.
     pub created_at: DateTime<Utc>,
+    /// Refused ([`ApiKeyStoreError::LimitReached`](crate::ports::ApiKeyStoreError)) when the
+    /// owner already holds this many keys.
+    pub owner_may_hold: u32,
 }
 
 /// A partial change of an API key.

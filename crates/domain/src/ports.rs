@@ -160,7 +160,9 @@ pub enum SessionStoreError {
 /// Storage of sessions.
 #[async_trait]
 pub trait SessionStore: Send + Sync + 'static {
-    /// Inserts a session.
+    /// Inserts a session and, in the same transaction, deletes the owner's oldest sessions
+    /// (lowest ids) beyond [`NewSession::keep_at_most`], this one included; concurrent
+    /// creates never leave more.
     ///
     /// # Errors
     /// [`SessionStoreError::UserNotFound`], [`SessionStoreError::Backend`].
@@ -210,6 +212,9 @@ pub enum ApiKeyStoreError {
     /// The public identifier is already used (a random collision; the caller retries).
     #[error("API key identifier already taken")]
     IdentifierTaken,
+    /// The owner already holds [`NewApiKey::owner_may_hold`] keys.
+    #[error("the user holds the most API keys allowed")]
+    LimitReached,
     /// The backend failed.
     #[error(transparent)]
     Backend(#[from] BackendError),
@@ -219,11 +224,12 @@ pub enum ApiKeyStoreError {
 /// of another user is "not found".
 #[async_trait]
 pub trait ApiKeyStore: Send + Sync + 'static {
-    /// Inserts a key.
+    /// Inserts a key, unless the owner already holds [`NewApiKey::owner_may_hold`] keys:
+    /// the count and the insert are one transaction, so concurrent creates never overshoot.
     ///
     /// # Errors
     /// [`ApiKeyStoreError::UserNotFound`], [`ApiKeyStoreError::IdentifierTaken`],
-    /// [`ApiKeyStoreError::Backend`].
+    /// [`ApiKeyStoreError::LimitReached`], [`ApiKeyStoreError::Backend`].
     async fn create_api_key(&self, key: NewApiKey) -> Result<ApiKey, ApiKeyStoreError>;
 
     /// Finds a key by its public identifier, whoever owns it.
@@ -282,6 +288,9 @@ pub enum ConfigurationStoreError {
     /// The user already has a configuration with that key.
     #[error("key has already been taken")]
     KeyTaken,
+    /// The user already holds as many configurations as the create allowed.
+    #[error("the user holds the most configurations allowed")]
+    LimitReached,
     /// The owner does not exist (any more).
     #[error("user not found")]
     UserNotFound,
@@ -303,17 +312,19 @@ pub trait ConfigurationStore: Send + Sync + 'static {
         page: PageRequest,
     ) -> Result<Listed<Configuration>, ConfigurationStoreError>;
 
-    /// Inserts a configuration.
+    /// Inserts a configuration, unless the user already holds `owner_may_hold` of them (the
+    /// count and the insert are one transaction).
     ///
     /// # Errors
     /// [`ConfigurationStoreError::KeyTaken`], [`ConfigurationStoreError::UserNotFound`],
-    /// [`ConfigurationStoreError::Backend`].
+    /// [`ConfigurationStoreError::LimitReached`], [`ConfigurationStoreError::Backend`].
     async fn create_configuration(
         &self,
         user: UserId,
         key: ConfigurationKey,
         value: ConfigurationValue,
         now: DateTime<Utc>,
+        owner_may_hold: u32,
     ) -> Result<Configuration, ConfigurationStoreError>;
 
     /// One configuration of a user, by id or key.

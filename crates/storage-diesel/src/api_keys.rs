@@ -1,11 +1,12 @@
 //! [`ApiKeyStore`] on diesel. Every operation but the identifier lookup and `touch` is scoped
 //! to the owner: another user's key is "not found".
 
-use crate::error::{backend_error, is_foreign_key_violation, unique_violation};
+use crate::dialect::Dialect;
+use crate::error::{TxError, backend_error, is_foreign_key_violation, unique_violation};
 use crate::listing::sql_offset;
 use crate::rows::{ApiKeyChangesRow, ApiKeyRow, NewApiKeyRow};
 use crate::schema::api_keys;
-use crate::store::{DieselStore, with_connection};
+use crate::store::{DieselStore, in_write_transaction, with_connection};
 use crate::timestamp::DbTimestamp;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -38,14 +39,28 @@ fn into_keys(rows: Vec<ApiKeyRow>) -> Result<Vec<ApiKey>, ApiKeyStoreError> {
 
 async fn create_api_key(store: &DieselStore, key: NewApiKey) -> Result<ApiKey, ApiKeyStoreError> {
     let row = NewApiKeyRow::from_new(&key);
-    let created: ApiKeyRow = with_connection!(store, |conn, _Db| {
-        diesel::insert_into(api_keys::table)
-            .values(&row)
-            .returning(ApiKeyRow::as_returning())
-            .get_result(conn)
-            .await
-    })
-    .map_err(api_key_error)?;
+    let owner = key.user_id.get();
+    let may_hold = i64::from(key.owner_may_hold);
+    let created: Result<ApiKeyRow, TxError<ApiKeyStoreError>> =
+        in_write_transaction!(store, |conn, _Db| {
+            if !conn.lock_owner(owner).await? {
+                return Err(TxError::Refused(ApiKeyStoreError::UserNotFound));
+            }
+            let held: i64 = api_keys::table
+                .filter(api_keys::user_id.eq(owner))
+                .count()
+                .get_result(conn)
+                .await?;
+            if held >= may_hold {
+                return Err(TxError::Refused(ApiKeyStoreError::LimitReached));
+            }
+            Ok(diesel::insert_into(api_keys::table)
+                .values(&row)
+                .returning(ApiKeyRow::as_returning())
+                .get_result(conn)
+                .await?)
+        });
+    let created = created.map_err(|e| e.resolve(api_key_error))?;
     Ok(created.into_api_key()?)
 }
 

@@ -1,11 +1,12 @@
 //! [`ConfigurationStore`] on diesel. Every operation is scoped to the owner: another user's
 //! configuration is "not found".
 
-use crate::error::{backend_error, is_foreign_key_violation, unique_violation};
+use crate::dialect::Dialect;
+use crate::error::{TxError, backend_error, is_foreign_key_violation, unique_violation};
 use crate::listing::sql_offset;
 use crate::rows::{ConfigurationChangesRow, ConfigurationRow, NewConfigurationRow};
 use crate::schema::configurations;
-use crate::store::{DieselStore, with_connection};
+use crate::store::{DieselStore, in_write_transaction, with_connection};
 use crate::timestamp::DbTimestamp;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -94,6 +95,7 @@ async fn create_configuration(
     key: ConfigurationKey,
     value: ConfigurationValue,
     now: DateTime<Utc>,
+    owner_may_hold: u32,
 ) -> Result<Configuration, ConfigurationStoreError> {
     let row = NewConfigurationRow {
         user_id: user.get(),
@@ -102,14 +104,28 @@ async fn create_configuration(
         created_at: DbTimestamp::new(now),
         updated_at: DbTimestamp::new(now),
     };
-    let created: ConfigurationRow = with_connection!(store, |conn, _Db| {
-        diesel::insert_into(configurations::table)
-            .values(&row)
-            .returning(ConfigurationRow::as_returning())
-            .get_result(conn)
-            .await
-    })
-    .map_err(configuration_error)?;
+    let owner = user.get();
+    let may_hold = i64::from(owner_may_hold);
+    let created: Result<ConfigurationRow, TxError<ConfigurationStoreError>> =
+        in_write_transaction!(store, |conn, _Db| {
+            if !conn.lock_owner(owner).await? {
+                return Err(TxError::Refused(ConfigurationStoreError::UserNotFound));
+            }
+            let held: i64 = configurations::table
+                .filter(configurations::user_id.eq(owner))
+                .count()
+                .get_result(conn)
+                .await?;
+            if held >= may_hold {
+                return Err(TxError::Refused(ConfigurationStoreError::LimitReached));
+            }
+            Ok(diesel::insert_into(configurations::table)
+                .values(&row)
+                .returning(ConfigurationRow::as_returning())
+                .get_result(conn)
+                .await?)
+        });
+    let created = created.map_err(|e| e.resolve(configuration_error))?;
     into_configuration(created)
 }
 
@@ -190,9 +206,10 @@ impl ConfigurationStore for DieselStore {
         key: ConfigurationKey,
         value: ConfigurationValue,
         now: DateTime<Utc>,
+        owner_may_hold: u32,
     ) -> Result<Configuration, ConfigurationStoreError> {
         self.detached(move |store| async move {
-            create_configuration(&store, user, key, value, now).await
+            create_configuration(&store, user, key, value, now, owner_may_hold).await
         })
         .await
     }

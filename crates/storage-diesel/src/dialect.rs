@@ -24,6 +24,11 @@ pub(crate) trait Dialect {
         &mut self,
         id: i64,
     ) -> impl Future<Output = QueryResult<Option<UserRow>>> + Send;
+
+    /// Whether the user exists, keeping other creates of that user's sessions, keys and
+    /// configurations waiting until the end of the transaction, so that a per-user count and
+    /// the insert it allows are never interleaved with another's.
+    fn lock_owner(&mut self, id: i64) -> impl Future<Output = QueryResult<bool>> + Send;
 }
 
 /// PostgreSQL under READ COMMITTED: an advisory transaction lock for admin changes, and
@@ -47,6 +52,19 @@ impl Dialect for AsyncPgConnection {
             .await
             .optional()
     }
+
+    /// `FOR NO KEY UPDATE`: conflicts with itself and with the user updates' `FOR UPDATE`, but
+    /// not with the `FOR KEY SHARE` that inserting a child row takes.
+    async fn lock_owner(&mut self, id: i64) -> QueryResult<bool> {
+        users::table
+            .find(id)
+            .select(users::id)
+            .for_no_key_update()
+            .first::<i64>(self)
+            .await
+            .optional()
+            .map(|found| found.is_some())
+    }
 }
 
 /// SQLite: write transactions begin with `BEGIN IMMEDIATE`, which already holds the database's
@@ -63,5 +81,15 @@ impl Dialect for SqliteConn {
             .first(self)
             .await
             .optional()
+    }
+
+    async fn lock_owner(&mut self, id: i64) -> QueryResult<bool> {
+        users::table
+            .find(id)
+            .select(users::id)
+            .first::<i64>(self)
+            .await
+            .optional()
+            .map(|found| found.is_some())
     }
 }

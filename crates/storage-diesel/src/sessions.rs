@@ -1,9 +1,10 @@
 //! [`SessionStore`] on diesel.
 
-use crate::error::{backend_error, is_foreign_key_violation};
+use crate::dialect::Dialect;
+use crate::error::{TxError, backend_error, is_foreign_key_violation};
 use crate::rows::{NewSessionRow, SessionRow};
 use crate::schema::sessions;
-use crate::store::{DieselStore, with_connection};
+use crate::store::{DieselStore, in_write_transaction, with_connection};
 use crate::timestamp::DbTimestamp;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -32,14 +33,39 @@ async fn create_session(
     session: NewSession,
 ) -> Result<Session, SessionStoreError> {
     let row = NewSessionRow::from_new(&session);
-    let created: SessionRow = with_connection!(store, |conn, _Db| {
-        diesel::insert_into(sessions::table)
-            .values(&row)
-            .returning(SessionRow::as_returning())
-            .get_result(conn)
-            .await
-    })
-    .map_err(session_error)?;
+    let owner = session.user_id.get();
+    // The newest `keep_at_most - 1` sessions stay beside the new one.
+    let others_kept = i64::from(session.keep_at_most.max(1)) - 1;
+    let created: Result<SessionRow, TxError<SessionStoreError>> =
+        in_write_transaction!(store, |conn, _Db| {
+            if !conn.lock_owner(owner).await? {
+                return Err(TxError::Refused(SessionStoreError::UserNotFound));
+            }
+            let newest_gone: Option<i64> = sessions::table
+                .filter(sessions::user_id.eq(owner))
+                .order(sessions::id.desc())
+                .select(sessions::id)
+                .offset(others_kept)
+                .limit(1)
+                .first(conn)
+                .await
+                .optional()?;
+            if let Some(newest_gone) = newest_gone {
+                diesel::delete(
+                    sessions::table
+                        .filter(sessions::user_id.eq(owner))
+                        .filter(sessions::id.le(newest_gone)),
+                )
+                .execute(conn)
+                .await?;
+            }
+            Ok(diesel::insert_into(sessions::table)
+                .values(&row)
+                .returning(SessionRow::as_returning())
+                .get_result(conn)
+                .await?)
+        });
+    let created = created.map_err(|e| e.resolve(session_error))?;
     Ok(created.into_session()?)
 }
 

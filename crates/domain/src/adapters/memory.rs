@@ -410,6 +410,18 @@ impl SessionStore for MemoryStore {
             created_at: new.created_at,
             expires_at: new.expires_at,
         };
+        // Keep the newest `keep_at_most - 1` others: ids increase, so the oldest go first.
+        let mut others: Vec<SessionId> = state
+            .sessions
+            .values()
+            .filter(|s| s.user_id == new.user_id)
+            .map(|s| s.id)
+            .collect();
+        others.sort_unstable_by(|a, b| b.cmp(a));
+        let keep = new.keep_at_most.max(1) as usize - 1;
+        for doomed in others.into_iter().skip(keep) {
+            state.sessions.remove(&doomed);
+        }
         state.sessions.insert(session.id, session.clone());
         Ok(session)
     }
@@ -453,6 +465,14 @@ impl ApiKeyStore for MemoryStore {
         let mut state = self.lock()?;
         if !state.users.contains_key(&new.user_id) {
             return Err(ApiKeyStoreError::UserNotFound);
+        }
+        let held = state
+            .api_keys
+            .values()
+            .filter(|k| k.user_id == new.user_id)
+            .count();
+        if held >= new.owner_may_hold as usize {
+            return Err(ApiKeyStoreError::LimitReached);
         }
         if state
             .api_keys
@@ -580,10 +600,19 @@ impl ConfigurationStore for MemoryStore {
         key: ConfigurationKey,
         value: ConfigurationValue,
         now: DateTime<Utc>,
+        owner_may_hold: u32,
     ) -> Result<Configuration, ConfigurationStoreError> {
         let mut state = self.lock()?;
         if !state.users.contains_key(&user) {
             return Err(ConfigurationStoreError::UserNotFound);
+        }
+        let held = state
+            .configurations
+            .values()
+            .filter(|c| c.user_id == user)
+            .count();
+        if held >= owner_may_hold as usize {
+            return Err(ConfigurationStoreError::LimitReached);
         }
         if state
             .configuration_id(user, &ConfigurationRef::Key(key.clone()))

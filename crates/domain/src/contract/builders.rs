@@ -162,6 +162,7 @@ pub fn new_session(user: UserId, token: &str, expires_at: DateTime<Utc>) -> NewS
         token_digest: TokenDigest::of(token),
         created_at: epoch(),
         expires_at,
+        keep_at_most: NO_LIMIT,
     }
 }
 
@@ -184,5 +185,9 @@ pub fn new_api_key(user: UserId, identifier: &str) -> NewApiKey {
             .collect(),
         expires_at: None,
         created_at: epoch(),
+        owner_may_hold: NO_LIMIT,
     }
 }
+
+/// A per-user ceiling no kit test reaches, for the tests that are not about ceilings.
+pub const NO_LIMIT: u32 = u32::MAX;

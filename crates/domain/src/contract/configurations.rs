@@ -2,7 +2,7 @@
 //! renames, deletion, listing.
 
 use super::Stores;
-use super::builders::{at, config_key, config_value, new_user};
+use super::builders::{NO_LIMIT, at, config_key, config_value, new_user};
 use super::probes::create;
 use crate::entities::{
     Configuration, ConfigurationChanges, ConfigurationId, ConfigurationRef, UserId,
@@ -13,7 +13,7 @@ use crate::ports::ConfigurationStoreError;
 /// Creates a configuration or panics.
 async fn make<S: Stores>(store: &S, user: UserId, key: &str, value: &str) -> Configuration {
     match store
-        .create_configuration(user, config_key(key), config_value(value), at(0))
+        .create_configuration(user, config_key(key), config_value(value), at(0), NO_LIMIT)
         .await
     {
         Ok(c) => c,
@@ -33,7 +33,13 @@ pub async fn configurations_are_created_and_found_by_id_and_key<S: Stores>(store
     let bob = create(&store, new_user("bob")).await;
     let text = "multi-line\n\"quoted\" \u{e9}\u{1f642} {\"json\": true}";
     let theme = store
-        .create_configuration(alice.id, config_key("ui.theme"), config_value(text), at(3))
+        .create_configuration(
+            alice.id,
+            config_key("ui.theme"),
+            config_value(text),
+            at(3),
+            NO_LIMIT,
+        )
         .await
         .expect("create");
     assert!(theme.id.get() > 0);
@@ -64,7 +70,13 @@ pub async fn configurations_are_created_and_found_by_id_and_key<S: Stores>(store
 
     assert_eq!(
         store
-            .create_configuration(alice.id, config_key("ui.theme"), config_value("x"), at(4))
+            .create_configuration(
+                alice.id,
+                config_key("ui.theme"),
+                config_value("x"),
+                at(4),
+                NO_LIMIT
+            )
             .await,
         Err(ConfigurationStoreError::KeyTaken)
     );
@@ -74,7 +86,13 @@ pub async fn configurations_are_created_and_found_by_id_and_key<S: Stores>(store
 
     let big = "v".repeat(16 * 1024);
     let bobs = store
-        .create_configuration(bob.id, config_key("ui.theme"), config_value(&big), at(5))
+        .create_configuration(
+            bob.id,
+            config_key("ui.theme"),
+            config_value(&big),
+            at(5),
+            NO_LIMIT,
+        )
         .await
         .expect("another user may use the same key");
     assert_eq!(get(bob.id, by_key("ui.theme")).await, Ok(bobs.clone()));
@@ -96,7 +114,7 @@ pub async fn configurations_are_created_and_found_by_id_and_key<S: Stores>(store
     let missing = UserId(alice.id.get().max(bob.id.get()) + 1000);
     assert_eq!(
         store
-            .create_configuration(missing, config_key("k"), config_value("v"), at(6))
+            .create_configuration(missing, config_key("k"), config_value("v"), at(6), NO_LIMIT)
             .await,
         Err(ConfigurationStoreError::UserNotFound)
     );

@@ -3,7 +3,7 @@
 
 use super::Stores;
 use super::builders::{
-    at, change, config_key, config_value, email, key_identifier, new_admin, new_api_key,
+    NO_LIMIT, at, change, config_key, config_value, email, key_identifier, new_admin, new_api_key,
     new_session, new_user,
 };
 use super::probes::{active_admins, create, find, get, has_session, lasting_admins};
@@ -69,11 +69,23 @@ pub async fn deleting_a_user_cascades_to_sessions_keys_and_configurations<S: Sto
         .await
         .expect("bob's key");
     let alice_conf = store
-        .create_configuration(alice.id, config_key("theme"), config_value("dark"), at(0))
+        .create_configuration(
+            alice.id,
+            config_key("theme"),
+            config_value("dark"),
+            at(0),
+            NO_LIMIT,
+        )
         .await
         .expect("alice's configuration");
     let bob_conf = store
-        .create_configuration(bob.id, config_key("theme"), config_value("light"), at(0))
+        .create_configuration(
+            bob.id,
+            config_key("theme"),
+            config_value("light"),
+            at(0),
+            NO_LIMIT,
+        )
         .await
         .expect("bob's configuration");
 

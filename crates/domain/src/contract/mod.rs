@@ -71,6 +71,7 @@ mod api_keys;
 pub mod builders;
 mod configurations;
 mod invariants;
+mod limits;
 mod listing;
 mod login_failures;
 mod probes;
@@ -80,6 +81,7 @@ mod users;
 pub use api_keys::*;
 pub use configurations::*;
 pub use invariants::*;
+pub use limits::*;
 pub use listing::*;
 pub use login_failures::*;
 pub use sessions::*;
@@ -223,6 +225,10 @@ macro_rules! storage_contract_tests {
             login_failures_are_counted_per_pair_and_per_address_in_a_window,
             login_failures_are_cleared_per_pair_and_purged_by_age,
             concurrent_login_failures_are_all_counted,
+            sessions_past_the_ceiling_end_the_oldest,
+            api_keys_past_the_ceiling_are_refused,
+            configurations_past_the_ceiling_are_refused,
+            concurrent_creates_never_pass_a_ceiling,
         }
     };
     (@names $($name:ident),* $(,)?) => {
@@ -279,6 +285,7 @@ mod tests {
             include_str!("configurations.rs"),
             include_str!("invariants.rs"),
             include_str!("login_failures.rs"),
+            include_str!("limits.rs"),
         ];
         let defined: Vec<&str> = sources
             .iter()

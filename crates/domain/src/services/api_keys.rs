@@ -1,7 +1,7 @@
 //! Per-user API keys: created with the full key shown once, masked after, scoped, and never
 //! broader than the key that made them.
 
-use super::error::unexpected_api_key_store;
+use super::error::{too_many, unexpected_api_key_store};
 use super::{Directory, Forbidden, NotFound, Principal, ServiceError};
 use crate::entities::{ApiKey, ApiKeyChanges, ApiKeyId, NewApiKey, parse_numeric_id};
 use crate::listing::{Listed, PageRequest, parse_timestamp};
@@ -168,6 +168,7 @@ impl Directory {
                 scopes: scopes.clone(),
                 expires_at,
                 created_at: self.now(),
+                owner_may_hold: self.settings.per_user.api_keys,
             };
             match self.ports.api_keys.create_api_key(new).await {
                 Ok(key) => {
@@ -177,6 +178,9 @@ impl Directory {
                     });
                 }
                 Err(ApiKeyStoreError::IdentifierTaken) => continue,
+                Err(ApiKeyStoreError::LimitReached) => {
+                    return Err(too_many("api_keys", self.settings.per_user.api_keys));
+                }
                 Err(e) => return Err(unexpected_api_key_store(e)),
             }
         }

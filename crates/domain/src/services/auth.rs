@@ -283,6 +283,7 @@ impl Directory {
                 token_digest: TokenDigest::of(&token),
                 created_at: now,
                 expires_at: now + self.settings.session_lifetime,
+                keep_at_most: self.settings.per_user.sessions.max(1),
             })
             .await?;
         Ok(IssuedSession {

@@ -1,6 +1,6 @@
 //! Per-user configurations, addressed by id or key.
 
-use super::error::unexpected_configuration_store;
+use super::error::{too_many, unexpected_configuration_store};
 use super::{Directory, NotFound, Principal, ServiceError};
 use crate::entities::{Configuration, ConfigurationChanges, ConfigurationRef};
 use crate::listing::{Listed, PageRequest};
@@ -104,9 +104,20 @@ impl Directory {
         };
         self.ports
             .configurations
-            .create_configuration(principal.user.id, key.clone(), value, self.now())
+            .create_configuration(
+                principal.user.id,
+                key.clone(),
+                value,
+                self.now(),
+                self.settings.per_user.configurations,
+            )
             .await
-            .map_err(|e| store_error(e, key.as_str(), Some(&key)))
+            .map_err(|e| match e {
+                ConfigurationStoreError::LimitReached => {
+                    too_many("configurations", self.settings.per_user.configurations)
+                }
+                e => store_error(e, key.as_str(), Some(&key)),
+            })
     }
 
     /// One configuration of the principal, by id or key.

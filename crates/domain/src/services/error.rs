@@ -5,7 +5,7 @@ use crate::ports::{
     ApiKeyStoreError, BackendError, ConfigurationStoreError, HashError, OsAccountError,
     SessionStoreError, UserStoreError,
 };
-use crate::values::{Scope, Violations};
+use crate::values::{FieldViolation, Scope, Violation, Violations};
 
 /// Why a principal may not do something (403). Each family words it in its own envelope;
 /// the `Display` form is for logs.
@@ -136,6 +136,16 @@ impl From<SessionStoreError> for ServiceError {
             SessionStoreError::Backend(b) => b.into(),
         }
     }
+}
+
+/// A per-user ceiling reached: 422 on `field`, naming the limit.
+pub(crate) fn too_many(field: &'static str, max: u32) -> ServiceError {
+    ServiceError::Validation(Violations::one(FieldViolation::new(
+        field,
+        Violation::TooMany {
+            max: u64::from(max),
+        },
+    )))
 }
 
 /// Maps store errors that carry no use-case meaning of their own.

@@ -68,6 +68,31 @@ pub struct Settings {
     pub api_key_touch_interval: Duration,
     /// Password guessing is throttled by these rules; `None` turns it off.
     pub login_throttle: Option<ThrottleRules>,
+    /// How many sessions, API keys and configurations one user may hold.
+    pub per_user: PerUserLimits,
+}
+
+/// Per-user ceilings, so that no account can grow the directory without bound: past
+/// `sessions` the oldest session is ended; past `api_keys` or `configurations` a create is
+/// refused (422 naming the limit).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PerUserLimits {
+    /// Open sessions per user (at least 1).
+    pub sessions: u32,
+    /// API keys per user.
+    pub api_keys: u32,
+    /// Configurations per user.
+    pub configurations: u32,
+}
+
+impl Default for PerUserLimits {
+    fn default() -> Self {
+        Self {
+            sessions: 100,
+            api_keys: 100,
+            configurations: 1000,
+        }
+    }
 }
 
 /// The login throttle: past `per_login` failed password checks of one login from one client
@@ -101,6 +126,7 @@ impl Default for Settings {
             session_lifetime: Duration::hours(24),
             api_key_touch_interval: Duration::seconds(60),
             login_throttle: Some(ThrottleRules::default()),
+            per_user: PerUserLimits::default(),
         }
     }
 }
