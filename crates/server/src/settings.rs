@@ -19,6 +19,7 @@ use clap::{Parser, ValueEnum};
 use figment::Figment;
 use figment::providers::{Format, Serialized, Toml};
 use ipnet::IpNet;
+use rollcall_domain::services::PerUserLimits;
 use rollcall_domain::values::PasswordPolicy;
 use rollcall_http_actix::HttpSettings;
 use rollcall_system::{Argon2Params, QueueBounds};
@@ -290,6 +291,21 @@ pub struct Cli {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub trusted_proxies: Option<Vec<String>>,
 
+    /// Open sessions per user; a new one ends the oldest beyond it [default: 100].
+    #[arg(long, env = "ROLLCALL_MAX_SESSIONS_PER_USER", value_name = "N")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_sessions_per_user: Option<u32>,
+
+    /// API keys per user; one more is refused with 422 [default: 100].
+    #[arg(long, env = "ROLLCALL_MAX_API_KEYS_PER_USER", value_name = "N")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_api_keys_per_user: Option<u32>,
+
+    /// Configurations per user; one more is refused with 422 [default: 1000].
+    #[arg(long, env = "ROLLCALL_MAX_CONFIGURATIONS_PER_USER", value_name = "N")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_configurations_per_user: Option<u32>,
+
     /// Session lifetime: seconds or e.g. "24h" [default: 24h].
     #[arg(long, env = "ROLLCALL_SESSION_LIFETIME", value_name = "DURATION")]
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -443,6 +459,9 @@ struct RawSettings {
     login_throttle_per_login: u32,
     login_throttle_per_address: u32,
     trusted_proxies: Vec<String>,
+    max_sessions_per_user: u32,
+    max_api_keys_per_user: u32,
+    max_configurations_per_user: u32,
     session_lifetime: DurationValue,
     session_purge_interval: DurationValue,
     credential_cache_ttl: DurationValue,
@@ -485,6 +504,9 @@ impl From<&Settings> for RawSettings {
             login_throttle_per_login: s.login_throttle.per_login,
             login_throttle_per_address: s.login_throttle.per_address,
             trusted_proxies: s.trusted_proxies.iter().map(ToString::to_string).collect(),
+            max_sessions_per_user: s.per_user.sessions,
+            max_api_keys_per_user: s.per_user.api_keys,
+            max_configurations_per_user: s.per_user.configurations,
             session_lifetime: DurationValue::Seconds(s.session_lifetime.as_secs()),
             session_purge_interval: DurationValue::Seconds(s.session_purge_interval.as_secs()),
             credential_cache_ttl: DurationValue::Seconds(s.credential_cache_ttl.as_secs()),
@@ -531,6 +553,8 @@ pub struct Settings {
     pub login_throttle: ThrottleSettings,
     /// `trusted_proxies`: peers whose `X-Forwarded-For` names the client.
     pub trusted_proxies: Vec<IpNet>,
+    /// `max_sessions_per_user`, `max_api_keys_per_user`, `max_configurations_per_user`.
+    pub per_user: PerUserLimits,
     /// `session_lifetime`: how long a session token lives.
     pub session_lifetime: Duration,
     /// `session_purge_interval`: how often expired sessions are deleted.
@@ -584,6 +608,7 @@ impl Default for Settings {
             hash_queue: QueueBounds::default(),
             login_throttle: ThrottleSettings::default(),
             trusted_proxies: Vec::new(),
+            per_user: PerUserLimits::default(),
             session_lifetime: Duration::from_secs(24 * 60 * 60),
             session_purge_interval: Duration::from_secs(60 * 60),
             credential_cache_ttl: Duration::from_secs(5 * 60),
@@ -681,6 +706,12 @@ impl Settings {
         for (key, value) in [
             ("login_throttle_per_login", raw.login_throttle_per_login),
             ("login_throttle_per_address", raw.login_throttle_per_address),
+            ("max_sessions_per_user", raw.max_sessions_per_user),
+            ("max_api_keys_per_user", raw.max_api_keys_per_user),
+            (
+                "max_configurations_per_user",
+                raw.max_configurations_per_user,
+            ),
         ] {
             if value == 0 {
                 return Err(SettingsError::invalid(key, "must be at least 1"));
@@ -765,6 +796,11 @@ impl Settings {
                 per_address: raw.login_throttle_per_address,
             },
             trusted_proxies,
+            per_user: PerUserLimits {
+                sessions: raw.max_sessions_per_user,
+                api_keys: raw.max_api_keys_per_user,
+                configurations: raw.max_configurations_per_user,
+            },
             session_lifetime,
             session_purge_interval,
             credential_cache_ttl: raw.credential_cache_ttl.parse("credential_cache_ttl")?,

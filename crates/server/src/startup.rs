@@ -150,6 +150,7 @@ impl Application {
                 session_lifetime,
                 api_key_touch_interval: chrono::Duration::seconds(60),
                 login_throttle: throttle_rules(&settings),
+                per_user: settings.per_user,
             },
         );
 

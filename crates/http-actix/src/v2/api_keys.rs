@@ -80,7 +80,7 @@ pub(crate) async fn list_api_keys(
         (status = 408, description = "Body not received in full within the body read timeout; the connection is closed.", body = ErrorEnvelope),
         (status = 413, description = "Body over 64 KiB.", body = ErrorEnvelope),
         (status = 415, description = "Not JSON.", body = ErrorEnvelope),
-        (status = 422, description = "Unknown scope, bad name or expiry.", body = ErrorEnvelope),
+        (status = 422, description = "Unknown scope, bad name or expiry, or the user already holds `max_api_keys_per_user` keys (`api_keys` `too_long`).", body = ErrorEnvelope),
     )
 )]
 pub(crate) async fn create_api_key(
@@ -96,7 +96,10 @@ pub(crate) async fn create_api_key(
         .directory
         .create_api_key(&principal, api_key_input(body))
         .await?;
-    Ok(HttpResponse::Created().json(CreateApiKeyResponse::from(&created)))
+    // The whole key is shown once: no cache may keep it.
+    Ok(HttpResponse::Created()
+        .insert_header(super::sessions::no_store())
+        .json(CreateApiKeyResponse::from(&created)))
 }
 
 /// Reads one key (masked).

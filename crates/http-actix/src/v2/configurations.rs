@@ -72,7 +72,7 @@ pub(crate) async fn list_configurations(
         (status = 408, description = "Body not received in full within the body read timeout; the connection is closed.", body = ErrorEnvelope),
         (status = 413, description = "Body over 64 KiB.", body = ErrorEnvelope),
         (status = 415, description = "Not JSON.", body = ErrorEnvelope),
-        (status = 422, description = "Validation failed (`blank`, `invalid`, `taken`, `too_long`).", body = ErrorEnvelope),
+        (status = 422, description = "Validation failed (`blank`, `invalid`, `taken`, `too_long`; `configurations` `too_long` when the user already holds `max_configurations_per_user`).", body = ErrorEnvelope),
     )
 )]
 pub(crate) async fn create_configuration(

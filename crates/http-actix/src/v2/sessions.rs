@@ -108,8 +108,8 @@ fn sign_in_body(mut body: JsonObject) -> Result<LoginFields, Problem> {
     }
 }
 
-/// Responses that carry a credential must not be cached.
-fn no_store() -> CacheControl {
+/// Responses that carry a credential (a session token, a whole API key) must not be cached.
+pub(crate) fn no_store() -> CacheControl {
     CacheControl(vec![CacheDirective::NoStore])
 }
 

@@ -17,6 +17,7 @@ mod hardening;
 mod health;
 mod helpers;
 mod instances;
+mod limits;
 mod openapi;
 mod sessions;
 mod slow_bodies;
