@@ -2,11 +2,12 @@
 //! a synchronous [`HashAlgorithm`]; servers run it through [`crate::BlockingHasher`].
 
 use crate::OsRandom;
-use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
-use argon2::{Algorithm, Argon2, Params, Version};
+use argon2::password_hash::phc::{Output, ParamsString, Salt};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 use rollcall_domain::adapters::HashAlgorithm;
 use rollcall_domain::ports::{HashError, RandomSource, Verification};
 use rollcall_domain::secrets::PasswordHash;
+use std::sync::Mutex;
 
 /// Argon2id cost parameters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,11 +31,74 @@ impl Default for Argon2Params {
     }
 }
 
+/// Argon2's working memory (19 MiB at the defaults), kept between checks instead of being
+/// allocated for each one: freed blocks of that size stay in malloc's arenas anyway, one set
+/// per thread that ever hashed, so allocating afresh grew the resident set with every
+/// hashing thread and arena. A check takes a buffer, fills it and gives it back; the pool
+/// holds at most as many buffers as checks ever ran at once (the hashing threads, plus the
+/// start-up thread that computes the dummy hash). Hashes stored with other memory
+/// parameters (older settings, imports) get a buffer of their own, freed afterwards.
+struct WorkingMemory {
+    blocks: usize,
+    free: Mutex<Vec<Vec<Block>>>,
+}
+
+impl WorkingMemory {
+    fn new(blocks: usize) -> Self {
+        Self {
+            blocks,
+            free: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Runs `f` over `needed` blocks: a pooled buffer when `needed` is the configured size.
+    fn with<R>(&self, needed: usize, f: impl FnOnce(&mut [Block]) -> R) -> R {
+        if needed != self.blocks {
+            return f(&mut vec![Block::new(); needed]);
+        }
+        let pooled = self.free.lock().ok().and_then(|mut free| free.pop());
+        let mut buffer = pooled.unwrap_or_else(|| vec![Block::new(); needed]);
+        let result = f(&mut buffer);
+        if let Ok(mut free) = self.free.lock() {
+            free.push(buffer);
+        }
+        result
+    }
+
+    /// How many buffers the pool holds (for tests).
+    #[cfg(test)]
+    fn pooled(&self) -> usize {
+        self.free.lock().map(|free| free.len()).unwrap_or_default()
+    }
+}
+
 /// Argon2id with configured parameters, producing PHC strings.
 pub struct Argon2idHasher {
     argon: Argon2<'static>,
     params: Argon2Params,
+    memory: WorkingMemory,
     dummy: PasswordHash,
+}
+
+/// Runs `argon` over `password` and `salt` into `out`, in memory from `memory`.
+fn compute(
+    argon: &Argon2<'_>,
+    memory: &WorkingMemory,
+    password: &[u8],
+    salt: &[u8],
+    out: &mut [u8],
+) -> Result<(), HashError> {
+    memory
+        .with(argon.params().block_count(), |blocks| {
+            argon.hash_password_into_with_memory(password, salt, out, blocks)
+        })
+        .map_err(|e| HashError::Failed(e.to_string()))
+}
+
+fn phc_error(e: impl std::fmt::Display) -> HashError {
+    HashError::Failed(format!(
+        "stored hash is not a usable Argon2 PHC string: {e}"
+    ))
 }
 
 impl std::fmt::Debug for Argon2idHasher {
@@ -58,10 +122,12 @@ impl Argon2idHasher {
             None,
         )
         .map_err(|e| HashError::Failed(format!("invalid Argon2 parameters: {e}")))?;
+        let memory = WorkingMemory::new(p.block_count());
         let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, p);
         let mut hasher = Self {
             argon,
             params,
+            memory,
             dummy: PasswordHash::from_phc(String::new()),
         };
         let mut random = [0u8; 24];
@@ -74,6 +140,29 @@ impl Argon2idHasher {
     /// The parameters in force.
     pub fn params(&self) -> Argon2Params {
         self.params
+    }
+
+    /// [`HashAlgorithm::hash`] with a given salt: the PHC string `argon2` itself writes
+    /// (`$argon2id$v=19$m=…,t=…,p=…$salt$hash`, unpadded Base64), computed in pooled memory.
+    fn hash_with_salt(&self, password: &str, salt: &[u8; 16]) -> Result<PasswordHash, HashError> {
+        let mut out = [0u8; Params::DEFAULT_OUTPUT_LEN];
+        compute(
+            &self.argon,
+            &self.memory,
+            password.as_bytes(),
+            salt,
+            &mut out,
+        )?;
+        let failed = |e: argon2::password_hash::phc::Error| HashError::Failed(e.to_string());
+        let phc = argon2::PasswordHash {
+            algorithm: Algorithm::Argon2id.ident(),
+            version: Some(Version::V0x13.into()),
+            params: ParamsString::try_from(self.argon.params())
+                .map_err(|e| HashError::Failed(format!("Argon2 parameters as PHC: {e}")))?,
+            salt: Some(Salt::new(salt).map_err(failed)?),
+            hash: Some(Output::new(&out).map_err(failed)?),
+        };
+        Ok(PasswordHash::from_phc(phc.to_string()))
     }
 
     fn is_weaker(&self, parsed: &argon2::PasswordHash) -> bool {
@@ -96,24 +185,37 @@ impl HashAlgorithm for Argon2idHasher {
     fn hash(&self, password: &str) -> Result<PasswordHash, HashError> {
         let mut salt = [0u8; 16];
         OsRandom.fill(&mut salt);
-        // The PHC string carries the salt Base64-encoded, as before.
-        let phc = self
-            .argon
-            .hash_password_with_salt(password.as_bytes(), &salt)
-            .map_err(|e| HashError::Failed(e.to_string()))?;
-        Ok(PasswordHash::from_phc(phc.to_string()))
+        self.hash_with_salt(password, &salt)
     }
 
+    /// Verifies with the algorithm, version and parameters stored in the hash itself, as
+    /// `argon2`'s own `verify_password` does, comparing in constant time.
     fn verify(&self, password: &str, hash: &PasswordHash) -> Result<Verification, HashError> {
-        let parsed = argon2::PasswordHash::new(hash.as_phc())
-            .map_err(|e| HashError::Failed(format!("stored hash is not a PHC string: {e}")))?;
-        // Verify with the parameters stored in the hash itself.
-        match Argon2::default().verify_password(password.as_bytes(), &parsed) {
-            Ok(()) => Ok(Verification::Match {
+        let parsed = argon2::PasswordHash::new(hash.as_phc()).map_err(phc_error)?;
+        let (Some(salt), Some(expected)) = (&parsed.salt, &parsed.hash) else {
+            return Ok(Verification::Mismatch);
+        };
+        let algorithm = Algorithm::try_from(parsed.algorithm.as_str()).map_err(phc_error)?;
+        let version = parsed
+            .version
+            .map(Version::try_from)
+            .transpose()
+            .map_err(phc_error)?
+            .unwrap_or_default();
+        let params = Params::try_from(&parsed).map_err(phc_error)?;
+        let argon = Argon2::new(algorithm, version, params);
+        let mut buffer = [0u8; Output::MAX_LENGTH];
+        let out = buffer
+            .get_mut(..expected.len())
+            .ok_or_else(|| phc_error("hash too long"))?;
+        compute(&argon, &self.memory, password.as_bytes(), salt, out)?;
+        // `Output`'s equality is constant-time.
+        if Output::new(out).map_err(phc_error)? == *expected {
+            Ok(Verification::Match {
                 needs_rehash: self.is_weaker(&parsed),
-            }),
-            Err(argon2::password_hash::Error::PasswordInvalid) => Ok(Verification::Mismatch),
-            Err(e) => Err(HashError::Failed(e.to_string())),
+            })
+        } else {
+            Ok(Verification::Mismatch)
         }
     }
 
@@ -165,11 +267,88 @@ mod tests {
             }
         );
         assert_eq!(h.verify("wrong", &stored).unwrap(), Verification::Mismatch);
-        let again = h
-            .argon
-            .hash_password_with_salt(b"correct horse", &[7u8; 16])
-            .unwrap();
-        assert_eq!(again.to_string(), STORED);
+        let again = h.hash_with_salt("correct horse", &[7u8; 16]).unwrap();
+        assert_eq!(again.as_phc(), STORED);
+    }
+
+    /// Pooled memory changes nothing on the wire: `argon2`'s own verifier accepts what this
+    /// hasher writes, and this hasher accepts what `argon2` writes with other parameters.
+    #[test]
+    fn hashes_agree_with_the_argon2_crate_both_ways() {
+        use argon2::{PasswordHasher as _, PasswordVerifier as _};
+        let h = cheap(1024);
+        let ours = h.hash("correct horse").unwrap();
+        let parsed = argon2::PasswordHash::new(ours.as_phc()).unwrap();
+        assert!(
+            Argon2::default()
+                .verify_password(b"correct horse", &parsed)
+                .is_ok()
+        );
+        assert!(
+            Argon2::default()
+                .verify_password(b"wrong", &parsed)
+                .is_err()
+        );
+        for (algorithm, m, t, p) in [
+            (Algorithm::Argon2id, 2048, 3, 2),
+            (Algorithm::Argon2i, 1024, 2, 1),
+            (Algorithm::Argon2d, 1024, 1, 1),
+        ] {
+            let theirs = Argon2::new(
+                algorithm,
+                Version::V0x13,
+                Params::new(m, t, p, None).unwrap(),
+            )
+            .hash_password_with_salt(b"correct horse", &[9u8; 16])
+            .unwrap()
+            .to_string();
+            let theirs = PasswordHash::from_phc(theirs);
+            assert!(matches!(
+                h.verify("correct horse", &theirs).unwrap(),
+                Verification::Match { .. }
+            ));
+            assert_eq!(h.verify("wrong", &theirs).unwrap(), Verification::Mismatch);
+        }
+    }
+
+    /// Checks one after another reuse one buffer; a hash with other memory parameters uses a
+    /// buffer of its own that is not kept.
+    #[test]
+    fn working_memory_is_reused() {
+        let h = cheap(1024);
+        assert_eq!(h.memory.pooled(), 1, "the dummy hash's buffer is kept");
+        let phc = h.hash("pw").unwrap();
+        for _ in 0..5 {
+            h.verify("pw", &phc).unwrap();
+            h.verify("nope", &phc).unwrap();
+        }
+        assert_eq!(h.memory.pooled(), 1);
+        let other = cheap(2048).hash("pw").unwrap();
+        assert!(matches!(
+            h.verify("pw", &other).unwrap(),
+            Verification::Match { .. }
+        ));
+        assert_eq!(h.memory.pooled(), 1, "a foreign size is not pooled");
+        std::thread::scope(|scope| {
+            for _ in 0..3 {
+                scope.spawn(|| {
+                    for _ in 0..3 {
+                        h.verify("pw", &phc).unwrap();
+                    }
+                });
+            }
+        });
+        assert!(
+            (1..=3).contains(&h.memory.pooled()),
+            "one buffer per concurrent check at most"
+        );
+    }
+
+    #[test]
+    fn a_hash_without_salt_or_output_never_matches() {
+        let h = cheap(1024);
+        let bare = PasswordHash::from_phc("$argon2id$v=19$m=1024,t=1,p=1");
+        assert_eq!(h.verify("", &bare).unwrap(), Verification::Mismatch);
     }
 
     #[test]
