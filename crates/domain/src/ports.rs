@@ -177,6 +177,16 @@ pub trait SessionStore: Send + Sync + 'static {
         digest: &TokenDigest,
     ) -> Result<Option<Session>, SessionStoreError>;
 
+    /// [`SessionStore::find_session`] together with the session's owner, in one read: the
+    /// authentication path of every session request.
+    ///
+    /// # Errors
+    /// [`SessionStoreError::Backend`].
+    async fn find_session_and_owner(
+        &self,
+        digest: &TokenDigest,
+    ) -> Result<Option<(Session, User)>, SessionStoreError>;
+
     /// Deletes one session; `Ok(false)` when it did not exist.
     ///
     /// # Errors
@@ -237,6 +247,16 @@ pub trait ApiKeyStore: Send + Sync + 'static {
     /// # Errors
     /// [`ApiKeyStoreError::Backend`].
     async fn find_api_key(&self, identifier: &str) -> Result<Option<ApiKey>, ApiKeyStoreError>;
+
+    /// [`ApiKeyStore::find_api_key`] together with the key's owner, in one read: the
+    /// authentication path of every API-key request.
+    ///
+    /// # Errors
+    /// [`ApiKeyStoreError::Backend`].
+    async fn find_api_key_and_owner(
+        &self,
+        identifier: &str,
+    ) -> Result<Option<(ApiKey, User)>, ApiKeyStoreError>;
 
     /// Lists a user's keys in id order, one page, with the total.
     ///

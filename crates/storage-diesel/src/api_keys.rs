@@ -3,9 +3,10 @@
 
 use crate::dialect::Dialect;
 use crate::error::{TxError, backend_error, is_foreign_key_violation, unique_violation};
+use crate::hot_reads::{self, api_key_and_owner_query};
 use crate::listing::sql_offset;
-use crate::rows::{ApiKeyChangesRow, ApiKeyRow, NewApiKeyRow};
-use crate::schema::api_keys;
+use crate::rows::{ApiKeyChangesRow, ApiKeyRow, NewApiKeyRow, UserRow};
+use crate::schema::{api_keys, users};
 use crate::store::{DieselStore, in_write_transaction, with_connection};
 use crate::timestamp::DbTimestamp;
 use async_trait::async_trait;
@@ -13,7 +14,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel::result::Error as DieselError;
 use diesel_async::RunQueryDsl;
-use rollcall_domain::entities::{ApiKey, ApiKeyChanges, ApiKeyId, NewApiKey, UserId};
+use rollcall_domain::entities::{ApiKey, ApiKeyChanges, ApiKeyId, NewApiKey, User, UserId};
 use rollcall_domain::listing::{Listed, PageRequest};
 use rollcall_domain::ports::{ApiKeyStore, ApiKeyStoreError};
 
@@ -78,6 +79,29 @@ async fn find_api_key(
     })
     .map_err(api_key_error)?;
     Ok(row.map(ApiKeyRow::into_api_key).transpose()?)
+}
+
+async fn find_api_key_and_owner(
+    store: &DieselStore,
+    identifier: &str,
+) -> Result<Option<(ApiKey, User)>, ApiKeyStoreError> {
+    let row = with_connection!(store, |conn, _Db| {
+        api_key_and_owner_query!(identifier)
+            .first(conn)
+            .await
+            .optional()
+    })
+    .map_err(api_key_error)?;
+    api_key_with_owner(row)
+}
+
+fn api_key_with_owner(
+    row: Option<(ApiKeyRow, UserRow)>,
+) -> Result<Option<(ApiKey, User)>, ApiKeyStoreError> {
+    let Some((key, owner)) = row else {
+        return Ok(None);
+    };
+    Ok(Some((key.into_api_key()?, owner.into_user()?)))
 }
 
 async fn list_api_keys(
@@ -197,6 +221,18 @@ async fn touch_api_key(
 impl ApiKeyStore for DieselStore {
     async fn create_api_key(&self, key: NewApiKey) -> Result<ApiKey, ApiKeyStoreError> {
         self.detached(move |store| async move { create_api_key(&store, key).await })
+            .await
+    }
+
+    async fn find_api_key_and_owner(
+        &self,
+        identifier: &str,
+    ) -> Result<Option<(ApiKey, User)>, ApiKeyStoreError> {
+        if let Some(row) = self.read_inline(|conn| hot_reads::api_key_and_owner(conn, identifier)) {
+            return api_key_with_owner(row);
+        }
+        let identifier = identifier.to_owned();
+        self.detached(move |store| async move { find_api_key_and_owner(&store, &identifier).await })
             .await
     }
 

@@ -27,6 +27,7 @@ mod configurations;
 pub mod database_url;
 mod dialect;
 mod error;
+mod hot_reads;
 mod listing;
 mod login_failures;
 pub mod migrations;

@@ -2,8 +2,9 @@
 
 use crate::dialect::Dialect;
 use crate::error::{TxError, backend_error, is_foreign_key_violation};
-use crate::rows::{NewSessionRow, SessionRow};
-use crate::schema::sessions;
+use crate::hot_reads::{self, session_and_owner_query};
+use crate::rows::{NewSessionRow, SessionRow, UserRow};
+use crate::schema::{sessions, users};
 use crate::store::{DieselStore, in_write_transaction, with_connection};
 use crate::timestamp::DbTimestamp;
 use async_trait::async_trait;
@@ -11,7 +12,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel::result::Error as DieselError;
 use diesel_async::RunQueryDsl;
-use rollcall_domain::entities::{NewSession, Session, SessionId, UserId};
+use rollcall_domain::entities::{NewSession, Session, SessionId, User, UserId};
 use rollcall_domain::ports::{SessionStore, SessionStoreError};
 use rollcall_domain::secrets::TokenDigest;
 
@@ -86,6 +87,26 @@ async fn find_session(
     Ok(row.map(SessionRow::into_session).transpose()?)
 }
 
+async fn find_session_and_owner(
+    store: &DieselStore,
+    hex: &str,
+) -> Result<Option<(Session, User)>, SessionStoreError> {
+    let row = with_connection!(store, |conn, _Db| {
+        session_and_owner_query!(hex).first(conn).await.optional()
+    })
+    .map_err(session_error)?;
+    session_with_owner(row)
+}
+
+fn session_with_owner(
+    row: Option<(SessionRow, UserRow)>,
+) -> Result<Option<(Session, User)>, SessionStoreError> {
+    let Some((session, owner)) = row else {
+        return Ok(None);
+    };
+    Ok(Some((session.into_session()?, owner.into_user()?)))
+}
+
 async fn delete_session(store: &DieselStore, id: SessionId) -> Result<bool, SessionStoreError> {
     let deleted = with_connection!(store, |conn, _Db| {
         diesel::delete(sessions::table.find(id.get()))
@@ -140,6 +161,18 @@ impl SessionStore for DieselStore {
     ) -> Result<Option<Session>, SessionStoreError> {
         let digest = *digest;
         self.detached(move |store| async move { find_session(&store, &digest).await })
+            .await
+    }
+
+    async fn find_session_and_owner(
+        &self,
+        digest: &TokenDigest,
+    ) -> Result<Option<(Session, User)>, SessionStoreError> {
+        let hex = digest.to_hex();
+        if let Some(row) = self.read_inline(|conn| hot_reads::session_and_owner(conn, &hex)) {
+            return session_with_owner(row);
+        }
+        self.detached(move |store| async move { find_session_and_owner(&store, &hex).await })
             .await
     }
 

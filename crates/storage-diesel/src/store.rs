@@ -17,6 +17,7 @@
 
 use crate::database_url::DatabaseUrl;
 use crate::error::{StorageError, backend_error, pool_error};
+use crate::hot_reads::InlineReaders;
 use diesel::connection::SimpleConnection;
 use diesel::result::ConnectionError;
 use diesel::sqlite::SqliteConnection;
@@ -83,6 +84,8 @@ pub struct DieselStore {
 struct Inner {
     pools: Pools,
     wait_timeout: Duration,
+    /// SQLite: the connections of the inline point reads (see `hot_reads`).
+    readers: Option<InlineReaders>,
     /// For `sqlite::memory:`: keeps the in-memory database alive as long as the store.
     _memory_keeper: Option<Mutex<SqliteConnection>>,
 }
@@ -118,6 +121,7 @@ pub async fn connect(url: &str, options: PoolOptions) -> Result<DieselStore, Sto
             Pools::Postgres(postgres_pool(url, &options)?),
             &options,
             None,
+            None,
         ),
         DatabaseUrl::SqliteFile(path) => {
             create_parent_directory(path)?;
@@ -127,6 +131,7 @@ pub async fn connect(url: &str, options: PoolOptions) -> Result<DieselStore, Sto
             DieselStore::new(
                 Pools::Sqlite(sqlite_pool(path, SqliteKind::File, &options)?),
                 &options,
+                Some(InlineReaders::new(path, inline_reader_slots())),
                 None,
             )
         }
@@ -141,6 +146,7 @@ pub async fn connect(url: &str, options: PoolOptions) -> Result<DieselStore, Sto
             DieselStore::new(
                 Pools::Sqlite(sqlite_pool(&uri, SqliteKind::Memory, &options)?),
                 &options,
+                Some(InlineReaders::new(&uri, inline_reader_slots())),
                 Some(keeper),
             )
         }
@@ -161,11 +167,17 @@ pub async fn connect(url: &str, options: PoolOptions) -> Result<DieselStore, Sto
 }
 
 impl DieselStore {
-    fn new(pools: Pools, options: &PoolOptions, keeper: Option<SqliteConnection>) -> Self {
+    fn new(
+        pools: Pools,
+        options: &PoolOptions,
+        readers: Option<InlineReaders>,
+        keeper: Option<SqliteConnection>,
+    ) -> Self {
         Self {
             inner: Arc::new(Inner {
                 pools,
                 wait_timeout: options.wait_timeout,
+                readers,
                 _memory_keeper: keeper.map(Mutex::new),
             }),
         }
@@ -246,6 +258,15 @@ impl DieselStore {
             .unwrap_or_else(|e| {
                 Err(BackendError::Internal(format!("storage task failed: {e}")).into())
             })
+    }
+
+    /// Runs a point read inline on this thread (SQLite); `None` when that is not possible
+    /// and the caller must go through the pool (see `hot_reads`).
+    pub(crate) fn read_inline<T>(
+        &self,
+        read: impl FnOnce(&mut SqliteConnection) -> diesel::QueryResult<T>,
+    ) -> Option<T> {
+        self.inner.readers.as_ref()?.read(read)
     }
 
     /// The pool.
@@ -388,6 +409,12 @@ fn create_parent_directory(path: &Path) -> Result<(), StorageError> {
         }
         _ => Ok(()),
     }
+}
+
+/// Inline readers per SQLite store: two per core, so that every HTTP worker (one per core
+/// by default) and the occasional other thread find their own.
+fn inline_reader_slots() -> usize {
+    std::thread::available_parallelism().map_or(4, |n| n.get() * 2)
 }
 
 /// A name for a new in-memory database, unique within the process (the `memdb` namespace).

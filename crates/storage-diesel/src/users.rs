@@ -3,6 +3,7 @@
 
 use crate::dialect::Dialect;
 use crate::error::{TxError, backend_error, unique_violation};
+use crate::hot_reads::{self, with_user_query};
 use crate::listing::{UserListing, lower, lower_nullable, sql_offset};
 use crate::rows::{NewUserRow, UserRow};
 use crate::schema::{sessions, users};
@@ -66,40 +67,26 @@ async fn create_user(store: &DieselStore, user: NewUser) -> Result<User, UserSto
     Ok(row.into_user()?)
 }
 
-async fn find_user(
-    store: &DieselStore,
-    lookup: &UserLookup,
-) -> Result<Option<User>, UserStoreError> {
-    // PostgreSQL refuses a NUL in a text parameter, and no stored name, address or external
-    // id holds one (the domain refuses them): such a lookup matches nobody, on both backends.
-    let has_nul = match lookup {
+/// No stored name, address or external id holds a NUL (the domain refuses them), and
+/// PostgreSQL refuses one in a text parameter: such a lookup matches nobody, on both backends.
+fn has_nul(lookup: &UserLookup) -> bool {
+    match lookup {
         UserLookup::Username(s) | UserLookup::Email(s) | UserLookup::ExternalId(s) => {
             s.contains('\0')
         }
         UserLookup::Id(_) | UserLookup::Uuid(_) => false,
-    };
-    if has_nul {
-        return Ok(None);
     }
-    let row: Option<UserRow> = with_connection!(store, |conn, Db| {
-        let query = users::table.select(UserRow::as_select()).into_boxed::<Db>();
-        let query = match lookup {
-            UserLookup::Id(id) => query.filter(users::id.eq(id.get())),
-            UserLookup::Uuid(uuid) => query.filter(users::uuid.eq(uuid.hyphenated().to_string())),
-            UserLookup::Username(name) => {
-                query.filter(lower(users::username).eq(name.to_ascii_lowercase()))
-            }
-            UserLookup::Email(email) => {
-                query.filter(lower_nullable(users::email).eq(email.to_ascii_lowercase()))
-            }
-            UserLookup::ExternalId(external) => {
-                query.filter(users::external_id.eq(external.clone()))
-            }
-        };
-        query.first(conn).await.optional()
+}
+
+/// [`UserStore::find_user`] through the pool.
+async fn find_user_pooled(
+    store: &DieselStore,
+    lookup: &UserLookup,
+) -> Result<Option<UserRow>, UserStoreError> {
+    with_connection!(store, |conn, _Db| {
+        with_user_query!(lookup, |q| q.first(conn).await.optional())
     })
-    .map_err(user_error)?;
-    Ok(row.map(UserRow::into_user).transpose()?)
+    .map_err(user_error)
 }
 
 async fn list_users(
@@ -258,9 +245,18 @@ impl UserStore for DieselStore {
     }
 
     async fn find_user(&self, lookup: &UserLookup) -> Result<Option<User>, UserStoreError> {
-        let lookup = lookup.clone();
-        self.detached(move |store| async move { find_user(&store, &lookup).await })
-            .await
+        if has_nul(lookup) {
+            return Ok(None);
+        }
+        let row = match self.read_inline(|conn| hot_reads::user(conn, lookup)) {
+            Some(row) => row,
+            None => {
+                let lookup = lookup.clone();
+                self.detached(move |store| async move { find_user_pooled(&store, &lookup).await })
+                    .await?
+            }
+        };
+        Ok(row.map(UserRow::into_user).transpose()?)
     }
 
     async fn list_users(&self, query: &UserQuery) -> Result<Listed<User>, UserStoreError> {

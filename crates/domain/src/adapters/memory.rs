@@ -438,6 +438,18 @@ impl SessionStore for MemoryStore {
             .cloned())
     }
 
+    async fn find_session_and_owner(
+        &self,
+        digest: &TokenDigest,
+    ) -> Result<Option<(Session, User)>, SessionStoreError> {
+        let state = self.lock()?;
+        Ok(state
+            .sessions
+            .values()
+            .find(|s| s.token_digest.matches(digest))
+            .and_then(|s| Some((s.clone(), state.users.get(&s.user_id)?.clone()))))
+    }
+
     async fn delete_session(&self, id: SessionId) -> Result<bool, SessionStoreError> {
         Ok(self.lock()?.sessions.remove(&id).is_some())
     }
@@ -496,6 +508,18 @@ impl ApiKeyStore for MemoryStore {
         };
         state.api_keys.insert(key.id, key.clone());
         Ok(key)
+    }
+
+    async fn find_api_key_and_owner(
+        &self,
+        identifier: &str,
+    ) -> Result<Option<(ApiKey, User)>, ApiKeyStoreError> {
+        let state = self.lock()?;
+        Ok(state
+            .api_keys
+            .values()
+            .find(|k| k.identifier == identifier)
+            .and_then(|k| Some((k.clone(), state.users.get(&k.user_id)?.clone()))))
     }
 
     async fn find_api_key(&self, identifier: &str) -> Result<Option<ApiKey>, ApiKeyStoreError> {

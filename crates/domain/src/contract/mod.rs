@@ -74,6 +74,7 @@ mod invariants;
 mod limits;
 mod listing;
 mod login_failures;
+mod lookups;
 mod probes;
 mod sessions;
 mod users;
@@ -84,6 +85,7 @@ pub use invariants::*;
 pub use limits::*;
 pub use listing::*;
 pub use login_failures::*;
+pub use lookups::*;
 pub use sessions::*;
 pub use users::*;
 
@@ -229,6 +231,7 @@ macro_rules! storage_contract_tests {
             api_keys_past_the_ceiling_are_refused,
             configurations_past_the_ceiling_are_refused,
             concurrent_creates_never_pass_a_ceiling,
+            joined_lookups_match_the_separate_ones,
         }
     };
     (@names $($name:ident),* $(,)?) => {
@@ -286,6 +289,7 @@ mod tests {
             include_str!("invariants.rs"),
             include_str!("login_failures.rs"),
             include_str!("limits.rs"),
+            include_str!("lookups.rs"),
         ];
         let defined: Vec<&str> = sources
             .iter()

@@ -315,17 +315,16 @@ impl Directory {
     /// # Errors
     /// [`ServiceError::Unauthenticated`], storage errors.
     pub async fn authenticate_session(&self, token: &str) -> Result<Principal, ServiceError> {
-        let session = self
+        let (session, user) = self
             .ports
             .sessions
-            .find_session(&TokenDigest::of(token))
+            .find_session_and_owner(&TokenDigest::of(token))
             .await?
             .ok_or(ServiceError::Unauthenticated)?;
         let now = self.now();
-        if session.expires_at <= now {
+        if session.expires_at <= now || !user.is_active(now) {
             return Err(ServiceError::Unauthenticated);
         }
-        let user = self.active_user(session.user_id, now).await?;
         Ok(Principal {
             user,
             credential: Credential::Session(session.id),
@@ -340,18 +339,20 @@ impl Directory {
     /// [`ServiceError::Unauthenticated`], storage errors.
     pub async fn authenticate_api_key(&self, key: &str) -> Result<Principal, ServiceError> {
         let identifier = api_key_identifier(key).ok_or(ServiceError::Unauthenticated)?;
-        let stored = self
+        let (stored, user) = self
             .ports
             .api_keys
-            .find_api_key(identifier)
+            .find_api_key_and_owner(identifier)
             .await
             .map_err(super::error::unexpected_api_key_store)?
             .ok_or(ServiceError::Unauthenticated)?;
         let now = self.now();
-        if !stored.secret_digest.matches(&TokenDigest::of(key)) || !stored.is_valid_at(now) {
+        if !stored.secret_digest.matches(&TokenDigest::of(key))
+            || !stored.is_valid_at(now)
+            || !user.is_active(now)
+        {
             return Err(ServiceError::Unauthenticated);
         }
-        let user = self.active_user(stored.user_id, now).await?;
         let due = stored
             .last_used_at
             .is_none_or(|at| now - at >= self.settings.api_key_touch_interval);
@@ -368,20 +369,6 @@ impl Directory {
             },
             client: None,
         })
-    }
-
-    async fn active_user(
-        &self,
-        id: crate::entities::UserId,
-        now: chrono::DateTime<chrono::Utc>,
-    ) -> Result<User, ServiceError> {
-        self.ports
-            .users
-            .find_user(&UserLookup::Id(id))
-            .await
-            .map_err(unexpected_user_store)?
-            .filter(|u| u.is_active(now))
-            .ok_or(ServiceError::Unauthenticated)
     }
 
     /// Ends the session the principal used; a no-op for Basic and API keys.
