@@ -8,6 +8,7 @@
 // Test code: a failed expectation panics with a message.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod coherence;
 mod concurrency;
 mod contract_postgres;
 mod contract_sqlite;

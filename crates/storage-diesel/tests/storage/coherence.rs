@@ -1,0 +1,182 @@
+//! Coherence of the authentication reads: a write through one store handle (another
+//! instance) or a plain SQLite connection (another process) is seen by the very next read
+//! through another handle, whose point reads run inline on SQLite. Nothing is cached.
+
+use crate::support::{
+    block_on_postgres, drop_postgres_database, new_postgres_database, postgres_url, test_pool,
+};
+use diesel::{Connection, RunQueryDsl};
+use rollcall_domain::contract::builders::{
+    at, key_identifier, new_admin, new_api_key, new_session, new_user, password_hash,
+};
+use rollcall_domain::entities::{SessionRevocation, UserChanges, UserUpdate};
+use rollcall_domain::ports::{ApiKeyStore, SessionStore, UserLookup, UserStore};
+use rollcall_domain::secrets::TokenDigest;
+use rollcall_storage_diesel::{DieselStore, connect};
+
+fn change(changes: UserChanges, seconds: i64) -> UserUpdate {
+    UserUpdate {
+        changes,
+        revoke_sessions: SessionRevocation::None,
+        now: at(seconds),
+    }
+}
+
+/// Every change through `writer` is seen at once through `reader`.
+async fn writes_are_seen_by_the_next_read(writer: DieselStore, reader: DieselStore) {
+    writer.create_user(new_admin("root")).await.expect("root");
+    let alice = writer.create_user(new_user("alice")).await.expect("alice");
+    writer
+        .create_session(new_session(alice.id, "alice-token", at(86_400)))
+        .await
+        .expect("session");
+    let key = writer
+        .create_api_key(new_api_key(alice.id, &key_identifier(7)))
+        .await
+        .expect("key");
+    let digest = TokenDigest::of("alice-token");
+    let by_name = UserLookup::Username("ALICE".to_owned());
+
+    // Warm the reader's connections and statements first, so that nothing below is a first read.
+    assert_eq!(
+        reader.find_user(&by_name).await.expect("read"),
+        Some(alice.clone())
+    );
+    let (_, owner) = reader
+        .find_session_and_owner(&digest)
+        .await
+        .expect("read")
+        .expect("session found");
+    assert!(owner.enabled);
+
+    // A password change.
+    let new_hash = password_hash("changed");
+    writer
+        .update_user(
+            alice.id,
+            change(
+                UserChanges {
+                    password_hash: Some(new_hash.clone()),
+                    ..UserChanges::default()
+                },
+                10,
+            ),
+        )
+        .await
+        .expect("change password");
+    let seen = reader
+        .find_user(&by_name)
+        .await
+        .expect("read")
+        .expect("alice");
+    assert_eq!(seen.password_hash, Some(new_hash));
+
+    // Disabling: the joined reads see the owner disabled (the writer also ends her sessions).
+    writer
+        .update_user(
+            alice.id,
+            change(
+                UserChanges {
+                    enabled: Some(false),
+                    ..UserChanges::default()
+                },
+                20,
+            ),
+        )
+        .await
+        .expect("disable");
+    assert_eq!(
+        reader.find_session_and_owner(&digest).await.expect("read"),
+        None,
+        "a disabled user's sessions are gone"
+    );
+    let (_, owner) = reader
+        .find_api_key_and_owner(&key.identifier)
+        .await
+        .expect("read")
+        .expect("keys stay");
+    assert!(!owner.enabled, "the key's owner is seen disabled");
+
+    // Revoking a key.
+    writer
+        .delete_api_key(alice.id, key.id)
+        .await
+        .expect("revoke");
+    assert_eq!(
+        reader
+            .find_api_key_and_owner(&key.identifier)
+            .await
+            .expect("read"),
+        None
+    );
+
+    // Deleting the user.
+    writer.delete_user(alice.id, at(30)).await.expect("delete");
+    assert_eq!(reader.find_user(&by_name).await.expect("read"), None);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_handles_on_one_file_see_each_others_writes() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let url = format!("sqlite://{}/rollcall.db", dir.path().display());
+    let writer = connect(&url, test_pool()).await.expect("writer");
+    writer.run_migrations().await.expect("migrate");
+    let reader = connect(&url, test_pool()).await.expect("reader");
+    writes_are_seen_by_the_next_read(writer, reader).await;
+}
+
+/// Another process writing the file with plain SQL: the inline reader sees it at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_writes_from_another_connection_are_seen_at_once() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let path = dir.path().join("rollcall.db");
+    let url = format!("sqlite://{}", path.display());
+    let store = connect(&url, test_pool()).await.expect("store");
+    store.run_migrations().await.expect("migrate");
+    store.create_user(new_admin("root")).await.expect("root");
+    let bob = store.create_user(new_user("bob")).await.expect("bob");
+    store
+        .create_session(new_session(bob.id, "bob-token", at(86_400)))
+        .await
+        .expect("session");
+    let digest = TokenDigest::of("bob-token");
+    assert!(
+        store
+            .find_session_and_owner(&digest)
+            .await
+            .expect("read")
+            .is_some()
+    );
+
+    let path = path.to_str().expect("UTF-8 path").to_owned();
+    let mut other = diesel::SqliteConnection::establish(&path).expect("plain connection");
+    diesel::sql_query("UPDATE users SET enabled = 0 WHERE username = 'bob'")
+        .execute(&mut other)
+        .expect("disable bob");
+    let (_, owner) = store
+        .find_session_and_owner(&digest)
+        .await
+        .expect("read")
+        .expect("the session row is still there");
+    assert!(!owner.enabled, "the disable is seen by the next read");
+    diesel::sql_query("DELETE FROM sessions")
+        .execute(&mut other)
+        .expect("end sessions");
+    assert_eq!(
+        store.find_session_and_owner(&digest).await.expect("read"),
+        None
+    );
+}
+
+#[test]
+fn postgres_handles_on_one_database_see_each_others_writes() {
+    block_on_postgres(async {
+        let admin_url = postgres_url().expect("TEST_DATABASE_URL");
+        let (database, url) = new_postgres_database().await;
+        let writer = connect(&url, test_pool()).await.expect("writer");
+        writer.run_migrations().await.expect("migrate");
+        let reader = connect(&url, test_pool()).await.expect("reader");
+        writes_are_seen_by_the_next_read(writer, reader).await;
+        drop_postgres_database(&admin_url, &database).await;
+    });
+}
