@@ -32,7 +32,9 @@ fmt:
 ci:
     .ci/run
 
-# Load benchmark of a release build on loopback (needs wrk); appends a report to
-# docs/benchmarks.md. BENCH_DURATION, BENCH_CONNECTIONS, BENCH_THREADS and BENCH_USERS tune it.
+# Side-by-side load benchmark on loopback (needs wrk): rollcall against a bare actix-web hello,
+# interleaved rounds, ratios to the hello (also on PostgreSQL when TEST_DATABASE_URL is set);
+# adds the report to docs/benchmarks.md. BENCH_DURATION, BENCH_CONNECTIONS, BENCH_THREADS,
+# BENCH_ROUNDS, BENCH_USERS and BENCH_WRONG_DURATION tune it; about 6 minutes as it is.
 bench:
     scripts/bench.sh --write
