@@ -87,7 +87,7 @@ async fn find_api_key_and_owner(
 ) -> Result<Option<(ApiKey, User)>, ApiKeyStoreError> {
     let row = with_connection!(store, |conn, _Db| {
         api_key_and_owner_query!(identifier)
-            .first(conn)
+            .get_result(conn)
             .await
             .optional()
     })

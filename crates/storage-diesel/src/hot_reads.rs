@@ -10,6 +10,11 @@
 //! - **Pooled** otherwise (PostgreSQL always; SQLite when every inline reader is taken or
 //!   failed): the same statement through the store's pool.
 //!
+//! Each is a lookup on a unique index, run with `get_result` rather than `first`: `first`
+//! adds `LIMIT ?`, and SQLite (built with STAT4) marks a bound LIMIT as plan-relevant, so
+//! every new binding would expire the cached statement and parse it again — the profile of
+//! the session row showed `sqlite3Reprepare` under every step.
+//!
 //! Reads are never cached: each one sees every write committed before it, on any connection
 //! or process, so a password change, a disable or a revocation counts at the next request.
 
@@ -91,7 +96,7 @@ pub(crate) fn user(
     conn: &mut SqliteConnection,
     lookup: &UserLookup,
 ) -> QueryResult<Option<UserRow>> {
-    with_user_query!(lookup, |q| q.first(conn).optional())
+    with_user_query!(lookup, |q| q.get_result(conn).optional())
 }
 
 /// A session and its owner, inline.
@@ -99,7 +104,7 @@ pub(crate) fn session_and_owner(
     conn: &mut SqliteConnection,
     hex: &str,
 ) -> QueryResult<Option<(SessionRow, UserRow)>> {
-    session_and_owner_query!(hex).first(conn).optional()
+    session_and_owner_query!(hex).get_result(conn).optional()
 }
 
 /// An API key and its owner, inline.
@@ -107,7 +112,7 @@ pub(crate) fn api_key_and_owner(
     conn: &mut SqliteConnection,
     identifier: &str,
 ) -> QueryResult<Option<(ApiKeyRow, UserRow)>> {
-    api_key_and_owner_query!(identifier).first(conn).optional()
+    api_key_and_owner_query!(identifier).get_result(conn).optional()
 }
 
 /// Read-only SQLite connections for inline reads, one slot per thread that reads (threads

@@ -84,7 +84,7 @@ async fn find_user_pooled(
     lookup: &UserLookup,
 ) -> Result<Option<UserRow>, UserStoreError> {
     with_connection!(store, |conn, _Db| {
-        with_user_query!(lookup, |q| q.first(conn).await.optional())
+        with_user_query!(lookup, |q| q.get_result(conn).await.optional())
     })
     .map_err(user_error)
 }
