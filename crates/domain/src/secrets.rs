@@ -41,7 +41,13 @@ impl TokenDigest {
 
     /// Lower-case hex, the storage form.
     pub fn to_hex(&self) -> String {
-        self.0.iter().map(|b| format!("{b:02x}")).collect()
+        const DIGITS: &[u8; 16] = b"0123456789abcdef";
+        let mut hex = String::with_capacity(64);
+        for b in self.0 {
+            hex.push(char::from(DIGITS[usize::from(b >> 4)]));
+            hex.push(char::from(DIGITS[usize::from(b & 0x0f)]));
+        }
+        hex
     }
 
     /// Reads the storage form back; `None` unless it is 64 hex digits.
@@ -125,6 +131,11 @@ mod tests {
     #[test]
     fn digests_round_trip_and_compare() {
         let d = TokenDigest::of("secret");
+        // The stored form: lower-case hex of SHA-256, as `sha256sum` prints it.
+        assert_eq!(
+            d.to_hex(),
+            "2bb80d537b1da3e38bd30361aa855686bde0eacd7162fef6a25fe97bf527a25b"
+        );
         assert_eq!(TokenDigest::from_hex(&d.to_hex()), Some(d));
         assert!(d.matches(&TokenDigest::of("secret")));
         assert!(!d.matches(&TokenDigest::of("Secret")));
