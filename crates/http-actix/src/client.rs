@@ -19,10 +19,15 @@ const X_FORWARDED_FOR: &str = "x-forwarded-for";
 /// The address the login throttle counts for `req`; `None` when actix knows no peer (test
 /// requests without one).
 pub(crate) fn client_address(req: &HttpRequest, trusted: &[IpNet]) -> Option<ClientAddress> {
+    client_ip_of(req, trusted).map(ClientAddress::from_ip)
+}
+
+/// The client's IP address for `req`, read as described above (also what the log records).
+pub(crate) fn client_ip_of(req: &HttpRequest, trusted: &[IpNet]) -> Option<IpAddr> {
     let peer = req.peer_addr()?.ip();
     if trusted.is_empty() {
         // The common case, on every authenticated request: no header to read.
-        return Some(ClientAddress::from_ip(peer));
+        return Some(peer);
     }
     let forwarded: Vec<&str> = req
         .headers()
@@ -30,7 +35,7 @@ pub(crate) fn client_address(req: &HttpRequest, trusted: &[IpNet]) -> Option<Cli
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
         .collect();
-    Some(ClientAddress::from_ip(client_ip(peer, &forwarded, trusted)))
+    Some(client_ip(peer, &forwarded, trusted))
 }
 
 /// The client's IP given the peer and the `X-Forwarded-For` entries (in header order).

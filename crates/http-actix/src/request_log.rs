@@ -10,11 +10,13 @@
 //! Levels: a client error (4xx) is the client's business and is logged at INFO, so that a flood
 //! of 401s cannot drown real warnings; a server error (5xx) is logged at ERROR with its cause.
 
+use crate::client::client_ip_of;
+use crate::state::AppState;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{RETRY_AFTER, USER_AGENT};
 use actix_web::http::{StatusCode, Version};
-use actix_web::{Error, HttpMessage, ResponseError};
+use actix_web::{Error, HttpMessage, HttpRequest, ResponseError, web};
 use std::borrow::Cow;
 use std::fmt::Write;
 use tracing::Span;
@@ -56,41 +58,37 @@ fn needs_escape(c: char) -> bool {
 /// The root span of every request, and the event of a failed one. Like tracing-actix-web's
 /// `DefaultRootSpanBuilder`, with the request's text escaped and without its OpenTelemetry
 /// fields (nothing here exports traces).
+///
+/// The span starts with the request id only, and the request's fields (method, route,
+/// target, client address, user agent, status…) are recorded into it when the request has
+/// failed, just before its event is written. A request that succeeds writes no line, so it
+/// formats nothing either: formatting every field of every request cost a fifth of the
+/// authenticated rows' throughput at the default `info` filter (docs/benchmarks.md). An event
+/// written *during* a request (a lock-out warning) carries the request id, which its failure
+/// line, if any, repeats with the other fields.
 pub(crate) struct RequestSpan;
 
 impl RootSpanBuilder for RequestSpan {
     fn on_request_start(request: &ServiceRequest) -> Span {
-        let connection = request.connection_info();
-        // A header value holds no control character but tab, yet may hold any byte above
-        // 0x7F: `to_str` would drop the whole value for one of them, so decode it lossily
-        // (which may yield C1 controls, escaped like the rest).
-        let user_agent = request
-            .headers()
-            .get(USER_AGENT)
-            .map(|v| String::from_utf8_lossy(v.as_bytes()))
-            .unwrap_or_default();
-        let route = request
-            .match_pattern()
-            .unwrap_or_else(|| "default".to_owned());
-        let target = request.uri().path_and_query().map_or("", |p| p.as_str());
-        let request_id = request
-            .extensions()
-            .get::<RequestId>()
-            .map(ToString::to_string)
-            .unwrap_or_default();
-        tracing::info_span!(
+        let span = tracing::info_span!(
             "HTTP request",
-            http.method = %escape_for_log(request.method().as_str()),
-            http.route = %escape_for_log(&route),
-            http.flavor = %http_flavor(request.version()),
-            http.scheme = %escape_for_log(connection.scheme()),
-            http.host = %escape_for_log(connection.host()),
-            http.client_ip = %escape_for_log(connection.realip_remote_addr().unwrap_or("")),
-            http.user_agent = %escape_for_log(&user_agent),
-            http.target = %escape_for_log(target),
+            http.method = tracing::field::Empty,
+            http.route = tracing::field::Empty,
+            http.flavor = tracing::field::Empty,
+            http.scheme = tracing::field::Empty,
+            http.host = tracing::field::Empty,
+            http.client_ip = tracing::field::Empty,
+            http.user_agent = tracing::field::Empty,
+            http.target = tracing::field::Empty,
             http.status_code = tracing::field::Empty,
-            request_id = %request_id,
-        )
+            request_id = tracing::field::Empty,
+        );
+        if !span.is_disabled()
+            && let Some(id) = request.extensions().get::<RequestId>()
+        {
+            span.record("request_id", tracing::field::display(id));
+        }
+        span
     }
 
     fn on_request_end<B: MessageBody>(span: Span, outcome: &Result<ServiceResponse<B>, Error>) {
@@ -102,11 +100,69 @@ impl RootSpanBuilder for RequestSpan {
             ),
             Err(error) => (error.as_response_error().status_code(), Some(error), false),
         };
-        span.record("http.status_code", status.as_u16());
-        if let Some(error) = error {
-            log_failure(status, retry_after, error.as_response_error());
+        let Some(error) = error else {
+            return;
+        };
+        if !span.is_disabled()
+            && let Ok(response) = outcome
+        {
+            record_request(&span, response.request());
         }
+        span.record("http.status_code", status.as_u16());
+        log_failure(status, retry_after, error.as_response_error());
     }
+}
+
+/// Records the request's fields into its span, each request-derived string escaped.
+fn record_request(span: &Span, request: &HttpRequest) {
+    let connection = request.connection_info();
+    // A header value holds no control character but tab, yet may hold any byte above 0x7F:
+    // `to_str` would drop the whole value for one of them, so decode it lossily (which may
+    // yield C1 controls, escaped like the rest).
+    let user_agent = request
+        .headers()
+        .get(USER_AGENT)
+        .map(|v| String::from_utf8_lossy(v.as_bytes()))
+        .unwrap_or_default();
+    let route = request
+        .match_pattern()
+        .unwrap_or_else(|| "default".to_owned());
+    let target = request.uri().path_and_query().map_or("", |p| p.as_str());
+    // The address the login throttle counts: the peer, or what a trusted proxy says.
+    let trusted = request
+        .app_data::<web::Data<AppState>>()
+        .map(|state| state.settings.trusted_proxies.as_slice())
+        .unwrap_or_default();
+    let client_ip = client_ip_of(request, trusted).map(|ip| ip.to_string());
+    span.record(
+        "http.method",
+        tracing::field::display(escape_for_log(request.method().as_str())),
+    );
+    span.record(
+        "http.route",
+        tracing::field::display(escape_for_log(&route)),
+    );
+    span.record("http.flavor", http_flavor(request.version()));
+    span.record(
+        "http.scheme",
+        tracing::field::display(escape_for_log(connection.scheme())),
+    );
+    span.record(
+        "http.host",
+        tracing::field::display(escape_for_log(connection.host())),
+    );
+    span.record(
+        "http.client_ip",
+        tracing::field::display(client_ip.as_deref().unwrap_or("")),
+    );
+    span.record(
+        "http.user_agent",
+        tracing::field::display(escape_for_log(&user_agent)),
+    );
+    span.record(
+        "http.target",
+        tracing::field::display(escape_for_log(target)),
+    );
 }
 
 /// The one event of a request that failed with an error: INFO for a client error and for a

@@ -68,10 +68,15 @@ async fn request_derived_text_is_escaped_and_client_errors_are_info() {
     let unauthenticated = app
         .send(
             app.request(Method::GET, "/api/v2/users", &Auth::None)
-                .header("User-Agent", "agent\twith tab"),
+                .header("User-Agent", "agent\twith tab")
+                // Not a trusted proxy: the log names the peer, not what the client claims.
+                .header("X-Forwarded-For", "203.0.113.9"),
         )
         .await;
     unauthenticated.assert_status(401);
+    // A request that succeeds writes no line at all.
+    let fine = app.get_me(&app.admin()).await;
+    fine.assert_status(200);
 
     drop(app);
     let log = captured.text();
@@ -116,4 +121,17 @@ async fn request_derived_text_is_escaped_and_client_errors_are_info() {
         "the 401 is logged at INFO, with the user agent escaped:\n{log}"
     );
     assert!(lines.iter().all(|l| !l.contains(" WARN ")), "{lines:#?}");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("http.client_ip=127.0.0.1") && !l.contains("203.0.113.9")),
+        "the client address is the peer's:\n{log}"
+    );
+
+    let id = fine.header("x-request-id").expect("a request id");
+    assert_eq!(
+        lines_of(&log, &id),
+        Vec::<&str>::new(),
+        "a success is not logged"
+    );
 }

@@ -112,7 +112,9 @@ pub(crate) fn api_key_and_owner(
     conn: &mut SqliteConnection,
     identifier: &str,
 ) -> QueryResult<Option<(ApiKeyRow, UserRow)>> {
-    api_key_and_owner_query!(identifier).get_result(conn).optional()
+    api_key_and_owner_query!(identifier)
+        .get_result(conn)
+        .optional()
 }
 
 /// Read-only SQLite connections for inline reads, one slot per thread that reads (threads

@@ -92,7 +92,10 @@ async fn find_session_and_owner(
     hex: &str,
 ) -> Result<Option<(Session, User)>, SessionStoreError> {
     let row = with_connection!(store, |conn, _Db| {
-        session_and_owner_query!(hex).get_result(conn).await.optional()
+        session_and_owner_query!(hex)
+            .get_result(conn)
+            .await
+            .optional()
     })
     .map_err(session_error)?;
     session_with_owner(row)
