@@ -131,6 +131,25 @@ fn input(username: &str, password: &str) -> UserInput {
 }
 
 impl World {
+    /// A second directory over the same store and clock with another hasher (and a cache of
+    /// its own), as another instance configured differently would be.
+    fn directory_with_hasher(&self, hasher: Arc<dyn crate::ports::PasswordHasher>) -> Directory {
+        let ports = Ports {
+            users: Arc::new(self.store.clone()),
+            sessions: Arc::new(self.store.clone()),
+            api_keys: Arc::new(self.store.clone()),
+            configurations: Arc::new(self.store.clone()),
+            hasher,
+            clock: self.clock.clone(),
+            random: Arc::new(SeededRandom::new(7)),
+            credential_cache: Arc::new(MemoryCredentialCache::new()),
+            os_accounts: Arc::new(StaticOsAccounts::default()),
+            login_failures: Arc::new(self.store.clone()),
+            auth_events: Arc::new(crate::ports::NoAuthEvents),
+        };
+        Directory::new(ports, Settings::default())
+    }
+
     fn create(&self, username: &str) -> User {
         block_on(
             self.dir
@@ -795,20 +814,7 @@ fn weaker_hashes_are_rehashed_on_login() {
     let old = xena.password_hash.clone().unwrap();
     // Same store, stronger hasher.
     let stronger = world_with_cost(5);
-    let ports = Ports {
-        users: Arc::new(w.store.clone()),
-        sessions: Arc::new(w.store.clone()),
-        api_keys: Arc::new(w.store.clone()),
-        configurations: Arc::new(w.store.clone()),
-        hasher: stronger.hasher.clone(),
-        clock: w.clock.clone(),
-        random: Arc::new(SeededRandom::new(7)),
-        credential_cache: Arc::new(MemoryCredentialCache::new()),
-        os_accounts: Arc::new(StaticOsAccounts::default()),
-        login_failures: Arc::new(w.store.clone()),
-        auth_events: Arc::new(crate::ports::NoAuthEvents),
-    };
-    let dir = Directory::new(ports, Settings::default());
+    let dir = w.directory_with_hasher(stronger.hasher.clone());
     block_on(dir.authenticate_basic("xena", "password-1", None)).unwrap();
     let now = block_on(w.dir.get_user(&w.admin, &UserLookup::Id(xena.id), "x")).unwrap();
     let new = now.password_hash.unwrap();
@@ -857,25 +863,12 @@ fn a_rehash_never_overwrites_a_password_changed_in_between() {
     let w = world();
     let xena = w.create("xena");
     let changed_to = FastHasher::with_cost(5).hash("password-2").unwrap();
-    let ports = Ports {
-        users: Arc::new(w.store.clone()),
-        sessions: Arc::new(w.store.clone()),
-        api_keys: Arc::new(w.store.clone()),
-        configurations: Arc::new(w.store.clone()),
-        hasher: Arc::new(PasswordChangedWhileHashing {
-            inner: InlineHasher(FastHasher::with_cost(5)),
-            store: w.store.clone(),
-            victim: xena.id,
-            changed_to: changed_to.clone(),
-        }),
-        clock: w.clock.clone(),
-        random: Arc::new(SeededRandom::new(7)),
-        credential_cache: Arc::new(MemoryCredentialCache::new()),
-        os_accounts: Arc::new(StaticOsAccounts::default()),
-        login_failures: Arc::new(w.store.clone()),
-        auth_events: Arc::new(crate::ports::NoAuthEvents),
-    };
-    let dir = Directory::new(ports, Settings::default());
+    let dir = w.directory_with_hasher(Arc::new(PasswordChangedWhileHashing {
+        inner: InlineHasher(FastHasher::with_cost(5)),
+        store: w.store.clone(),
+        victim: xena.id,
+        changed_to: changed_to.clone(),
+    }));
     // The login with the old password succeeds and starts the upgrade of its weak hash…
     block_on(dir.authenticate_basic("xena", "password-1", None)).unwrap();
     // …but the password set meanwhile stays: the old one must not come back.
