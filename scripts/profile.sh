@@ -10,6 +10,7 @@
 #   scripts/profile.sh                     # build with line tables, measure
 #   PERF=session scripts/profile.sh        # and profile the session row
 #   LOG_FILTER=warn D=3s scripts/profile.sh
+#   DATABASE_URL=postgres://postgres@127.0.0.1:5432/profile scripts/profile.sh  # an empty database
 #
 # Needs wrk; PERF needs perf. Only ever targets 127.0.0.1, and stops by itself.
 set -euo pipefail
@@ -29,6 +30,7 @@ base="http://127.0.0.1:${port}"
 password=profile-password-1
 (cd "$work" && exec env ROLLCALL_ADMIN_USERNAME=admin ROLLCALL_ADMIN_PASSWORD="$password" \
     ROLLCALL_LOG_FILTER="${LOG_FILTER:-info}" ROLLCALL_LOGIN_THROTTLE=false \
+    ROLLCALL_DATABASE_URL="${DATABASE_URL:-sqlite://data/rollcall.db}" \
     "$bin" --bind "127.0.0.1:${port}" >"$work/stdout" 2>"$work/stderr") &
 pid=$!
 trap 'kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; rm -rf "$work"' EXIT

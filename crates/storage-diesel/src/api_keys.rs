@@ -231,6 +231,12 @@ impl ApiKeyStore for DieselStore {
         if let Some(row) = self.read_inline(|conn| hot_reads::api_key_and_owner(conn, identifier)) {
             return api_key_with_owner(row);
         }
+        let pipelined = self.read_pipelined(|conn| async move {
+            hot_reads::pipelined::api_key_and_owner(&conn, identifier).await
+        });
+        if let Some(row) = pipelined.await {
+            return api_key_with_owner(row);
+        }
         let identifier = identifier.to_owned();
         self.detached(move |store| async move { find_api_key_and_owner(&store, &identifier).await })
             .await

@@ -7,8 +7,12 @@
 //!   on an index takes microseconds, less than the thread hand-offs it replaces. WAL lets it
 //!   run beside the writer; it waits at most [`INLINE_BUSY_TIMEOUT_MS`] for a lock, and any
 //!   failure (busy, I/O) falls back to the pooled path, which reports its own error.
-//! - **Pooled** otherwise (PostgreSQL always; SQLite when every inline reader is taken or
-//!   failed): the same statement through the store's pool.
+//! - **Pipelined on PostgreSQL** (`crate::pipelined`): over one connection per thread,
+//!   opened on that thread, shared by the thread's requests (no task spawned, no pool
+//!   checkout, no hop to another thread's connection driver).
+//! - **Pooled** otherwise (SQLite when every inline reader is taken or failed, PostgreSQL
+//!   while the thread's connection is being opened or after it failed): the same statement
+//!   through the store's pool.
 //!
 //! Each is a lookup on a unique index, run with `get_result` rather than `first`: `first`
 //! adds `LIMIT ?`, and SQLite (built with STAT4) marks a bound LIMIT as plan-relevant, so
@@ -115,6 +119,46 @@ pub(crate) fn api_key_and_owner(
     api_key_and_owner_query!(identifier)
         .get_result(conn)
         .optional()
+}
+
+/// The same reads over a pipelined PostgreSQL connection (`crate::pipelined`).
+pub(crate) mod pipelined {
+    use crate::listing::{lower, lower_nullable};
+    use crate::rows::{ApiKeyRow, SessionRow, UserRow};
+    use crate::schema::{api_keys, sessions, users};
+    use diesel::{ExpressionMethods, OptionalExtension, QueryDsl, QueryResult, SelectableHelper};
+    use diesel_async::{AsyncPgConnection, RunQueryDsl};
+    use rollcall_domain::ports::UserLookup;
+
+    /// One user, over a pipelined PostgreSQL connection.
+    pub(crate) async fn user(
+        mut conn: &AsyncPgConnection,
+        lookup: &UserLookup,
+    ) -> QueryResult<Option<UserRow>> {
+        with_user_query!(lookup, |q| q.get_result(&mut conn).await.optional())
+    }
+
+    /// A session and its owner, over a pipelined PostgreSQL connection.
+    pub(crate) async fn session_and_owner(
+        mut conn: &AsyncPgConnection,
+        hex: &str,
+    ) -> QueryResult<Option<(SessionRow, UserRow)>> {
+        session_and_owner_query!(hex)
+            .get_result(&mut conn)
+            .await
+            .optional()
+    }
+
+    /// An API key and its owner, over a pipelined PostgreSQL connection.
+    pub(crate) async fn api_key_and_owner(
+        mut conn: &AsyncPgConnection,
+        identifier: &str,
+    ) -> QueryResult<Option<(ApiKeyRow, UserRow)>> {
+        api_key_and_owner_query!(identifier)
+            .get_result(&mut conn)
+            .await
+            .optional()
+    }
 }
 
 /// Read-only SQLite connections for inline reads, one slot per thread that reads (threads

@@ -16,6 +16,8 @@
 //! - [`database_url`]: which backend a URL names.
 //! - `store`: the pool, [`connect`], [`DieselStore`], readiness and migrations.
 //! - `schema`, `timestamp`, `rows`: the tables, the timestamp type and the row structs.
+//! - `hot_reads`, `pipelined`: the reads of every authenticated request, inline on SQLite and
+//!   pipelined over a connection per thread on PostgreSQL.
 //! - `listing`: user filters, sort keys and paging compiled to SQL.
 //! - `users`, `sessions`, `api_keys`, `configurations`: the port implementations.
 //! - `error`: [`StorageError`] and the mapping of database errors onto the ports' errors.
@@ -31,6 +33,7 @@ mod hot_reads;
 mod listing;
 mod login_failures;
 pub mod migrations;
+mod pipelined;
 mod rows;
 mod schema;
 mod sessions;

@@ -18,6 +18,7 @@
 use crate::database_url::DatabaseUrl;
 use crate::error::{StorageError, backend_error, pool_error};
 use crate::hot_reads::InlineReaders;
+use crate::pipelined::PipelinedReaders;
 use diesel::connection::SimpleConnection;
 use diesel::result::ConnectionError;
 use diesel::sqlite::SqliteConnection;
@@ -66,6 +67,14 @@ impl Default for PoolOptions {
     }
 }
 
+/// The connections of the hot point reads, beside the pool.
+enum HotReaders {
+    /// SQLite: read-only connections used inline on the calling thread (see `hot_reads`).
+    Inline(InlineReaders),
+    /// PostgreSQL: one connection per thread, pipelined (see `pipelined`).
+    Pipelined(Box<PipelinedReaders>),
+}
+
 /// The pool of one backend.
 pub(crate) enum Pools {
     /// PostgreSQL.
@@ -84,8 +93,8 @@ pub struct DieselStore {
 struct Inner {
     pools: Pools,
     wait_timeout: Duration,
-    /// SQLite: the connections of the inline point reads (see `hot_reads`).
-    readers: Option<InlineReaders>,
+    /// The connections of the hot point reads, outside the pool.
+    readers: HotReaders,
     /// For `sqlite::memory:`: keeps the in-memory database alive as long as the store.
     _memory_keeper: Option<Mutex<SqliteConnection>>,
 }
@@ -120,7 +129,10 @@ pub async fn connect(url: &str, options: PoolOptions) -> Result<DieselStore, Sto
         DatabaseUrl::Postgres(url) => DieselStore::new(
             Pools::Postgres(postgres_pool(url, &options)?),
             &options,
-            None,
+            HotReaders::Pipelined(Box::new(PipelinedReaders::new(
+                url,
+                options.connect_timeout,
+            ))),
             None,
         ),
         DatabaseUrl::SqliteFile(path) => {
@@ -131,7 +143,7 @@ pub async fn connect(url: &str, options: PoolOptions) -> Result<DieselStore, Sto
             DieselStore::new(
                 Pools::Sqlite(sqlite_pool(path, SqliteKind::File, &options)?),
                 &options,
-                Some(InlineReaders::new(path, inline_reader_slots())),
+                HotReaders::Inline(InlineReaders::new(path, inline_reader_slots())),
                 None,
             )
         }
@@ -146,7 +158,7 @@ pub async fn connect(url: &str, options: PoolOptions) -> Result<DieselStore, Sto
             DieselStore::new(
                 Pools::Sqlite(sqlite_pool(&uri, SqliteKind::Memory, &options)?),
                 &options,
-                Some(InlineReaders::new(&uri, inline_reader_slots())),
+                HotReaders::Inline(InlineReaders::new(&uri, inline_reader_slots())),
                 Some(keeper),
             )
         }
@@ -170,7 +182,7 @@ impl DieselStore {
     fn new(
         pools: Pools,
         options: &PoolOptions,
-        readers: Option<InlineReaders>,
+        readers: HotReaders,
         keeper: Option<SqliteConnection>,
     ) -> Self {
         Self {
@@ -266,7 +278,23 @@ impl DieselStore {
         &self,
         read: impl FnOnce(&mut SqliteConnection) -> diesel::QueryResult<T>,
     ) -> Option<T> {
-        self.inner.readers.as_ref()?.read(read)
+        match &self.inner.readers {
+            HotReaders::Inline(readers) => readers.read(read),
+            HotReaders::Pipelined(_) => None,
+        }
+    }
+
+    /// Runs a point read over this thread's pipelined PostgreSQL connection; `None` when that
+    /// is not possible and the caller must go through the pool (see `pipelined`).
+    pub(crate) async fn read_pipelined<T, F, Fut>(&self, read: F) -> Option<T>
+    where
+        F: FnOnce(Arc<AsyncPgConnection>) -> Fut,
+        Fut: Future<Output = diesel::QueryResult<T>>,
+    {
+        match &self.inner.readers {
+            HotReaders::Pipelined(readers) => readers.read(read).await,
+            HotReaders::Inline(_) => None,
+        }
     }
 
     /// The pool.
@@ -395,7 +423,7 @@ fn open_sqlite(target: &str, kind: SqliteKind) -> ConnectionResult<SqliteConn> {
     Ok(SyncConnectionWrapper::new(conn))
 }
 
-fn connect_timed_out(timeout: Duration) -> ConnectionError {
+pub(crate) fn connect_timed_out(timeout: Duration) -> ConnectionError {
     ConnectionError::BadConnection(format!("no connection within {timeout:?}"))
 }
 

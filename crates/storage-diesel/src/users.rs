@@ -248,7 +248,15 @@ impl UserStore for DieselStore {
         if has_nul(lookup) {
             return Ok(None);
         }
-        let row = match self.read_inline(|conn| hot_reads::user(conn, lookup)) {
+        let mut row = self.read_inline(|conn| hot_reads::user(conn, lookup));
+        if row.is_none() {
+            row = self
+                .read_pipelined(
+                    |conn| async move { hot_reads::pipelined::user(&conn, lookup).await },
+                )
+                .await;
+        }
+        let row = match row {
             Some(row) => row,
             None => {
                 let lookup = lookup.clone();

@@ -180,3 +180,82 @@ fn postgres_handles_on_one_database_see_each_others_writes() {
         drop_postgres_database(&admin_url, &database).await;
     });
 }
+
+/// Many point reads in flight at once on one thread (as in an HTTP worker) share that
+/// thread's pipelined PostgreSQL connection: each gets its own answer, found or not, and a
+/// write between two waves is seen by the second.
+#[test]
+fn postgres_concurrent_point_reads_on_one_thread_get_their_own_answers() {
+    if postgres_url().is_none() {
+        eprintln!("skipped: set TEST_DATABASE_URL to run the PostgreSQL tests");
+        return;
+    }
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        let admin_url = postgres_url().expect("TEST_DATABASE_URL");
+        let (database, url) = new_postgres_database().await;
+        let store = connect(&url, test_pool()).await.expect("store");
+        store.run_migrations().await.expect("migrate");
+        let mut users = Vec::new();
+        for n in 0..8 {
+            let user = store
+                .create_user(new_user(&format!("user{n}")))
+                .await
+                .expect("user");
+            store
+                .create_session(new_session(user.id, &format!("token-{n}"), at(86_400)))
+                .await
+                .expect("session");
+            users.push(user);
+        }
+        let wave = |store: DieselStore| async move {
+            let reads = (0..64).map(|i| {
+                let store = store.clone();
+                async move {
+                    let n = i % 10; // tokens 8 and 9 do not exist
+                    let found = store
+                        .find_session_and_owner(&TokenDigest::of(&format!("token-{n}")))
+                        .await
+                        .expect("read");
+                    (n, found.map(|(_, owner)| owner))
+                }
+            });
+            futures_util::future::join_all(reads).await
+        };
+        // The first wave opens the thread's connection; give it a moment, then read again.
+        wave(store.clone()).await;
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        for (n, owner) in wave(store.clone()).await {
+            match users.get(n) {
+                Some(user) => assert_eq!(owner.as_ref(), Some(user), "token {n}"),
+                None => assert_eq!(owner, None, "token {n}"),
+            }
+        }
+        store
+            .update_user(
+                users[3].id,
+                change(
+                    UserChanges {
+                        enabled: Some(false),
+                        ..UserChanges::default()
+                    },
+                    10,
+                ),
+            )
+            .await
+            .expect("disable");
+        for (n, owner) in wave(store.clone()).await {
+            match users.get(n) {
+                // Disabling ends the user's sessions or, at least, shows the owner disabled.
+                Some(_) if n == 3 => assert!(owner.is_none_or(|o| !o.enabled), "token 3"),
+                Some(user) => assert_eq!(owner.as_ref(), Some(user), "token {n}"),
+                None => assert_eq!(owner, None, "token {n}"),
+            }
+        }
+        drop(store);
+        drop_postgres_database(&admin_url, &database).await;
+    });
+}

@@ -169,14 +169,28 @@ fn postgres_lost_connections_recover_and_a_missing_database_is_unavailable() {
             .await
             .expect("connect");
         store.run_migrations().await.expect("migrate");
-        store.create_user(new_user("alice")).await.expect("create");
+        let alice = store.create_user(new_user("alice")).await.expect("create");
+        let by_name = UserLookup::Username("alice".to_owned());
+        // Point reads go over this thread's pipelined connection once it is open (it opens in
+        // the background; the first reads use the pool).
+        for _ in 0..20 {
+            let found = store.find_user(&by_name).await.expect("read");
+            assert_eq!(found.as_ref(), Some(&alice));
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
         // Kill the store's connections and wait (up to 5 s) until they are gone.
         postgres_admin(&format!(
             "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity \
              WHERE datname = '{database}' AND pid <> pg_backend_pid()"
         ))
         .await;
-        // The pool finds its connections dead and opens new ones.
+        // The pool finds its connections dead and opens new ones; a point read whose
+        // pipelined connection died answers through the pool, and the next ones open another.
+        for _ in 0..20 {
+            let found = store.find_user(&by_name).await.expect("read after kill");
+            assert_eq!(found.as_ref(), Some(&alice));
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
         assert_eq!(store.count_users().await.expect("count after kill"), 1);
         store.ping().await.expect("ping after kill");
 
