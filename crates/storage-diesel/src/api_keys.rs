@@ -231,10 +231,9 @@ impl ApiKeyStore for DieselStore {
         if let Some(row) = self.read_inline(|conn| hot_reads::api_key_and_owner(conn, identifier)) {
             return api_key_with_owner(row);
         }
-        let pipelined = self.read_pipelined(|conn| async move {
-            hot_reads::pipelined::api_key_and_owner(&conn, identifier).await
-        });
-        if let Some(row) = pipelined.await {
+        if let Some(readers) = self.pipelined()
+            && let Some(row) = readers.api_key_and_owner(identifier).await
+        {
             return api_key_with_owner(row);
         }
         let identifier = identifier.to_owned();

@@ -138,26 +138,42 @@ pub(crate) mod pipelined {
         with_user_query!(lookup, |q| q.get_result(&mut conn).await.optional())
     }
 
-    /// A session and its owner, over a pipelined PostgreSQL connection.
-    pub(crate) async fn session_and_owner(
+    /// The sessions with these token digests (hex) and their owners, in one statement.
+    pub(crate) async fn sessions_and_owners(
         mut conn: &AsyncPgConnection,
-        hex: &str,
-    ) -> QueryResult<Option<(SessionRow, UserRow)>> {
-        session_and_owner_query!(hex)
-            .get_result(&mut conn)
+        hexes: &[String],
+    ) -> QueryResult<Vec<(SessionRow, UserRow)>> {
+        sessions::table
+            .inner_join(users::table)
+            .filter(sessions::token_digest.eq_any(hexes))
+            .select((SessionRow::as_select(), UserRow::as_select()))
+            .load(&mut conn)
             .await
-            .optional()
     }
 
-    /// An API key and its owner, over a pipelined PostgreSQL connection.
-    pub(crate) async fn api_key_and_owner(
+    /// The users with these lowered usernames, in one statement.
+    pub(crate) async fn users_by_names(
         mut conn: &AsyncPgConnection,
-        identifier: &str,
-    ) -> QueryResult<Option<(ApiKeyRow, UserRow)>> {
-        api_key_and_owner_query!(identifier)
-            .get_result(&mut conn)
+        lowered: &[String],
+    ) -> QueryResult<Vec<UserRow>> {
+        users::table
+            .filter(lower(users::username).eq_any(lowered))
+            .select(UserRow::as_select())
+            .load(&mut conn)
             .await
-            .optional()
+    }
+
+    /// The API keys with these identifiers and their owners, in one statement.
+    pub(crate) async fn api_keys_and_owners(
+        mut conn: &AsyncPgConnection,
+        identifiers: &[String],
+    ) -> QueryResult<Vec<(ApiKeyRow, UserRow)>> {
+        api_keys::table
+            .inner_join(users::table)
+            .filter(api_keys::identifier.eq_any(identifiers))
+            .select((ApiKeyRow::as_select(), UserRow::as_select()))
+            .load(&mut conn)
+            .await
     }
 }
 

@@ -11,8 +11,17 @@
 //! PostgreSQL runs one query at a time per connection, so the server works on as many reads
 //! at once as there are threads reading, which is the number of cores by default.
 //!
-//! Each read is still its own statement in its own implicit transaction: it sees every write
-//! committed before it, from any connection or instance. Nothing is cached.
+//! The reads of one kind that wait on a thread at the same moment — sessions by token
+//! digest, API keys by identifier, users by username — are **batched**: the first starts a
+//! task that yields once (so that the other requests ready on the thread add theirs) and
+//! then sends one statement `… WHERE key = ANY($1)` for all of them (at most [`MAX_BATCH`]
+//! keys per statement), and each read gets the row of its own key. PostgreSQL's cost is per
+//! statement much more than per row, so under load this divides the database's work; with
+//! one request in flight it costs one task and one yield.
+//!
+//! Every statement runs in its own implicit transaction and is sent after each of its reads
+//! was asked for, so a read sees every write committed before it, from any connection or
+//! instance. Nothing is cached.
 //!
 //! A thread's connection is opened in the background, in a task on the thread's runtime
 //! started by the first read that finds none; that read and the ones that arrive meanwhile
@@ -21,11 +30,16 @@
 //! error; the next read starts opening a fresh one. A failed open is not tried again for
 //! [`RETRY_AFTER`], so an unreachable database costs one attempt per thread and second.
 
+use crate::hot_reads;
+use crate::rows::{ApiKeyRow, SessionRow, UserRow};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
+use futures_util::future::BoxFuture;
+use std::collections::HashMap;
 use std::future::Future;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 use thread_local::ThreadLocal;
+use tokio::sync::oneshot;
 
 /// How long a thread waits before opening its connection again after an open failed.
 pub(crate) const RETRY_AFTER: Duration = Duration::from_secs(1);
@@ -40,11 +54,42 @@ enum Slot {
     Open(Arc<AsyncPgConnection>),
 }
 
+/// The reads waiting to be sent together, by key (a token digest or a key identifier).
+struct Batch<V> {
+    waiting: Vec<(String, oneshot::Sender<Option<Option<V>>>)>,
+    /// A task will send the waiting reads; later reads join them.
+    scheduled: bool,
+}
+
+impl<V> Default for Batch<V> {
+    fn default() -> Self {
+        Self {
+            waiting: Vec::new(),
+            scheduled: false,
+        }
+    }
+}
+
+/// What one thread reads with: its connection and its batches.
+#[derive(Default)]
+struct ThreadReader {
+    slot: Mutex<Slot>,
+    sessions: Mutex<Batch<(SessionRow, UserRow)>>,
+    api_keys: Mutex<Batch<(ApiKeyRow, UserRow)>>,
+    users_by_name: Mutex<Batch<UserRow>>,
+}
+
+impl Default for Slot {
+    fn default() -> Self {
+        Self::Closed { retry_at: None }
+    }
+}
+
 /// One PostgreSQL connection per thread that reads, for pipelined point reads.
 pub(crate) struct PipelinedReaders {
     url: String,
     connect_timeout: Duration,
-    slots: ThreadLocal<Arc<Mutex<Slot>>>,
+    threads: ThreadLocal<Arc<ThreadReader>>,
 }
 
 impl PipelinedReaders {
@@ -53,7 +98,7 @@ impl PipelinedReaders {
         Self {
             url: url.to_owned(),
             connect_timeout,
-            slots: ThreadLocal::new(),
+            threads: ThreadLocal::new(),
         }
     }
 
@@ -64,27 +109,124 @@ impl PipelinedReaders {
         F: FnOnce(Arc<AsyncPgConnection>) -> Fut,
         Fut: Future<Output = diesel::QueryResult<T>>,
     {
-        let slot = self
-            .slots
-            .get_or(|| Arc::new(Mutex::new(Slot::Closed { retry_at: None })));
-        let conn = self.connection(slot)?;
+        let reader = self.thread_reader();
+        let conn = self.connection(&reader)?;
         match read(Arc::clone(&conn)).await {
             Ok(value) => Some(value),
             Err(error) => {
-                tracing::debug!(%error, "pipelined read failed; using the pool");
-                let mut state = lock(slot);
-                if matches!(&*state, Slot::Open(open) if Arc::ptr_eq(open, &conn)) {
-                    *state = Slot::Closed { retry_at: None };
-                }
+                reader.failed(&conn, &error);
                 None
             }
         }
     }
 
+    /// The session with that token digest (hex) and its owner, read in one statement with
+    /// the other session reads of this thread that are waiting at the same moment; `None`
+    /// when that is not possible and the caller must use the pool.
+    pub(crate) async fn session_and_owner(
+        &self,
+        hex: &str,
+    ) -> Option<Option<(SessionRow, UserRow)>> {
+        self.batched(
+            hex,
+            |reader| &reader.sessions,
+            |conn, keys| {
+                Box::pin(async move {
+                    let rows = hot_reads::pipelined::sessions_and_owners(&conn, &keys).await?;
+                    Ok(rows
+                        .into_iter()
+                        .map(|row| (row.0.token_digest.clone(), row))
+                        .collect())
+                })
+            },
+        )
+        .await
+    }
+
+    /// The API key with that identifier and its owner, batched as
+    /// [`PipelinedReaders::session_and_owner`].
+    pub(crate) async fn api_key_and_owner(
+        &self,
+        identifier: &str,
+    ) -> Option<Option<(ApiKeyRow, UserRow)>> {
+        self.batched(
+            identifier,
+            |reader| &reader.api_keys,
+            |conn, keys| {
+                Box::pin(async move {
+                    let rows = hot_reads::pipelined::api_keys_and_owners(&conn, &keys).await?;
+                    Ok(rows
+                        .into_iter()
+                        .map(|row| (row.0.identifier.clone(), row))
+                        .collect())
+                })
+            },
+        )
+        .await
+    }
+
+    /// The user with that username (compared without ASCII case; usernames are ASCII),
+    /// batched as [`PipelinedReaders::session_and_owner`].
+    pub(crate) async fn user_by_name(&self, name: &str) -> Option<Option<UserRow>> {
+        let key = name.to_ascii_lowercase();
+        self.batched(
+            &key,
+            |reader| &reader.users_by_name,
+            |conn, keys| {
+                Box::pin(async move {
+                    let rows = hot_reads::pipelined::users_by_names(&conn, &keys).await?;
+                    let keyed: Vec<(String, UserRow)> = rows
+                        .into_iter()
+                        .map(|row| (row.username.to_ascii_lowercase(), row))
+                        .collect();
+                    // SQL's lower() and ASCII lowering agree on every valid username; should a
+                    // stored name ever make them differ, answer nothing rather than "not found".
+                    if keyed
+                        .iter()
+                        .any(|(key, _)| keys.binary_search(key).is_err())
+                    {
+                        return Err(diesel::result::Error::QueryBuilderError(
+                            "a username that ASCII lowering does not match".into(),
+                        ));
+                    }
+                    Ok(keyed)
+                })
+            },
+        )
+        .await
+    }
+
+    /// Joins `key` to this thread's batch; the first read of a batch starts the task that
+    /// sends it, after yielding once so that the reads of the other requests ready on this
+    /// thread join it.
+    async fn batched<V: Clone + Send + 'static>(
+        &self,
+        key: &str,
+        batch: fn(&ThreadReader) -> &Mutex<Batch<V>>,
+        query: BatchQuery<V>,
+    ) -> Option<Option<V>> {
+        let reader = self.thread_reader();
+        let conn = self.connection(&reader)?;
+        let (answer, answered) = oneshot::channel();
+        let start = {
+            let mut waiting = lock(batch(&reader));
+            waiting.waiting.push((key.to_owned(), answer));
+            !std::mem::replace(&mut waiting.scheduled, true)
+        };
+        if start {
+            tokio::spawn(send_batch(reader, conn, batch, query));
+        }
+        answered.await.ok().flatten()
+    }
+
+    fn thread_reader(&self) -> Arc<ThreadReader> {
+        Arc::clone(self.threads.get_or(Arc::default))
+    }
+
     /// This thread's connection; when there is none, starts opening one in a task on this
     /// thread's runtime (so that its driver lives here) and answers `None` meanwhile.
-    fn connection(&self, slot: &Arc<Mutex<Slot>>) -> Option<Arc<AsyncPgConnection>> {
-        let mut state = lock(slot);
+    fn connection(&self, reader: &Arc<ThreadReader>) -> Option<Arc<AsyncPgConnection>> {
+        let mut state = lock(&reader.slot);
         match &*state {
             Slot::Open(conn) => return Some(Arc::clone(conn)),
             Slot::Opening => return None,
@@ -93,7 +235,7 @@ impl PipelinedReaders {
         }
         drop(state);
         let mut opening = Opening {
-            slot: Arc::clone(slot),
+            reader: Arc::clone(reader),
             done: false,
         };
         let url = self.url.clone();
@@ -118,13 +260,13 @@ impl PipelinedReaders {
 
 /// A slot being opened; dropped unfinished (the runtime stopped), it becomes `Closed`.
 struct Opening {
-    slot: Arc<Mutex<Slot>>,
+    reader: Arc<ThreadReader>,
     done: bool,
 }
 
 impl Opening {
     fn finish(&mut self, state: Slot) {
-        *lock(&self.slot) = state;
+        *lock(&self.reader.slot) = state;
         self.done = true;
     }
 }
@@ -132,13 +274,74 @@ impl Opening {
 impl Drop for Opening {
     fn drop(&mut self) {
         if !self.done {
-            *lock(&self.slot) = Slot::Closed { retry_at: None };
+            *lock(&self.reader.slot) = Slot::Closed { retry_at: None };
         }
     }
 }
 
-/// The slot's state. A slot is only locked briefly, never across an await, so a poisoned
-/// lock holds a whole state and is used as it is.
-fn lock(slot: &Mutex<Slot>) -> std::sync::MutexGuard<'_, Slot> {
-    slot.lock().unwrap_or_else(PoisonError::into_inner)
+impl ThreadReader {
+    /// A read on `conn` failed: drop it (if it is still this thread's connection) so that
+    /// the next read opens another.
+    fn failed(&self, conn: &Arc<AsyncPgConnection>, error: &diesel::result::Error) {
+        tracing::debug!(%error, "pipelined read failed; using the pool");
+        let mut state = lock(&self.slot);
+        if matches!(&*state, Slot::Open(open) if Arc::ptr_eq(open, conn)) {
+            *state = Slot::Closed { retry_at: None };
+        }
+    }
+}
+
+/// Reads the rows of these keys, each with its key.
+type BatchQuery<V> = fn(
+    Arc<AsyncPgConnection>,
+    Vec<String>,
+) -> BoxFuture<'static, diesel::QueryResult<Vec<(String, V)>>>;
+
+/// Sends the reads waiting in a batch, at most [`MAX_BATCH`] keys per statement (the
+/// statements pipelined on the connection), and answers each: its row, no row, or `None`
+/// when the statement failed (the reader then uses the pool).
+async fn send_batch<V: Clone + Send + 'static>(
+    reader: Arc<ThreadReader>,
+    conn: Arc<AsyncPgConnection>,
+    batch: fn(&ThreadReader) -> &Mutex<Batch<V>>,
+    query: BatchQuery<V>,
+) {
+    tokio::task::yield_now().await;
+    let waiting = {
+        let mut waiting = lock(batch(&reader));
+        waiting.scheduled = false;
+        std::mem::take(&mut waiting.waiting)
+    };
+    let mut keys: Vec<String> = waiting.iter().map(|(key, _)| key.clone()).collect();
+    keys.sort_unstable();
+    keys.dedup();
+    let statements = keys
+        .chunks(MAX_BATCH)
+        .map(|chunk| query(Arc::clone(&conn), chunk.to_vec()));
+    let mut found = HashMap::with_capacity(keys.len());
+    let mut failed = false;
+    for result in futures_util::future::join_all(statements).await {
+        match result {
+            Ok(rows) => found.extend(rows),
+            Err(error) => {
+                reader.failed(&conn, &error);
+                failed = true;
+            }
+        }
+    }
+    for (key, answer) in waiting {
+        // A key whose statement failed gets `None`; so does everything, to keep it simple.
+        let row = (!failed).then(|| found.get(&key).cloned());
+        // The request may have gone; then nobody waits for the answer.
+        let _ = answer.send(row);
+    }
+}
+
+/// Most keys read by one statement.
+pub(crate) const MAX_BATCH: usize = 128;
+
+/// A slot's or batch's state. Each is only locked briefly, never across an await, and every
+/// change leaves it whole, so a poisoned lock is used as it is.
+fn lock<T>(state: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    state.lock().unwrap_or_else(PoisonError::into_inner)
 }

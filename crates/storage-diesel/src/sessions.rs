@@ -175,11 +175,9 @@ impl SessionStore for DieselStore {
         if let Some(row) = self.read_inline(|conn| hot_reads::session_and_owner(conn, &hex)) {
             return session_with_owner(row);
         }
-        let pipelined = self.read_pipelined(|conn| {
-            let hex = hex.as_str();
-            async move { hot_reads::pipelined::session_and_owner(&conn, hex).await }
-        });
-        if let Some(row) = pipelined.await {
+        if let Some(readers) = self.pipelined()
+            && let Some(row) = readers.session_and_owner(&hex).await
+        {
             return session_with_owner(row);
         }
         self.detached(move |store| async move { find_session_and_owner(&store, &hex).await })

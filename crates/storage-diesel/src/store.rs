@@ -284,15 +284,10 @@ impl DieselStore {
         }
     }
 
-    /// Runs a point read over this thread's pipelined PostgreSQL connection; `None` when that
-    /// is not possible and the caller must go through the pool (see `pipelined`).
-    pub(crate) async fn read_pipelined<T, F, Fut>(&self, read: F) -> Option<T>
-    where
-        F: FnOnce(Arc<AsyncPgConnection>) -> Fut,
-        Fut: Future<Output = diesel::QueryResult<T>>,
-    {
+    /// PostgreSQL: the pipelined readers of the hot point reads (see `pipelined`).
+    pub(crate) fn pipelined(&self) -> Option<&PipelinedReaders> {
         match &self.inner.readers {
-            HotReaders::Pipelined(readers) => readers.read(read).await,
+            HotReaders::Pipelined(readers) => Some(readers),
             HotReaders::Inline(_) => None,
         }
     }

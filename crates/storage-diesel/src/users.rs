@@ -249,12 +249,17 @@ impl UserStore for DieselStore {
             return Ok(None);
         }
         let mut row = self.read_inline(|conn| hot_reads::user(conn, lookup));
-        if row.is_none() {
-            row = self
-                .read_pipelined(
-                    |conn| async move { hot_reads::pipelined::user(&conn, lookup).await },
-                )
-                .await;
+        if row.is_none()
+            && let Some(readers) = self.pipelined()
+        {
+            row = match lookup {
+                UserLookup::Username(name) if name.is_ascii() => readers.user_by_name(name).await,
+                _ => {
+                    readers
+                        .read(|conn| async move { hot_reads::pipelined::user(&conn, lookup).await })
+                        .await
+                }
+            };
         }
         let row = match row {
             Some(row) => row,

@@ -182,8 +182,9 @@ fn postgres_handles_on_one_database_see_each_others_writes() {
 }
 
 /// Many point reads in flight at once on one thread (as in an HTTP worker) share that
-/// thread's pipelined PostgreSQL connection: each gets its own answer, found or not, and a
-/// write between two waves is seen by the second.
+/// thread's pipelined PostgreSQL connection and are batched into one statement per kind:
+/// each gets its own answer, found or not, and a write between two waves is seen by the
+/// second.
 #[test]
 fn postgres_concurrent_point_reads_on_one_thread_get_their_own_answers() {
     if postgres_url().is_none() {
@@ -209,18 +210,35 @@ fn postgres_concurrent_point_reads_on_one_thread_get_their_own_answers() {
                 .create_session(new_session(user.id, &format!("token-{n}"), at(86_400)))
                 .await
                 .expect("session");
+            store
+                .create_api_key(new_api_key(user.id, &key_identifier(n)))
+                .await
+                .expect("key");
             users.push(user);
         }
         let wave = |store: DieselStore| async move {
-            let reads = (0..64).map(|i| {
+            let reads = (0..96).map(|i| {
                 let store = store.clone();
                 async move {
-                    let n = i % 10; // tokens 8 and 9 do not exist
-                    let found = store
-                        .find_session_and_owner(&TokenDigest::of(&format!("token-{n}")))
-                        .await
-                        .expect("read");
-                    (n, found.map(|(_, owner)| owner))
+                    // Tokens, keys and names 8 and 9 do not exist; each read takes its turn.
+                    let n = (i / 3) % 10;
+                    let found = match i % 3 {
+                        0 => store
+                            .find_session_and_owner(&TokenDigest::of(&format!("token-{n}")))
+                            .await
+                            .expect("read")
+                            .map(|(_, owner)| owner),
+                        1 => store
+                            .find_api_key_and_owner(&key_identifier(n as u64))
+                            .await
+                            .expect("read")
+                            .map(|(_, owner)| owner),
+                        _ => store
+                            .find_user(&UserLookup::Username(format!("USER{n}")))
+                            .await
+                            .expect("read"),
+                    };
+                    (i, n, found)
                 }
             });
             futures_util::future::join_all(reads).await
@@ -228,10 +246,10 @@ fn postgres_concurrent_point_reads_on_one_thread_get_their_own_answers() {
         // The first wave opens the thread's connection; give it a moment, then read again.
         wave(store.clone()).await;
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-        for (n, owner) in wave(store.clone()).await {
+        for (i, n, owner) in wave(store.clone()).await {
             match users.get(n) {
-                Some(user) => assert_eq!(owner.as_ref(), Some(user), "token {n}"),
-                None => assert_eq!(owner, None, "token {n}"),
+                Some(user) => assert_eq!(owner.as_ref(), Some(user), "read {i}"),
+                None => assert_eq!(owner, None, "read {i}"),
             }
         }
         store
@@ -247,12 +265,12 @@ fn postgres_concurrent_point_reads_on_one_thread_get_their_own_answers() {
             )
             .await
             .expect("disable");
-        for (n, owner) in wave(store.clone()).await {
+        for (i, n, owner) in wave(store.clone()).await {
             match users.get(n) {
                 // Disabling ends the user's sessions or, at least, shows the owner disabled.
-                Some(_) if n == 3 => assert!(owner.is_none_or(|o| !o.enabled), "token 3"),
-                Some(user) => assert_eq!(owner.as_ref(), Some(user), "token {n}"),
-                None => assert_eq!(owner, None, "token {n}"),
+                Some(_) if n == 3 => assert!(owner.is_none_or(|o| !o.enabled), "read {i}"),
+                Some(user) => assert_eq!(owner.as_ref(), Some(user), "read {i}"),
+                None => assert_eq!(owner, None, "read {i}"),
             }
         }
         drop(store);
