@@ -1,12 +1,17 @@
 //! Request counters for `GET /metrics`, in the Prometheus text exposition format: requests by
 //! family, method and status, with the time spent answering them. The counters live in
 //! [`AppState`](crate::AppState) so every worker of one server adds to the same numbers; they
-//! hold no user data (no paths, no names), only counts.
+//! hold no user data (no paths, no names), only counts. Each thread counts in a table of its
+//! own (no lock shared between the HTTP workers on the hot path); `render` adds them up.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
+use thread_local::ThreadLocal;
+
+/// One series' labels: family, method, status.
+type Labels = (&'static str, &'static str, u16);
 
 /// One series: how many requests and how long they took in all.
 #[derive(Debug, Clone, Copy, Default)]
@@ -25,7 +30,7 @@ pub trait MetricsSource: Send + Sync + 'static {
 /// The counters of one server process.
 pub struct RequestMetrics {
     started: Instant,
-    series: Mutex<BTreeMap<(&'static str, String, u16), Series>>,
+    series: ThreadLocal<Mutex<BTreeMap<Labels, Series>>>,
     sources: Vec<Arc<dyn MetricsSource>>,
 }
 
@@ -41,7 +46,7 @@ impl Default for RequestMetrics {
     fn default() -> Self {
         Self {
             started: Instant::now(),
-            series: Mutex::default(),
+            series: ThreadLocal::new(),
             sources: Vec::new(),
         }
     }
@@ -57,24 +62,39 @@ impl RequestMetrics {
 
     /// Counts one answered request.
     pub(crate) fn record(&self, family: &'static str, method: &str, status: u16, took: Duration) {
-        if let Ok(mut series) = self.series.lock() {
-            // Only standard methods become labels, so clients cannot grow the map at will.
-            let method = match method {
-                "GET" | "POST" | "PUT" | "PATCH" | "DELETE" | "HEAD" | "OPTIONS" => method,
-                _ => "OTHER",
-            };
-            let entry = series
-                .entry((family, method.to_owned(), status))
-                .or_default();
-            entry.count += 1;
-            entry.seconds += took.as_secs_f64();
-        }
+        // Only standard methods become labels, so clients cannot grow the map at will.
+        let method = match method {
+            "GET" => "GET",
+            "POST" => "POST",
+            "PUT" => "PUT",
+            "PATCH" => "PATCH",
+            "DELETE" => "DELETE",
+            "HEAD" => "HEAD",
+            "OPTIONS" => "OPTIONS",
+            _ => "OTHER",
+        };
+        let mut series = self
+            .series
+            .get_or_default()
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let entry = series.entry((family, method, status)).or_default();
+        entry.count += 1;
+        entry.seconds += took.as_secs_f64();
     }
 
     /// The exposition text.
     pub(crate) fn render(&self) -> String {
         let mut out = String::new();
-        let series = self.series.lock().map(|s| s.clone()).unwrap_or_default();
+        let mut series = BTreeMap::<Labels, Series>::new();
+        for table in &self.series {
+            let table = table.lock().unwrap_or_else(PoisonError::into_inner);
+            for (labels, s) in table.iter() {
+                let total = series.entry(*labels).or_default();
+                total.count += s.count;
+                total.seconds += s.seconds;
+            }
+        }
         out.push_str(
             "# HELP rollcall_http_requests_total Requests answered, by API family, method and status.\n\
              # TYPE rollcall_http_requests_total counter\n",
@@ -129,6 +149,13 @@ mod tests {
             "rollcall_http_request_seconds_total{family=\"v2\",method=\"GET\",status=\"200\"} 0.012000\n"
         ));
         assert!(text.contains("method=\"OTHER\",status=\"405\"} 1\n"));
+        // Counts from other threads add up.
+        std::thread::scope(|scope| {
+            scope.spawn(|| m.record("v2", "GET", 200, Duration::from_millis(3)));
+        });
+        assert!(m.render().contains(
+            "rollcall_http_requests_total{family=\"v2\",method=\"GET\",status=\"200\"} 3\n"
+        ));
         assert!(text.contains("# TYPE rollcall_uptime_seconds gauge\nrollcall_uptime_seconds "));
     }
 }
