@@ -73,23 +73,35 @@ macro_rules! with_user_query {
     };
 }
 
-/// The session with that token digest (hex) and its owner, in one join.
+/// The session with that token digest (hex) and its owner, in one join; with `any`, the
+/// sessions with any of these digests (`= ANY($1)` on PostgreSQL, the batched reads).
 macro_rules! session_and_owner_query {
-    ($hex:expr) => {
+    (any $hexes:expr) => {
+        session_and_owner_query!(@join).filter(sessions::token_digest.eq_any($hexes))
+    };
+    (@join) => {
         sessions::table
             .inner_join(users::table)
-            .filter(sessions::token_digest.eq($hex))
             .select((SessionRow::as_select(), UserRow::as_select()))
+    };
+    ($hex:expr) => {
+        session_and_owner_query!(@join).filter(sessions::token_digest.eq($hex))
     };
 }
 
-/// The API key with that identifier and its owner, in one join.
+/// The API key with that identifier and its owner, in one join; with `any`, as
+/// [`session_and_owner_query`].
 macro_rules! api_key_and_owner_query {
-    ($identifier:expr) => {
+    (any $identifiers:expr) => {
+        api_key_and_owner_query!(@join).filter(api_keys::identifier.eq_any($identifiers))
+    };
+    (@join) => {
         api_keys::table
             .inner_join(users::table)
-            .filter(api_keys::identifier.eq($identifier))
             .select((ApiKeyRow::as_select(), UserRow::as_select()))
+    };
+    ($identifier:expr) => {
+        api_key_and_owner_query!(@join).filter(api_keys::identifier.eq($identifier))
     };
 }
 
@@ -143,12 +155,7 @@ pub(crate) mod pipelined {
         mut conn: &AsyncPgConnection,
         hexes: &[String],
     ) -> QueryResult<Vec<(SessionRow, UserRow)>> {
-        sessions::table
-            .inner_join(users::table)
-            .filter(sessions::token_digest.eq_any(hexes))
-            .select((SessionRow::as_select(), UserRow::as_select()))
-            .load(&mut conn)
-            .await
+        session_and_owner_query!(any hexes).load(&mut conn).await
     }
 
     /// The users with these lowered usernames, in one statement.
@@ -168,10 +175,7 @@ pub(crate) mod pipelined {
         mut conn: &AsyncPgConnection,
         identifiers: &[String],
     ) -> QueryResult<Vec<(ApiKeyRow, UserRow)>> {
-        api_keys::table
-            .inner_join(users::table)
-            .filter(api_keys::identifier.eq_any(identifiers))
-            .select((ApiKeyRow::as_select(), UserRow::as_select()))
+        api_key_and_owner_query!(any identifiers)
             .load(&mut conn)
             .await
     }

@@ -45,7 +45,7 @@ use thread_local::ThreadLocal;
 use tokio::sync::oneshot;
 
 /// How long a thread waits before opening its connection again after an open failed.
-pub(crate) const RETRY_AFTER: Duration = Duration::from_secs(1);
+const RETRY_AFTER: Duration = Duration::from_secs(1);
 
 /// One thread's connection.
 enum Slot {
@@ -139,10 +139,7 @@ impl PipelinedReaders {
             |conn, keys| {
                 Box::pin(async move {
                     let rows = hot_reads::pipelined::sessions_and_owners(&conn, &keys).await?;
-                    Ok(rows
-                        .into_iter()
-                        .map(|row| (row.0.token_digest.clone(), row))
-                        .collect())
+                    Ok(keyed(rows, |(session, _)| &session.token_digest))
                 })
             },
         )
@@ -161,10 +158,7 @@ impl PipelinedReaders {
             |conn, keys| {
                 Box::pin(async move {
                     let rows = hot_reads::pipelined::api_keys_and_owners(&conn, &keys).await?;
-                    Ok(rows
-                        .into_iter()
-                        .map(|row| (row.0.identifier.clone(), row))
-                        .collect())
+                    Ok(keyed(rows, |(key, _)| &key.identifier))
                 })
             },
         )
@@ -185,6 +179,7 @@ impl PipelinedReaders {
                         .into_iter()
                         .map(|row| (row.username.to_ascii_lowercase(), row))
                         .collect();
+                    // `keys` is a chunk of the batch's sorted keys.
                     // SQL's lower() and ASCII lowering agree on every valid username; should a
                     // stored name ever make them differ, answer nothing rather than "not found".
                     if keyed
@@ -298,6 +293,13 @@ impl ThreadReader {
     }
 }
 
+/// Each row with its key.
+fn keyed<R>(rows: Vec<R>, key: fn(&R) -> &String) -> Vec<(String, R)> {
+    rows.into_iter()
+        .map(|row| (key(&row).clone(), row))
+        .collect()
+}
+
 /// Reads the rows of these keys, each with its key.
 type BatchQuery<V> = fn(
     Arc<AsyncPgConnection>,
@@ -391,7 +393,7 @@ impl<V> Drop for Sending<V> {
 }
 
 /// Most keys read by one statement.
-pub(crate) const MAX_BATCH: usize = 128;
+const MAX_BATCH: usize = 128;
 
 /// A slot's or batch's state. Each is only locked briefly, never across an await, and every
 /// change leaves it whole, so a poisoned lock is used as it is.

@@ -3,7 +3,8 @@
 //! through another handle, whose point reads run inline on SQLite. Nothing is cached.
 
 use crate::support::{
-    block_on_postgres, drop_postgres_database, new_postgres_database, postgres_url, test_pool,
+    block_on_postgres, drop_postgres_database, new_postgres_database, postgres_tests_enabled,
+    postgres_url, single_threaded_runtime, test_pool,
 };
 use diesel::{Connection, RunQueryDsl};
 use rollcall_domain::contract::builders::{
@@ -187,15 +188,10 @@ fn postgres_handles_on_one_database_see_each_others_writes() {
 /// second.
 #[test]
 fn postgres_concurrent_point_reads_on_one_thread_get_their_own_answers() {
-    if postgres_url().is_none() {
-        eprintln!("skipped: set TEST_DATABASE_URL to run the PostgreSQL tests");
+    if !postgres_tests_enabled() {
         return;
     }
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    runtime.block_on(async {
+    single_threaded_runtime().block_on(async {
         let admin_url = postgres_url().expect("TEST_DATABASE_URL");
         let (database, url) = new_postgres_database().await;
         let store = connect(&url, test_pool()).await.expect("store");
@@ -283,16 +279,9 @@ fn postgres_concurrent_point_reads_on_one_thread_get_their_own_answers() {
 /// the pool), none hangs.
 #[test]
 fn postgres_reads_on_a_thread_whose_runtime_stopped_mid_batch_still_answer() {
-    if postgres_url().is_none() {
-        eprintln!("skipped: set TEST_DATABASE_URL to run the PostgreSQL tests");
+    if !postgres_tests_enabled() {
         return;
     }
-    let runtime = || {
-        tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("runtime")
-    };
     let reads = |store: DieselStore| async move {
         let reads = (0..32).map(|_| {
             let store = store.clone();
@@ -304,7 +293,7 @@ fn postgres_reads_on_a_thread_whose_runtime_stopped_mid_batch_still_answer() {
         });
         futures_util::future::join_all(reads).await
     };
-    let first = runtime();
+    let first = single_threaded_runtime();
     let (store, database, alice) = first.block_on(async {
         let (database, url) = new_postgres_database().await;
         let store = connect(&url, test_pool()).await.expect("store");
@@ -322,7 +311,7 @@ fn postgres_reads_on_a_thread_whose_runtime_stopped_mid_batch_still_answer() {
         (store, database, alice)
     });
     drop(first);
-    let second = runtime();
+    let second = single_threaded_runtime();
     second.block_on(async {
         for _ in 0..3 {
             let answers =

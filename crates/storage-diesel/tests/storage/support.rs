@@ -167,11 +167,27 @@ pub async fn drop_postgres_database(admin_url: &str, database: &str) {
         .expect("drop the test database");
 }
 
+/// True when `TEST_DATABASE_URL` is set; otherwise prints the skip note of a PostgreSQL test.
+pub fn postgres_tests_enabled() -> bool {
+    let enabled = postgres_url().is_some();
+    if !enabled {
+        eprintln!("skipped: set {TEST_DATABASE_URL} to run the PostgreSQL tests");
+    }
+    enabled
+}
+
+/// A single-threaded runtime, as an HTTP worker runs.
+pub fn single_threaded_runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime")
+}
+
 /// Runs a PostgreSQL test on a multi-threaded runtime, or prints a skip note and passes when
 /// `TEST_DATABASE_URL` is not set. Also the `block_on` of the contract kit's PostgreSQL tests.
 pub fn block_on_postgres<F: Future<Output = ()>>(test: F) {
-    if postgres_url().is_none() {
-        eprintln!("skipped: set {TEST_DATABASE_URL} to run the PostgreSQL tests");
+    if !postgres_tests_enabled() {
         return;
     }
     tokio::runtime::Builder::new_multi_thread()
