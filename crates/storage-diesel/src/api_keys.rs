@@ -228,7 +228,14 @@ impl ApiKeyStore for DieselStore {
         &self,
         identifier: &str,
     ) -> Result<Option<(ApiKey, User)>, ApiKeyStoreError> {
-        if let Some(row) = self.read_inline(|conn| hot_reads::api_key_and_owner(conn, identifier)) {
+        if let Some(readers) = self.inline()
+            && let Some(row) = readers
+                .read({
+                    let identifier = identifier.to_owned();
+                    move |conn| hot_reads::api_key_and_owner(conn, &identifier)
+                })
+                .await
+        {
             return api_key_with_owner(row);
         }
         if let Some(readers) = self.pipelined()

@@ -3,14 +3,15 @@
 //! a prepared statement for each) and run two ways:
 //!
 //! - **Inline on SQLite** ([`InlineReaders`]): on the calling thread, over a connection of its
-//!   own, with no task spawned, no pool checkout and no hop to the blocking pool. A point read
-//!   on an index takes microseconds, less than the thread hand-offs it replaces. WAL lets it
-//!   run beside the writer; it waits at most [`INLINE_BUSY_TIMEOUT_MS`] for a lock, and any
-//!   failure (busy, I/O) falls back to the pooled path, which reports its own error.
+//!   own, with no pool checkout and no hop to the blocking pool; the reads waiting on a thread
+//!   at the same moment share one read transaction. A point read on an index takes
+//!   microseconds, less than the thread hand-offs it replaces. WAL lets it run beside the
+//!   writer; it waits at most [`INLINE_BUSY_TIMEOUT_MS`] for a lock, and any failure (busy,
+//!   I/O) falls back to the pooled path, which reports its own error.
 //! - **Pipelined on PostgreSQL** (`crate::pipelined`): over one connection per thread,
 //!   opened on that thread, shared by the thread's requests (no task spawned, no pool
 //!   checkout, no hop to another thread's connection driver).
-//! - **Pooled** otherwise (SQLite when every inline reader is taken or failed, PostgreSQL
+//! - **Pooled** otherwise (SQLite when the thread's reader failed, PostgreSQL
 //!   while the thread's connection is being opened or after it failed): the same statement
 //!   through the store's pool.
 //!
@@ -22,6 +23,7 @@
 //! Reads are never cached: each one sees every write committed before it, on any connection
 //! or process, so a password change, a disable or a revocation counts at the next request.
 
+use crate::batch::{Queue, drain, lock};
 use crate::listing::{lower, lower_nullable};
 use crate::rows::{ApiKeyRow, SessionRow, UserRow};
 use crate::schema::{api_keys, sessions, users};
@@ -29,8 +31,9 @@ use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::sqlite::SqliteConnection;
 use rollcall_domain::ports::UserLookup;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use thread_local::ThreadLocal;
+use tokio::sync::oneshot;
 
 /// How long an inline read waits for a SQLite lock before it gives way to the pool.
 pub(crate) const INLINE_BUSY_TIMEOUT_MS: u32 = 100;
@@ -181,53 +184,115 @@ pub(crate) mod pipelined {
     }
 }
 
-/// Read-only SQLite connections for inline reads, one slot per thread that reads (threads
-/// are spread over the slots; a taken slot sends the read to the pool). Opened on first use,
-/// dropped after a failure and opened again by the next read.
+/// A read waiting for its thread's next read transaction: runs its query on the connection
+/// and sends the answer; false when the query failed (the read then answers "use the pool").
+/// Dropped without being run, it answers "use the pool" too.
+type InlineRead = Box<dyn FnOnce(&mut SqliteConnection) -> bool + Send>;
+
+/// One thread's reader: its connection and the reads waiting for it.
+#[derive(Default)]
+struct InlineThread {
+    /// Opened by the first read transaction, dropped after a failure.
+    conn: Mutex<Option<SqliteConnection>>,
+    reads: Mutex<Queue<InlineRead>>,
+}
+
+/// Read-only SQLite connections for inline reads, one per thread that reads. The reads that
+/// wait on a thread at the same moment share one read transaction (see [`InlineReaders::read`]).
 pub(crate) struct InlineReaders {
-    target: String,
-    slots: Box<[Mutex<Option<SqliteConnection>>]>,
+    target: Arc<str>,
+    threads: ThreadLocal<Arc<InlineThread>>,
 }
 
 impl InlineReaders {
-    /// Readers of the database at `target` (a path or a `file:` URI), `slots` of them.
-    pub(crate) fn new(target: &str, slots: usize) -> Self {
+    /// Readers of the database at `target` (a path or a `file:` URI).
+    pub(crate) fn new(target: &str) -> Self {
         Self {
-            target: target.to_owned(),
-            slots: (0..slots.max(1)).map(|_| Mutex::new(None)).collect(),
+            target: target.into(),
+            threads: ThreadLocal::new(),
         }
     }
 
-    /// Runs `read` on this thread's reader; `None` when the slot is taken by another thread,
-    /// cannot be opened, or the read fails: the caller then goes through the pool.
-    pub(crate) fn read<T>(
+    /// Runs `read` on this thread's reader, inside one read transaction with the other reads
+    /// waiting on the thread at the same moment; `None` when the reader cannot be opened or
+    /// the read fails: the caller then goes through the pool.
+    ///
+    /// The first read that finds no transaction coming starts a task (on this thread's
+    /// runtime) that yields once, so that the other requests ready on the thread add their
+    /// reads, then runs them all between one `BEGIN` and `COMMIT`, and does the same for the
+    /// reads that arrived meanwhile until none wait (`crate::batch`). SQLite takes its locks
+    /// once per transaction — the shared lock on the file, a WAL read mark, the unix VFS's
+    /// global mutex that the workers contend for — so this divides that cost by the size of
+    /// the batch. Each read was asked for before its transaction began, so it sees every
+    /// write committed before it, on any connection or process.
+    pub(crate) async fn read<T: Send + 'static>(
         &self,
-        read: impl FnOnce(&mut SqliteConnection) -> QueryResult<T>,
+        read: impl FnOnce(&mut SqliteConnection) -> QueryResult<T> + Send + 'static,
     ) -> Option<T> {
-        let slot = self.slots.get(thread_slot() % self.slots.len())?;
-        let mut guard = slot.try_lock().ok()?;
-        if guard.is_none() {
-            *guard = open_reader(&self.target).ok();
-        }
-        let conn = guard.as_mut()?;
-        match read(conn) {
-            Ok(value) => Some(value),
+        let thread = Arc::clone(self.threads.get_or(Arc::default));
+        let (answer, answered) = oneshot::channel();
+        let waiting: InlineRead = Box::new(move |conn| match read(conn) {
+            Ok(value) => {
+                // The request may have gone; then nobody waits for the answer.
+                let _ = answer.send(value);
+                true
+            }
             Err(error) => {
                 tracing::debug!(%error, "inline read failed; using the pool");
-                *guard = None;
-                None
+                false
             }
+        });
+        if lock(&thread.reads).push(waiting) {
+            let target = Arc::clone(&self.target);
+            let runner = Arc::clone(&thread);
+            tokio::spawn(drain(
+                thread,
+                |thread| &thread.reads,
+                move |reads| std::future::ready(runner.transaction(&target, reads)),
+            ));
         }
+        answered.await.ok()
     }
 }
 
-/// A small number fixed per thread, so that a thread keeps using one reader.
-fn thread_slot() -> usize {
-    static NEXT: AtomicUsize = AtomicUsize::new(0);
-    thread_local! {
-        static SLOT: usize = NEXT.fetch_add(1, Ordering::Relaxed);
+impl InlineThread {
+    /// Runs `reads` in one read transaction on this thread's connection, opening it first if
+    /// needed; false when that failed (the connection is dropped, the reads not run answer
+    /// "use the pool", and the next read opens a fresh connection).
+    fn transaction(&self, target: &str, reads: Vec<InlineRead>) -> bool {
+        // Only the thread's draining task takes the connection; should two ever meet, the
+        // second one's reads go to the pool.
+        let Ok(mut slot) = self.conn.try_lock() else {
+            return true;
+        };
+        if slot.is_none() {
+            match open_reader(target) {
+                Ok(conn) => *slot = Some(conn),
+                Err(error) => {
+                    tracing::debug!(%error, "could not open an inline reader; using the pool");
+                    return false;
+                }
+            }
+        }
+        let Some(conn) = slot.as_mut() else {
+            return false;
+        };
+        if let Err(error) = conn.batch_execute("BEGIN") {
+            tracing::debug!(%error, "could not begin an inline read; using the pool");
+            *slot = None;
+            return false;
+        }
+        let mut reads = reads.into_iter();
+        // After a failed read the transaction is abandoned: the reads not run yet are dropped.
+        let all_read = reads.by_ref().all(|read| read(conn));
+        drop(reads);
+        let ended = conn.batch_execute("COMMIT");
+        if !all_read || ended.is_err() {
+            *slot = None;
+            return false;
+        }
+        true
     }
-    SLOT.with(|slot| *slot)
 }
 
 fn open_reader(target: &str) -> ConnectionResult<SqliteConnection> {

@@ -33,13 +33,14 @@
 //! error; the next read starts opening a fresh one. A failed open is not tried again for
 //! [`RETRY_AFTER`], so an unreachable database costs one attempt per thread and second.
 
+use crate::batch::{Queue, drain, lock};
 use crate::hot_reads;
 use crate::rows::{ApiKeyRow, SessionRow, UserRow};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use futures_util::future::BoxFuture;
 use std::collections::HashMap;
 use std::future::Future;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use thread_local::ThreadLocal;
 use tokio::sync::oneshot;
@@ -57,24 +58,12 @@ enum Slot {
     Open(Arc<AsyncPgConnection>),
 }
 
-/// The reads waiting to be sent together, by key (a token digest or a key identifier).
-struct Batch<V> {
-    waiting: Vec<Waiting<V>>,
-    /// A task is sending this kind's reads; new ones wait for its next statement.
-    scheduled: bool,
-}
-
-/// A read waiting in a batch: its key and where its answer goes.
+/// A read waiting in a batch: its key (a token digest, a key identifier or a lowered
+/// username) and where its answer goes.
 type Waiting<V> = (String, oneshot::Sender<Option<Option<V>>>);
 
-impl<V> Default for Batch<V> {
-    fn default() -> Self {
-        Self {
-            waiting: Vec::new(),
-            scheduled: false,
-        }
-    }
-}
+/// The reads of one kind waiting on a thread.
+type Batch<V> = Queue<Waiting<V>>;
 
 /// What one thread reads with: its connection and its batches.
 #[derive(Default)]
@@ -210,13 +199,11 @@ impl PipelinedReaders {
         let reader = self.thread_reader();
         let conn = self.connection(&reader)?;
         let (answer, answered) = oneshot::channel();
-        let start = {
-            let mut waiting = lock(batch(&reader));
-            waiting.waiting.push((key.to_owned(), answer));
-            !std::mem::replace(&mut waiting.scheduled, true)
-        };
-        if start {
-            tokio::spawn(send_batches(reader, conn, batch, query));
+        if lock(batch(&reader)).push((key.to_owned(), answer)) {
+            let sender = Arc::clone(&reader);
+            tokio::spawn(drain(reader, batch, move |waiting| {
+                send_batch(Arc::clone(&sender), Arc::clone(&conn), query, waiting)
+            }));
         }
         answered.await.ok().flatten()
     }
@@ -306,44 +293,13 @@ type BatchQuery<V> = fn(
     Vec<String>,
 ) -> BoxFuture<'static, diesel::QueryResult<Vec<(String, V)>>>;
 
-/// Sends the reads waiting in a batch, then the ones that arrived while it was in flight,
-/// until none wait: one statement (at most [`MAX_BATCH`] keys; more are split and pipelined)
-/// in flight per kind and thread, so that under load the reads that arrive during one round
-/// trip go together in the next. Each read is answered with its row, no row, or `None`
-/// when its statement failed (the reader then uses the pool).
-async fn send_batches<V: Clone + Send + 'static>(
+/// Sends one batch of a kind (at most [`MAX_BATCH`] keys per statement; more are split and
+/// pipelined) and answers each read with its row, no row, or `None` when its statement
+/// failed (the reader then uses the pool); false when a statement failed, which drops the
+/// connection and ends the batch's task.
+async fn send_batch<V: Clone + Send + 'static>(
     reader: Arc<ThreadReader>,
     conn: Arc<AsyncPgConnection>,
-    batch: fn(&ThreadReader) -> &Mutex<Batch<V>>,
-    query: BatchQuery<V>,
-) {
-    let mut sending = Sending {
-        reader: Arc::clone(&reader),
-        batch,
-        done: false,
-    };
-    loop {
-        tokio::task::yield_now().await;
-        let waiting = {
-            let mut waiting = lock(batch(&reader));
-            if waiting.waiting.is_empty() {
-                waiting.scheduled = false;
-                sending.done = true;
-                return;
-            }
-            std::mem::take(&mut waiting.waiting)
-        };
-        if !send_batch(&reader, &conn, query, waiting).await {
-            // The connection is dropped; the reads that wait now go to the pool.
-            return;
-        }
-    }
-}
-
-/// Sends one batch and answers its reads; false when a statement failed.
-async fn send_batch<V: Clone + Send + 'static>(
-    reader: &ThreadReader,
-    conn: &Arc<AsyncPgConnection>,
     query: BatchQuery<V>,
     waiting: Vec<Waiting<V>>,
 ) -> bool {
@@ -352,14 +308,14 @@ async fn send_batch<V: Clone + Send + 'static>(
     keys.dedup();
     let statements = keys
         .chunks(MAX_BATCH)
-        .map(|chunk| query(Arc::clone(conn), chunk.to_vec()));
+        .map(|chunk| query(Arc::clone(&conn), chunk.to_vec()));
     let mut found = HashMap::with_capacity(keys.len());
     let mut failed = false;
     for result in futures_util::future::join_all(statements).await {
         match result {
             Ok(rows) => found.extend(rows),
             Err(error) => {
-                reader.failed(conn, &error);
+                reader.failed(&conn, &error);
                 failed = true;
             }
         }
@@ -373,30 +329,5 @@ async fn send_batch<V: Clone + Send + 'static>(
     !failed
 }
 
-/// The task sending a batch; when it ends without finishing (a failure, or its runtime
-/// stopped), the reads still waiting are let go (they use the pool) and the next read
-/// starts a new task.
-struct Sending<V: 'static> {
-    reader: Arc<ThreadReader>,
-    batch: fn(&ThreadReader) -> &Mutex<Batch<V>>,
-    done: bool,
-}
-
-impl<V> Drop for Sending<V> {
-    fn drop(&mut self) {
-        if !self.done {
-            let mut waiting = lock((self.batch)(&self.reader));
-            waiting.scheduled = false;
-            waiting.waiting.clear();
-        }
-    }
-}
-
 /// Most keys read by one statement.
 const MAX_BATCH: usize = 128;
-
-/// A slot's or batch's state. Each is only locked briefly, never across an await, and every
-/// change leaves it whole, so a poisoned lock is used as it is.
-fn lock<T>(state: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    state.lock().unwrap_or_else(PoisonError::into_inner)
-}

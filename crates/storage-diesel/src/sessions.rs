@@ -172,7 +172,14 @@ impl SessionStore for DieselStore {
         digest: &TokenDigest,
     ) -> Result<Option<(Session, User)>, SessionStoreError> {
         let hex = digest.to_hex();
-        if let Some(row) = self.read_inline(|conn| hot_reads::session_and_owner(conn, &hex)) {
+        if let Some(readers) = self.inline()
+            && let Some(row) = readers
+                .read({
+                    let hex = hex.clone();
+                    move |conn| hot_reads::session_and_owner(conn, &hex)
+                })
+                .await
+        {
             return session_with_owner(row);
         }
         if let Some(readers) = self.pipelined()

@@ -70,7 +70,7 @@ impl Default for PoolOptions {
 /// The connections of the hot point reads, beside the pool.
 enum HotReaders {
     /// SQLite: read-only connections used inline on the calling thread (see `hot_reads`).
-    Inline(InlineReaders),
+    Inline(Box<InlineReaders>),
     /// PostgreSQL: one connection per thread, pipelined (see `pipelined`).
     Pipelined(Box<PipelinedReaders>),
 }
@@ -143,7 +143,7 @@ pub async fn connect(url: &str, options: PoolOptions) -> Result<DieselStore, Sto
             DieselStore::new(
                 Pools::Sqlite(sqlite_pool(path, SqliteKind::File, &options)?),
                 &options,
-                HotReaders::Inline(InlineReaders::new(path, inline_reader_slots())),
+                HotReaders::Inline(Box::new(InlineReaders::new(path))),
                 None,
             )
         }
@@ -158,7 +158,7 @@ pub async fn connect(url: &str, options: PoolOptions) -> Result<DieselStore, Sto
             DieselStore::new(
                 Pools::Sqlite(sqlite_pool(&uri, SqliteKind::Memory, &options)?),
                 &options,
-                HotReaders::Inline(InlineReaders::new(&uri, inline_reader_slots())),
+                HotReaders::Inline(Box::new(InlineReaders::new(&uri))),
                 Some(keeper),
             )
         }
@@ -272,14 +272,10 @@ impl DieselStore {
             })
     }
 
-    /// Runs a point read inline on this thread (SQLite); `None` when that is not possible
-    /// and the caller must go through the pool (see `hot_reads`).
-    pub(crate) fn read_inline<T>(
-        &self,
-        read: impl FnOnce(&mut SqliteConnection) -> diesel::QueryResult<T>,
-    ) -> Option<T> {
+    /// SQLite: the inline readers of the hot point reads (see `hot_reads`).
+    pub(crate) fn inline(&self) -> Option<&InlineReaders> {
         match &self.inner.readers {
-            HotReaders::Inline(readers) => readers.read(read),
+            HotReaders::Inline(readers) => Some(readers),
             HotReaders::Pipelined(_) => None,
         }
     }
@@ -432,12 +428,6 @@ fn create_parent_directory(path: &Path) -> Result<(), StorageError> {
         }
         _ => Ok(()),
     }
-}
-
-/// Inline readers per SQLite store: two per core, so that every HTTP worker (one per core
-/// by default) and the occasional other thread find their own.
-fn inline_reader_slots() -> usize {
-    std::thread::available_parallelism().map_or(4, |n| n.get() * 2)
 }
 
 /// A name for a new in-memory database, unique within the process (the `memdb` namespace).

@@ -248,19 +248,23 @@ impl UserStore for DieselStore {
         if has_nul(lookup) {
             return Ok(None);
         }
-        let mut row = self.read_inline(|conn| hot_reads::user(conn, lookup));
-        if row.is_none()
-            && let Some(readers) = self.pipelined()
-        {
-            row = match lookup {
+        let row = if let Some(readers) = self.inline() {
+            let lookup = lookup.clone();
+            readers
+                .read(move |conn| hot_reads::user(conn, &lookup))
+                .await
+        } else if let Some(readers) = self.pipelined() {
+            match lookup {
                 UserLookup::Username(name) if name.is_ascii() => readers.user_by_name(name).await,
                 _ => {
                     readers
                         .read(|conn| async move { hot_reads::pipelined::user(&conn, lookup).await })
                         .await
                 }
-            };
-        }
+            }
+        } else {
+            None
+        };
         let row = match row {
             Some(row) => row,
             None => {

@@ -182,10 +182,97 @@ fn postgres_handles_on_one_database_see_each_others_writes() {
     });
 }
 
-/// Many point reads in flight at once on one thread (as in an HTTP worker) share that
-/// thread's pipelined PostgreSQL connection and are batched into one statement per kind:
-/// each gets its own answer, found or not, and a write between two waves is seen by the
-/// second.
+/// Many point reads in flight at once on one thread (as in an HTTP worker) are batched: on
+/// SQLite into one read transaction of the thread's inline connection, on PostgreSQL into one
+/// statement per kind over the thread's pipelined connection. Each gets its own answer, found
+/// or not, and a write between two waves is seen by the second.
+async fn concurrent_point_reads_on_one_thread_get_their_own_answers(store: DieselStore) {
+    let mut users = Vec::new();
+    for n in 0..8 {
+        let user = store
+            .create_user(new_user(&format!("user{n}")))
+            .await
+            .expect("user");
+        store
+            .create_session(new_session(user.id, &format!("token-{n}"), at(86_400)))
+            .await
+            .expect("session");
+        store
+            .create_api_key(new_api_key(user.id, &key_identifier(n)))
+            .await
+            .expect("key");
+        users.push(user);
+    }
+    let wave = |store: DieselStore| async move {
+        let reads = (0..96).map(|i| {
+            let store = store.clone();
+            async move {
+                // Tokens, keys and names 8 and 9 do not exist; each read takes its turn.
+                let n = (i / 3) % 10;
+                let found = match i % 3 {
+                    0 => store
+                        .find_session_and_owner(&TokenDigest::of(&format!("token-{n}")))
+                        .await
+                        .expect("read")
+                        .map(|(_, owner)| owner),
+                    1 => store
+                        .find_api_key_and_owner(&key_identifier(n as u64))
+                        .await
+                        .expect("read")
+                        .map(|(_, owner)| owner),
+                    _ => store
+                        .find_user(&UserLookup::Username(format!("USER{n}")))
+                        .await
+                        .expect("read"),
+                };
+                (i, n, found)
+            }
+        });
+        futures_util::future::join_all(reads).await
+    };
+    // On PostgreSQL the first wave opens the thread's connection; give it a moment.
+    wave(store.clone()).await;
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    for (i, n, owner) in wave(store.clone()).await {
+        match users.get(n) {
+            Some(user) => assert_eq!(owner.as_ref(), Some(user), "read {i}"),
+            None => assert_eq!(owner, None, "read {i}"),
+        }
+    }
+    store
+        .update_user(
+            users[3].id,
+            change(
+                UserChanges {
+                    enabled: Some(false),
+                    ..UserChanges::default()
+                },
+                10,
+            ),
+        )
+        .await
+        .expect("disable");
+    for (i, n, owner) in wave(store.clone()).await {
+        match users.get(n) {
+            // Disabling ends the user's sessions or, at least, shows the owner disabled.
+            Some(_) if n == 3 => assert!(owner.is_none_or(|o| !o.enabled), "read {i}"),
+            Some(user) => assert_eq!(owner.as_ref(), Some(user), "read {i}"),
+            None => assert_eq!(owner, None, "read {i}"),
+        }
+    }
+}
+
+#[test]
+fn sqlite_concurrent_point_reads_on_one_thread_get_their_own_answers() {
+    single_threaded_runtime().block_on(async {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let url = format!("sqlite://{}/rollcall.db", dir.path().display());
+        let store = connect(&url, test_pool()).await.expect("store");
+        store.run_migrations().await.expect("migrate");
+        concurrent_point_reads_on_one_thread_get_their_own_answers(store).await;
+    });
+}
+
 #[test]
 fn postgres_concurrent_point_reads_on_one_thread_get_their_own_answers() {
     if !postgres_tests_enabled() {
@@ -196,92 +283,15 @@ fn postgres_concurrent_point_reads_on_one_thread_get_their_own_answers() {
         let (database, url) = new_postgres_database().await;
         let store = connect(&url, test_pool()).await.expect("store");
         store.run_migrations().await.expect("migrate");
-        let mut users = Vec::new();
-        for n in 0..8 {
-            let user = store
-                .create_user(new_user(&format!("user{n}")))
-                .await
-                .expect("user");
-            store
-                .create_session(new_session(user.id, &format!("token-{n}"), at(86_400)))
-                .await
-                .expect("session");
-            store
-                .create_api_key(new_api_key(user.id, &key_identifier(n)))
-                .await
-                .expect("key");
-            users.push(user);
-        }
-        let wave = |store: DieselStore| async move {
-            let reads = (0..96).map(|i| {
-                let store = store.clone();
-                async move {
-                    // Tokens, keys and names 8 and 9 do not exist; each read takes its turn.
-                    let n = (i / 3) % 10;
-                    let found = match i % 3 {
-                        0 => store
-                            .find_session_and_owner(&TokenDigest::of(&format!("token-{n}")))
-                            .await
-                            .expect("read")
-                            .map(|(_, owner)| owner),
-                        1 => store
-                            .find_api_key_and_owner(&key_identifier(n as u64))
-                            .await
-                            .expect("read")
-                            .map(|(_, owner)| owner),
-                        _ => store
-                            .find_user(&UserLookup::Username(format!("USER{n}")))
-                            .await
-                            .expect("read"),
-                    };
-                    (i, n, found)
-                }
-            });
-            futures_util::future::join_all(reads).await
-        };
-        // The first wave opens the thread's connection; give it a moment, then read again.
-        wave(store.clone()).await;
-        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-        for (i, n, owner) in wave(store.clone()).await {
-            match users.get(n) {
-                Some(user) => assert_eq!(owner.as_ref(), Some(user), "read {i}"),
-                None => assert_eq!(owner, None, "read {i}"),
-            }
-        }
-        store
-            .update_user(
-                users[3].id,
-                change(
-                    UserChanges {
-                        enabled: Some(false),
-                        ..UserChanges::default()
-                    },
-                    10,
-                ),
-            )
-            .await
-            .expect("disable");
-        for (i, n, owner) in wave(store.clone()).await {
-            match users.get(n) {
-                // Disabling ends the user's sessions or, at least, shows the owner disabled.
-                Some(_) if n == 3 => assert!(owner.is_none_or(|o| !o.enabled), "read {i}"),
-                Some(user) => assert_eq!(owner.as_ref(), Some(user), "read {i}"),
-                None => assert_eq!(owner, None, "read {i}"),
-            }
-        }
-        drop(store);
+        concurrent_point_reads_on_one_thread_get_their_own_answers(store).await;
         drop_postgres_database(&admin_url, &database).await;
     });
 }
 
 /// A runtime that stops while batched reads are in flight leaves nothing behind that a later
 /// runtime on the same thread would wait for: its reads answer (through a fresh connection or
-/// the pool), none hangs.
-#[test]
-fn postgres_reads_on_a_thread_whose_runtime_stopped_mid_batch_still_answer() {
-    if !postgres_tests_enabled() {
-        return;
-    }
+/// the pool), none hangs. `url` names a database with nothing in it yet.
+fn reads_on_a_thread_whose_runtime_stopped_mid_batch_still_answer(url: &str) {
     let reads = |store: DieselStore| async move {
         let reads = (0..32).map(|_| {
             let store = store.clone();
@@ -294,9 +304,8 @@ fn postgres_reads_on_a_thread_whose_runtime_stopped_mid_batch_still_answer() {
         futures_util::future::join_all(reads).await
     };
     let first = single_threaded_runtime();
-    let (store, database, alice) = first.block_on(async {
-        let (database, url) = new_postgres_database().await;
-        let store = connect(&url, test_pool()).await.expect("store");
+    let (store, alice) = first.block_on(async {
+        let store = connect(url, test_pool()).await.expect("store");
         store.run_migrations().await.expect("migrate");
         let alice = store.create_user(new_user("alice")).await.expect("alice");
         store
@@ -308,7 +317,7 @@ fn postgres_reads_on_a_thread_whose_runtime_stopped_mid_batch_still_answer() {
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
         let cut = tokio::time::timeout(std::time::Duration::from_micros(50), reads(store.clone()));
         let _ = cut.await;
-        (store, database, alice)
+        (store, alice)
     });
     drop(first);
     let second = single_threaded_runtime();
@@ -330,7 +339,24 @@ fn postgres_reads_on_a_thread_whose_runtime_stopped_mid_batch_still_answer() {
             .await
             .expect("the store works again");
         assert_eq!(last.map(|(_, owner)| owner.id), Some(alice.id));
-        drop(store);
+    });
+}
+
+#[test]
+fn sqlite_reads_on_a_thread_whose_runtime_stopped_mid_batch_still_answer() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let url = format!("sqlite://{}/rollcall.db", dir.path().display());
+    reads_on_a_thread_whose_runtime_stopped_mid_batch_still_answer(&url);
+}
+
+#[test]
+fn postgres_reads_on_a_thread_whose_runtime_stopped_mid_batch_still_answer() {
+    if !postgres_tests_enabled() {
+        return;
+    }
+    let (database, url) = single_threaded_runtime().block_on(new_postgres_database());
+    reads_on_a_thread_whose_runtime_stopped_mid_batch_still_answer(&url);
+    single_threaded_runtime().block_on(async {
         drop_postgres_database(&postgres_url().expect("URL"), &database).await;
     });
 }
