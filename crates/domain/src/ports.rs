@@ -93,6 +93,14 @@ pub trait UserStore: Send + Sync + 'static {
     /// id is already used; [`UserStoreError::Backend`].
     async fn create_user(&self, user: NewUser) -> Result<User, UserStoreError>;
 
+    /// Inserts every user, in order, in one transaction: all of them or, on any error, none.
+    /// Returns how many were inserted. For bulk loads (seeding, imports); the rules of
+    /// [`UserStore::create_user`] hold for each, uniqueness among the new users included.
+    ///
+    /// # Errors
+    /// As [`UserStore::create_user`], for the first user that cannot be inserted.
+    async fn create_users(&self, users: Vec<NewUser>) -> Result<u64, UserStoreError>;
+
     /// Finds one user; `Ok(None)` when there is none.
     ///
     /// # Errors

@@ -1,7 +1,7 @@
 //! The operations whose SQL differs between the backends, one explicit implementation each.
 //! Everything else is written once (see `store::with_connection!`).
 
-use crate::rows::UserRow;
+use crate::rows::{NewUserRow, UserRow};
 use crate::schema::users;
 use crate::store::SqliteConn;
 use diesel::prelude::*;
@@ -29,7 +29,17 @@ pub(crate) trait Dialect {
     /// configurations waiting until the end of the transaction, so that a per-user count and
     /// the insert it allows are never interleaved with another's.
     fn lock_owner(&mut self, id: i64) -> impl Future<Output = QueryResult<bool>> + Send;
+
+    /// Inserts these users (inside the caller's transaction); returns how many.
+    fn insert_users(
+        &mut self,
+        rows: Vec<NewUserRow>,
+    ) -> impl Future<Output = QueryResult<usize>> + Send;
 }
+
+/// Rows per `INSERT` on PostgreSQL: 16 columns each, well under its 65,535 bound parameters
+/// per statement.
+const INSERT_CHUNK: usize = 1000;
 
 /// PostgreSQL under READ COMMITTED: an advisory transaction lock for admin changes, and
 /// `SELECT … FOR UPDATE` for the row. Every statement after the lock sees what the previous
@@ -65,6 +75,18 @@ impl Dialect for AsyncPgConnection {
             .optional()
             .map(|found| found.is_some())
     }
+
+    /// Multi-row `INSERT`s of [`INSERT_CHUNK`] rows.
+    async fn insert_users(&mut self, rows: Vec<NewUserRow>) -> QueryResult<usize> {
+        let mut inserted = 0;
+        for chunk in rows.chunks(INSERT_CHUNK) {
+            inserted += diesel::insert_into(users::table)
+                .values(chunk)
+                .execute(self)
+                .await?;
+        }
+        Ok(inserted)
+    }
 }
 
 /// SQLite: write transactions begin with `BEGIN IMMEDIATE`, which already holds the database's
@@ -91,5 +113,20 @@ impl Dialect for SqliteConn {
             .await
             .optional()
             .map(|found| found.is_some())
+    }
+
+    /// One prepared single-row `INSERT` per row, all on the blocking thread in one hop:
+    /// diesel has no multi-row `INSERT` on SQLite for rows with nullable columns, and a
+    /// prepared statement inside a transaction costs microseconds per row.
+    async fn insert_users(&mut self, rows: Vec<NewUserRow>) -> QueryResult<usize> {
+        self.spawn_blocking(move |conn| {
+            let mut inserted = 0;
+            for row in &rows {
+                let insert = diesel::insert_into(users::table).values(row);
+                inserted += diesel::RunQueryDsl::execute(insert, conn)?;
+            }
+            Ok(inserted)
+        })
+        .await
     }
 }

@@ -67,6 +67,14 @@ async fn create_user(store: &DieselStore, user: NewUser) -> Result<User, UserSto
     Ok(row.into_user()?)
 }
 
+async fn create_users(store: &DieselStore, users: Vec<NewUser>) -> Result<u64, UserStoreError> {
+    let rows: Vec<NewUserRow> = users.iter().map(NewUserRow::from_new).collect();
+    let result: Result<usize, TxError<UserStoreError>> =
+        in_write_transaction!(store, |conn, _Db| Ok(conn.insert_users(rows).await?));
+    let inserted = result.map_err(|e| e.resolve(user_error))?;
+    Ok(u64::try_from(inserted).unwrap_or_default())
+}
+
 /// No stored name, address or external id holds a NUL (the domain refuses them), and
 /// PostgreSQL refuses one in a text parameter: such a lookup matches nobody, on both backends.
 fn has_nul(lookup: &UserLookup) -> bool {
@@ -241,6 +249,11 @@ async fn replace_password_hash(
 impl UserStore for DieselStore {
     async fn create_user(&self, user: NewUser) -> Result<User, UserStoreError> {
         self.detached(move |store| async move { create_user(&store, user).await })
+            .await
+    }
+
+    async fn create_users(&self, users: Vec<NewUser>) -> Result<u64, UserStoreError> {
+        self.detached(move |store| async move { create_users(&store, users).await })
             .await
     }
 

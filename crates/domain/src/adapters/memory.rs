@@ -88,6 +88,35 @@ fn page_of<T: Clone>(rows: Vec<T>, page: PageRequest) -> Listed<T> {
 }
 
 impl State {
+    /// Inserts a new user unless one of its unique fields is taken.
+    fn insert_user(&mut self, new: NewUser) -> Result<User, UserStoreError> {
+        let mut user = User {
+            id: UserId(0),
+            uuid: new.uuid,
+            username: new.username,
+            email: new.email,
+            first_name: new.first_name,
+            last_name: new.last_name,
+            external_id: new.external_id,
+            language: new.language,
+            is_admin: new.is_admin,
+            enabled: new.enabled,
+            expired_at: new.expired_at,
+            posix_uid: new.posix_uid,
+            posix_gid: new.posix_gid,
+            source_type: new.source_type,
+            password_hash: new.password_hash,
+            created_at: new.created_at,
+            updated_at: new.created_at,
+        };
+        if let Some(field) = self.clash(&user, None) {
+            return Err(UserStoreError::Taken(field));
+        }
+        user.id = UserId(next_id(&mut self.last_user_id));
+        self.users.insert(user.id, user.clone());
+        Ok(user)
+    }
+
     /// The first unique field of `candidate` that another user (not `except`) already holds.
     fn clash(&self, candidate: &User, except: Option<UserId>) -> Option<UniqueUserField> {
         let others = || self.users.values().filter(move |u| Some(u.id) != except);
@@ -269,31 +298,21 @@ fn order_users(a: &User, b: &User, query: &UserQuery) -> Ordering {
 impl UserStore for MemoryStore {
     async fn create_user(&self, new: NewUser) -> Result<User, UserStoreError> {
         let mut state = self.lock()?;
-        let mut user = User {
-            id: UserId(0),
-            uuid: new.uuid,
-            username: new.username,
-            email: new.email,
-            first_name: new.first_name,
-            last_name: new.last_name,
-            external_id: new.external_id,
-            language: new.language,
-            is_admin: new.is_admin,
-            enabled: new.enabled,
-            expired_at: new.expired_at,
-            posix_uid: new.posix_uid,
-            posix_gid: new.posix_gid,
-            source_type: new.source_type,
-            password_hash: new.password_hash,
-            created_at: new.created_at,
-            updated_at: new.created_at,
-        };
-        if let Some(field) = state.clash(&user, None) {
-            return Err(UserStoreError::Taken(field));
+        state.insert_user(new)
+    }
+
+    async fn create_users(&self, users: Vec<NewUser>) -> Result<u64, UserStoreError> {
+        let mut state = self.lock()?;
+        let before = (state.users.clone(), state.last_user_id);
+        let mut inserted = 0;
+        for new in users {
+            if let Err(error) = state.insert_user(new) {
+                (state.users, state.last_user_id) = before;
+                return Err(error);
+            }
+            inserted += 1;
         }
-        user.id = UserId(next_id(&mut state.last_user_id));
-        state.users.insert(user.id, user.clone());
-        Ok(user)
+        Ok(inserted)
     }
 
     async fn find_user(&self, lookup: &UserLookup) -> Result<Option<User>, UserStoreError> {

@@ -188,6 +188,7 @@ macro_rules! storage_contract_tests {
             create_user_and_find_by_every_lookup,
             user_ids_increase_and_are_never_reused,
             create_user_enforces_unique_fields,
+            create_users_inserts_all_or_nothing,
             nullable_unique_fields_allow_many_nulls,
             update_user_enforces_unique_fields_against_other_users,
             update_user_changes_fields_and_sets_updated_at,

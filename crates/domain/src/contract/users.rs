@@ -194,6 +194,70 @@ pub async fn create_user_enforces_unique_fields<S: Stores>(store: S) {
     assert_eq!(store.count_users().await.expect("count_users"), 2);
 }
 
+/// `create_users` inserts a whole list in one transaction, more rows than one statement
+/// holds included: every user is then found as given, with ids in list order. A list with
+/// one clash (with a stored user, or between two of its own users) writes nothing.
+pub async fn create_users_inserts_all_or_nothing<S: Stores>(store: S) {
+    let alice = create(&store, new_user("alice")).await;
+    let many: Vec<NewUser> = (0..1200)
+        .map(|n| NewUser {
+            email: (n % 2 == 0).then(|| email(&format!("bulk{n}@example.org"))),
+            ..new_user(&format!("bulk{n}"))
+        })
+        .collect();
+    assert_eq!(store.create_users(many.clone()).await, Ok(1200));
+    assert_eq!(store.count_users().await.expect("count_users"), 1201);
+    let mut last = alice.id;
+    for n in [0, 1, 999, 1000, 1001, 1199] {
+        let new = &many[n];
+        let found = store
+            .find_user(&UserLookup::Username(format!("BULK{n}")))
+            .await
+            .expect("find")
+            .unwrap_or_else(|| panic!("bulk{n} was inserted"));
+        assert_eq!(found, expected_user(found.id, new), "bulk{n}");
+        assert!(found.id > last, "ids follow the list's order");
+        last = found.id;
+    }
+    assert_eq!(store.create_users(Vec::new()).await, Ok(0));
+
+    let clashes = [
+        (
+            vec![new_user("fresh1"), new_user("ALICE")],
+            UniqueUserField::Username,
+        ),
+        (
+            vec![new_user("fresh1"), new_user("Fresh1")],
+            UniqueUserField::Username,
+        ),
+        (
+            vec![
+                new_user("fresh1"),
+                NewUser {
+                    email: Some(email("BULK0@example.org")),
+                    ..new_user("fresh2")
+                },
+            ],
+            UniqueUserField::Email,
+        ),
+    ];
+    for (users, field) in clashes {
+        assert_eq!(
+            store.create_users(users).await,
+            Err(UserStoreError::Taken(field))
+        );
+        assert_eq!(store.count_users().await.expect("count_users"), 1201);
+        assert_eq!(
+            store
+                .find_user(&UserLookup::Username("fresh1".into()))
+                .await
+                .expect("find"),
+            None,
+            "a refused list writes nothing"
+        );
+    }
+}
+
 /// Many users may have no e-mail and no external id, on create and on update.
 pub async fn nullable_unique_fields_allow_many_nulls<S: Stores>(store: S) {
     let a = create(&store, new_user("n1")).await;

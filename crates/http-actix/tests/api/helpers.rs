@@ -73,6 +73,11 @@ impl UserStore for SwitchableUsers {
         self.calls.create.fetch_add(1, Ordering::SeqCst);
         self.inner.create_user(user).await
     }
+    async fn create_users(&self, users: Vec<NewUser>) -> Result<u64, UserStoreError> {
+        self.check()?;
+        self.calls.create.fetch_add(1, Ordering::SeqCst);
+        self.inner.create_users(users).await
+    }
     async fn find_user(&self, lookup: &UserLookup) -> Result<Option<User>, UserStoreError> {
         self.check()?;
         self.calls.find.fetch_add(1, Ordering::SeqCst);
