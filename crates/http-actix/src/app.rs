@@ -5,21 +5,21 @@ use crate::body::{self, HoldingBody};
 use crate::error::{ApiError, Problem};
 use crate::families;
 use crate::openapi::openapi_json;
-use crate::request_log::RequestSpan;
+use crate::request_log::{RequestId, log_outcome, with_request_id};
 use crate::state::{AppState, OpenApiJson};
 use actix_web::body::MessageBody;
 use actix_web::dev::{Service, ServiceFactory, ServiceRequest, ServiceResponse};
-use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::http::header::HeaderName;
 use actix_web::middleware::{NormalizePath, TrailingSlash};
-use actix_web::{App, HttpMessage, HttpRequest, HttpResponse, web};
+use actix_web::{App, HttpRequest, HttpResponse, web};
 use std::time::Instant;
-use tracing_actix_web::{RequestId, TracingLogger};
 
-/// The response header carrying the request id that `TracingLogger` put in the request's span.
+/// The response header carrying the request's id (`request_log::RequestId`).
 const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
 
-/// The whole application: every route, `NormalizePath` (trailing slashes), `TracingLogger`
-/// with request ids (echoed in `X-Request-Id`) and escaped request fields (`RequestSpan`),
+/// The whole application: every route, `NormalizePath` (trailing slashes), a request id per
+/// request (echoed in `X-Request-Id`) and one escaped log line per failed request
+/// (`request_log`), the request metrics,
 /// the 64 KiB body limit, the family error envelopes, the default 404 and 405 answers in the
 /// envelope of the family whose prefix the path carries, and a request body held by its
 /// response until the response is written, so that a body that has not arrived in full
@@ -51,29 +51,28 @@ pub fn build_app(
         })
         .wrap(NormalizePath::new(TrailingSlash::Trim))
         .wrap_fn(move |req: ServiceRequest, srv| {
-            let request_id = req.extensions().get::<RequestId>().copied();
+            let request_id = RequestId::new();
             let family = families::of_path(req.path()).name;
             let method = req.method().clone();
             let started = Instant::now();
             let metrics = metrics.clone();
-            let response = srv.call(req);
+            let response = with_request_id(request_id, srv.call(req));
             async move {
-                let mut response = response.await?;
+                let outcome = response.await;
+                log_outcome(request_id, &outcome);
+                let mut response = outcome?;
                 metrics.record(
                     family,
                     method.as_str(),
                     response.status().as_u16(),
                     started.elapsed(),
                 );
-                if let Some(id) =
-                    request_id.and_then(|id| HeaderValue::from_str(&id.to_string()).ok())
-                {
-                    response.headers_mut().insert(REQUEST_ID_HEADER, id);
-                }
+                response
+                    .headers_mut()
+                    .insert(REQUEST_ID_HEADER, request_id.header_value());
                 Ok(response)
             }
         })
-        .wrap(TracingLogger::<RequestSpan>::new())
 }
 
 /// The app's default service: 404 in the envelope of the family the path belongs to.

@@ -1,6 +1,6 @@
-//! What the log records about a request: the root span every request runs in
-//! ([`RequestSpan`], the `RootSpanBuilder` of `TracingLogger`) and the one event per failed
-//! request, with every request-derived string passed through [`escape_for_log`].
+//! What the log records about a request: its id ([`RequestId`], in every line about it) and
+//! the one event per failed request ([`log_outcome`]), with every request-derived string
+//! passed through [`escape_for_log`].
 //!
 //! The human log format writes field values as they are, so a raw newline in a path, a query
 //! value or a message naming them would start a forged log line, and a NUL would land in the
@@ -12,15 +12,15 @@
 
 use crate::client::client_ip_of;
 use crate::state::AppState;
-use actix_web::body::MessageBody;
-use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::header::{RETRY_AFTER, USER_AGENT};
+use actix_web::dev::ServiceResponse;
+use actix_web::http::header::{HeaderValue, RETRY_AFTER, USER_AGENT};
 use actix_web::http::{StatusCode, Version};
-use actix_web::{Error, HttpMessage, HttpRequest, ResponseError, web};
+use actix_web::{Error, HttpRequest, ResponseError, web};
 use std::borrow::Cow;
-use std::fmt::Write;
-use tracing::Span;
-use tracing_actix_web::{RequestId, RootSpanBuilder};
+use std::fmt::{self, Write};
+use std::future::Future;
+use tracing::Instrument;
+use uuid::Uuid;
 
 /// `text` with every control character escaped, safe to write into a line-oriented log:
 /// `\n`, `\r`, `\t` and NUL become `\n`, `\r`, `\t` and `\0` (a backslash and a letter); the
@@ -55,130 +55,164 @@ fn needs_escape(c: char) -> bool {
     c.is_control() || c == '\u{2028}' || c == '\u{2029}'
 }
 
-/// The root span of every request, and the event of a failed one. Like tracing-actix-web's
-/// `DefaultRootSpanBuilder`, with the request's text escaped and without its OpenTelemetry
-/// fields (nothing here exports traces).
-///
-/// The span starts with the request id only, and the request's fields (method, route,
-/// target, client address, user agent, status…) are recorded into it when the request has
-/// failed, just before its event is written. A request that succeeds writes no line, so it
-/// formats nothing either: formatting every field of every request cost a fifth of the
-/// authenticated rows' throughput at the default `info` filter (docs/benchmarks.md). An event
-/// written *during* a request (a lock-out warning) carries the request id, which its failure
-/// line, if any, repeats with the other fields.
-pub(crate) struct RequestSpan;
+/// A request's id: a random UUID, echoed in `X-Request-Id` and written into every log line
+/// about the request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RequestId(Uuid);
 
-impl RootSpanBuilder for RequestSpan {
-    fn on_request_start(request: &ServiceRequest) -> Span {
-        let span = tracing::info_span!(
-            "HTTP request",
-            http.method = tracing::field::Empty,
-            http.route = tracing::field::Empty,
-            http.flavor = tracing::field::Empty,
-            http.scheme = tracing::field::Empty,
-            http.host = tracing::field::Empty,
-            http.client_ip = tracing::field::Empty,
-            http.user_agent = tracing::field::Empty,
-            http.target = tracing::field::Empty,
-            http.status_code = tracing::field::Empty,
-            request_id = tracing::field::Empty,
-        );
-        if !span.is_disabled()
-            && let Some(id) = request.extensions().get::<RequestId>()
-        {
-            span.record("request_id", tracing::field::display(id));
-        }
-        span
+impl RequestId {
+    /// A new random id.
+    pub(crate) fn new() -> Self {
+        Self(Uuid::new_v4())
     }
 
-    fn on_request_end<B: MessageBody>(span: Span, outcome: &Result<ServiceResponse<B>, Error>) {
-        let (status, error, retry_after) = match outcome {
-            Ok(response) => (
-                response.status(),
-                response.response().error(),
-                response.headers().contains_key(RETRY_AFTER),
-            ),
-            Err(error) => (error.as_response_error().status_code(), Some(error), false),
-        };
-        let Some(error) = error else {
-            return;
-        };
-        if !span.is_disabled()
-            && let Ok(response) = outcome
-        {
-            record_request(&span, response.request());
-        }
-        span.record("http.status_code", status.as_u16());
-        log_failure(status, retry_after, error.as_response_error());
+    /// The id as a header value (lower-case hyphenated).
+    pub(crate) fn header_value(self) -> HeaderValue {
+        let mut text = [0u8; uuid::fmt::Hyphenated::LENGTH];
+        let text = self.0.hyphenated().encode_lower(&mut text);
+        HeaderValue::from_str(text).unwrap_or_else(|_| HeaderValue::from_static(""))
     }
 }
 
-/// Records the request's fields into its span, each request-derived string escaped.
-fn record_request(span: &Span, request: &HttpRequest) {
-    let connection = request.connection_info();
-    // A header value holds no control character but tab, yet may hold any byte above 0x7F:
-    // `to_str` would drop the whole value for one of them, so decode it lossily (which may
-    // yield C1 controls, escaped like the rest).
-    let user_agent = request
-        .headers()
-        .get(USER_AGENT)
-        .map(|v| String::from_utf8_lossy(v.as_bytes()))
-        .unwrap_or_default();
-    let route = request
-        .match_pattern()
-        .unwrap_or_else(|| "default".to_owned());
-    let target = request.uri().path_and_query().map_or("", |p| p.as_str());
-    // The address the login throttle counts: the peer, or what a trusted proxy says.
-    let trusted = request
-        .app_data::<web::Data<AppState>>()
-        .map(|state| state.settings.trusted_proxies.as_slice())
-        .unwrap_or_default();
-    let client_ip = client_ip_of(request, trusted).map(|ip| ip.to_string());
-    span.record(
-        "http.method",
-        tracing::field::display(escape_for_log(request.method().as_str())),
-    );
-    span.record(
-        "http.route",
-        tracing::field::display(escape_for_log(&route)),
-    );
-    span.record("http.flavor", http_flavor(request.version()));
-    span.record(
-        "http.scheme",
-        tracing::field::display(escape_for_log(connection.scheme())),
-    );
-    span.record(
-        "http.host",
-        tracing::field::display(escape_for_log(connection.host())),
-    );
-    span.record(
-        "http.client_ip",
-        tracing::field::display(client_ip.as_deref().unwrap_or("")),
-    );
-    span.record(
-        "http.user_agent",
-        tracing::field::display(escape_for_log(&user_agent)),
-    );
-    span.record(
-        "http.target",
-        tracing::field::display(escape_for_log(target)),
-    );
+impl fmt::Display for RequestId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.hyphenated().fmt(f)
+    }
+}
+
+tokio::task_local! {
+    static REQUEST_ID: RequestId;
+}
+
+/// The id of the request being handled, for events written during it (a lock-out warning);
+/// `None` outside a request.
+pub fn current_request_id() -> Option<RequestId> {
+    REQUEST_ID.try_with(|id| *id).ok()
+}
+
+/// Runs a request's handling with its id, readable inside it through [`current_request_id`],
+/// and in its span, `HTTP request{request_id=…}`, at DEBUG.
+///
+/// There is no span at the default `info` filter: creating, entering and closing one per
+/// request (the tracing-actix-web root span this replaces) cost 10–15% of the authenticated
+/// rows' throughput (docs/benchmarks.md). The one line a failed request writes carries every
+/// field of the request itself ([`log_outcome`]), and the few events written during a request
+/// name its id themselves.
+pub(crate) async fn with_request_id<F: Future>(id: RequestId, work: F) -> F::Output {
+    let span = tracing::debug_span!("HTTP request", request_id = %id);
+    REQUEST_ID.scope(id, work).instrument(span).await
+}
+
+/// Writes the line of a request that failed with an error ([`log_failure`]); a request that
+/// succeeded writes nothing.
+pub(crate) fn log_outcome<B>(id: RequestId, outcome: &Result<ServiceResponse<B>, Error>) {
+    let (status, error, shed, request) = match outcome {
+        Ok(response) => (
+            response.status(),
+            response.response().error(),
+            response.headers().contains_key(RETRY_AFTER),
+            Some(response.request()),
+        ),
+        Err(error) => (
+            error.as_response_error().status_code(),
+            Some(error),
+            false,
+            None,
+        ),
+    };
+    if let Some(error) = error {
+        let fields = request.map(RequestFields::of).unwrap_or_default();
+        log_failure(id, status, shed, &fields, error.as_response_error());
+    }
+}
+
+/// What the line of a failed request says about the request, each request-derived string
+/// escaped.
+#[derive(Default)]
+struct RequestFields {
+    method: String,
+    route: String,
+    flavor: &'static str,
+    scheme: String,
+    host: String,
+    client_ip: String,
+    user_agent: String,
+    target: String,
+}
+
+impl RequestFields {
+    fn of(request: &HttpRequest) -> Self {
+        let connection = request.connection_info();
+        // A header value holds no control character but tab, yet may hold any byte above
+        // 0x7F: `to_str` would drop the whole value for one of them, so decode it lossily
+        // (which may yield C1 controls, escaped like the rest).
+        let user_agent = request
+            .headers()
+            .get(USER_AGENT)
+            .map(|v| String::from_utf8_lossy(v.as_bytes()))
+            .unwrap_or_default();
+        let route = request
+            .match_pattern()
+            .unwrap_or_else(|| "default".to_owned());
+        let target = request.uri().path_and_query().map_or("", |p| p.as_str());
+        // The address the login throttle counts: the peer, or what a trusted proxy says.
+        let trusted = request
+            .app_data::<web::Data<AppState>>()
+            .map(|state| state.settings.trusted_proxies.as_slice())
+            .unwrap_or_default();
+        let client_ip = client_ip_of(request, trusted).map(|ip| ip.to_string());
+        Self {
+            method: escape_for_log(request.method().as_str()).into_owned(),
+            route: escape_for_log(&route).into_owned(),
+            flavor: http_flavor(request.version()),
+            scheme: escape_for_log(connection.scheme()).into_owned(),
+            host: escape_for_log(connection.host()).into_owned(),
+            client_ip: client_ip.unwrap_or_default(),
+            user_agent: escape_for_log(&user_agent).into_owned(),
+            target: escape_for_log(target).into_owned(),
+        }
+    }
 }
 
 /// The one event of a request that failed with an error: INFO for a client error and for a
 /// request shed on purpose (a 503 or 429 with `Retry-After`: the hashing queue was full, the
 /// login throttle held), so that a flood cannot drown real errors (the metrics count them);
-/// ERROR otherwise. The error's `Display` (which carries a 500's or 503's cause) and `Debug`,
-/// escaped. Runs inside the request's span, so the event carries its fields.
-fn log_failure(status: StatusCode, shed: bool, error: &dyn ResponseError) {
+/// ERROR otherwise. The request's id and fields, then the error's `Display` (which carries a
+/// 500's or 503's cause) and `Debug`, escaped.
+fn log_failure(
+    id: RequestId,
+    status: StatusCode,
+    shed: bool,
+    request: &RequestFields,
+    error: &dyn ResponseError,
+) {
     let message = error.to_string();
     let message = escape_for_log(&message);
     let details = format!("{error:?}");
     let details = escape_for_log(&details);
+    macro_rules! failed {
+        ($level:ident) => {
+            tracing::$level!(
+                request_id = %id,
+                http.method = %request.method,
+                http.route = %request.route,
+                http.flavor = request.flavor,
+                http.scheme = %request.scheme,
+                http.host = %request.host,
+                http.client_ip = %request.client_ip,
+                http.user_agent = %request.user_agent,
+                http.target = %request.target,
+                http.status_code = status.as_u16(),
+                error = %message,
+                details = %details,
+                "request failed"
+            )
+        };
+    }
     if status.is_client_error() || shed {
-        tracing::info!(error = %message, details = %details, "request failed");
+        failed!(info);
     } else {
-        tracing::error!(error = %message, details = %details, "request failed");
+        failed!(error);
     }
 }
 

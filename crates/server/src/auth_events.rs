@@ -4,7 +4,7 @@
 
 use rollcall_domain::ports::{AuthEvents, ThrottleScope};
 use rollcall_domain::values::{ClientAddress, LoginKey};
-use rollcall_http_actix::MetricsSource;
+use rollcall_http_actix::{MetricsSource, current_request_id};
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -26,14 +26,17 @@ impl AuthEvents for ThrottleEvents {
     fn locked_out(&self, scope: ThrottleScope, login: &LoginKey, address: &ClientAddress) {
         let (i, name) = slot(scope);
         self.lockouts[i].fetch_add(1, Ordering::Relaxed);
+        let request_id = current_request_id();
         match scope {
             ThrottleScope::LoginFromAddress => tracing::warn!(
+                request_id = request_id.as_ref().map(tracing::field::display),
                 scope = name,
                 %address,
                 login_key = &login.as_str()[..12],
                 "login throttled: too many failed password checks for one login from one address"
             ),
             ThrottleScope::Address => tracing::warn!(
+                request_id = request_id.as_ref().map(tracing::field::display),
                 scope = name,
                 %address,
                 "login throttled: too many failed password checks from one address"

@@ -14,7 +14,7 @@
 #[allow(dead_code, unused_imports, unused_macros)]
 mod helpers;
 
-use helpers::{Auth, Backend, spawn_app};
+use helpers::{Auth, Backend, spawn_app_with};
 use reqwest::Method;
 use rollcall_server::settings::LogFormat;
 use rollcall_server::telemetry;
@@ -53,7 +53,7 @@ async fn request_derived_text_is_escaped_and_client_errors_are_info() {
     let writer = captured.clone();
     telemetry::init_tracing(LogFormat::Human, "info", move || writer.clone(), false)
         .expect("the only subscriber of this test binary");
-    let app = spawn_app(Backend::Sqlite).await;
+    let app = spawn_app_with(Backend::Sqlite, |s| s.login_throttle.per_login = 3).await;
 
     // A username with a newline and a NUL, percent-encoded in the path: 404 naming it.
     let forged = app
@@ -74,6 +74,19 @@ async fn request_derived_text_is_escaped_and_client_errors_are_info() {
         )
         .await;
     unauthenticated.assert_status(401);
+    // Wrong passwords for one login until it is locked out: the lock-out warning, written
+    // during the request whose failure locked it, names that request.
+    let mut wrong_ids = Vec::new();
+    for _ in 0..3 {
+        let wrong = app
+            .send(
+                app.request(Method::GET, "/api/v2/users/me", &Auth::None)
+                    .basic_auth("locked-login", Some("not-the-password")),
+            )
+            .await;
+        wrong.assert_status(401);
+        wrong_ids.push(wrong.header("x-request-id").expect("a request id"));
+    }
     // A request that succeeds writes no line at all.
     let fine = app.get_me(&app.admin()).await;
     fine.assert_status(200);
@@ -126,6 +139,22 @@ async fn request_derived_text_is_escaped_and_client_errors_are_info() {
             .iter()
             .any(|l| l.contains("http.client_ip=127.0.0.1") && !l.contains("203.0.113.9")),
         "the client address is the peer's:\n{log}"
+    );
+
+    let lockout: Vec<_> = log
+        .lines()
+        .filter(|l| l.contains(" WARN ") && l.contains("login throttled"))
+        .collect();
+    assert_eq!(lockout.len(), 1, "one lock-out warning:\n{log}");
+    assert!(
+        lockout[0].contains(&format!("request_id={}", wrong_ids[2])),
+        "the warning names the request that locked the login out: {}\n{wrong_ids:?}",
+        lockout[0]
+    );
+    assert_eq!(
+        lines_of(&log, &wrong_ids[2]).len(),
+        2,
+        "that request's lines: the warning and its own failure:\n{log}"
     );
 
     let id = fine.header("x-request-id").expect("a request id");
