@@ -114,6 +114,18 @@ pub trait UserStore: Send + Sync + 'static {
     /// [`UserStoreError::Backend`].
     async fn list_users(&self, query: &UserQuery) -> Result<Listed<User>, UserStoreError>;
 
+    /// The users with an id above `after` (every user when `None`), in id order, at most
+    /// `limit` of them, without a count: one step of a walk over the whole directory
+    /// (keyset paging on the primary key, so each step costs the same however far it is).
+    ///
+    /// # Errors
+    /// [`UserStoreError::Backend`].
+    async fn list_users_after(
+        &self,
+        after: Option<UserId>,
+        limit: u32,
+    ) -> Result<Vec<User>, UserStoreError>;
+
     /// Applies a change and ends the requested sessions, in one transaction; sets `updated_at`
     /// to `update.now`. When [`UpdatePlan::needs_another_admin`](crate::invariants::UpdatePlan)
     /// holds for the locked row and no other lasting admin (see [`User::is_lasting_admin`])

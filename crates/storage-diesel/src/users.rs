@@ -216,6 +216,28 @@ async fn delete_user(
     result.map_err(|e| e.resolve(user_error))
 }
 
+async fn list_users_after(
+    store: &DieselStore,
+    after: Option<UserId>,
+    limit: u32,
+) -> Result<Vec<User>, UserStoreError> {
+    let after = after.map_or(i64::MIN, UserId::get);
+    let rows: Vec<UserRow> = with_connection!(store, |conn, _Db| {
+        users::table
+            .filter(users::id.gt(after))
+            .order(users::id.asc())
+            .limit(i64::from(limit))
+            .select(UserRow::as_select())
+            .load(conn)
+            .await
+    })
+    .map_err(user_error)?;
+    Ok(rows
+        .into_iter()
+        .map(UserRow::into_user)
+        .collect::<Result<_, _>>()?)
+}
+
 async fn count_users(store: &DieselStore) -> Result<u64, UserStoreError> {
     let total: i64 = with_connection!(store, |conn, _Db| {
         users::table.count().get_result(conn).await
@@ -292,6 +314,15 @@ impl UserStore for DieselStore {
     async fn list_users(&self, query: &UserQuery) -> Result<Listed<User>, UserStoreError> {
         let query = query.clone();
         self.detached(move |store| async move { list_users(&store, &query).await })
+            .await
+    }
+
+    async fn list_users_after(
+        &self,
+        after: Option<UserId>,
+        limit: u32,
+    ) -> Result<Vec<User>, UserStoreError> {
+        self.detached(move |store| async move { list_users_after(&store, after, limit).await })
             .await
     }
 

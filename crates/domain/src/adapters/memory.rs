@@ -32,6 +32,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
+use std::ops::Bound;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 /// Every storage port in memory. Clones share one state, like handles to one database.
@@ -356,6 +357,21 @@ impl UserStore for MemoryStore {
         }
         rows.sort_by(|a, b| order_users(a, b, query));
         Ok(page_of(rows, query.page))
+    }
+
+    async fn list_users_after(
+        &self,
+        after: Option<UserId>,
+        limit: u32,
+    ) -> Result<Vec<User>, UserStoreError> {
+        let state = self.lock()?;
+        let from = after.map_or(Bound::Unbounded, Bound::Excluded);
+        Ok(state
+            .users
+            .range((from, Bound::Unbounded))
+            .take(usize::try_from(limit).unwrap_or(usize::MAX))
+            .map(|(_, user)| user.clone())
+            .collect())
     }
 
     async fn update_user(&self, id: UserId, update: UserUpdate) -> Result<User, UserStoreError> {

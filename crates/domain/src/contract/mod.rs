@@ -189,6 +189,7 @@ macro_rules! storage_contract_tests {
             user_ids_increase_and_are_never_reused,
             create_user_enforces_unique_fields,
             create_users_inserts_all_or_nothing,
+            list_users_after_walks_in_id_order,
             nullable_unique_fields_allow_many_nulls,
             update_user_enforces_unique_fields_against_other_users,
             update_user_changes_fields_and_sets_updated_at,

@@ -258,6 +258,52 @@ pub async fn create_users_inserts_all_or_nothing<S: Stores>(store: S) {
     }
 }
 
+/// `list_users_after` walks the directory in id order: each step holds at most `limit` users
+/// with ids above `after`, a deleted user is skipped, and past the last id there is nothing.
+pub async fn list_users_after_walks_in_id_order<S: Stores>(store: S) {
+    let mut created = Vec::new();
+    for n in 0..7 {
+        created.push(create(&store, new_user(&format!("walk{n}"))).await);
+    }
+    store
+        .delete_user(created[3].id, at(1))
+        .await
+        .expect("delete");
+    let expected: Vec<UserId> = created
+        .iter()
+        .map(|u| u.id)
+        .filter(|id| *id != created[3].id)
+        .collect();
+    for limit in [1, 2, 6, 1000] {
+        let mut seen = Vec::new();
+        let mut after = None;
+        loop {
+            let step = store
+                .list_users_after(after, limit)
+                .await
+                .expect("list_users_after");
+            assert!(step.len() <= limit as usize, "limit {limit}");
+            let Some(last) = step.last() else { break };
+            after = Some(last.id);
+            seen.extend(step);
+        }
+        assert_eq!(
+            seen.iter().map(|u| u.id).collect::<Vec<_>>(),
+            expected,
+            "limit {limit}"
+        );
+        assert_eq!(seen[0], get(&store, created[0].id).await, "whole users");
+    }
+    let last = created[6].id;
+    assert_eq!(store.list_users_after(Some(last), 10).await, Ok(Vec::new()));
+    assert_eq!(
+        store
+            .list_users_after(Some(UserId(last.get() + 1000)), 10)
+            .await,
+        Ok(Vec::new())
+    );
+}
+
 /// Many users may have no e-mail and no external id, on create and on update.
 pub async fn nullable_unique_fields_allow_many_nulls<S: Stores>(store: S) {
     let a = create(&store, new_user("n1")).await;

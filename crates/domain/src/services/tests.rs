@@ -1120,22 +1120,41 @@ fn listing_uses_the_shared_filter_model() {
 }
 
 #[test]
-fn list_all_users_reads_every_page_in_id_order() {
+fn a_walk_in_id_order_reads_every_user_once() {
     let w = world();
     for name in ["ann", "bo", "cy", "di", "ed"] {
         w.create(name);
     }
     let bo = w.as_user("bo");
     for page_size in [1, 2, 5, 6, 1000] {
-        let all = block_on(w.dir.list_all_users_by(&bo, page_size)).unwrap();
-        let names: Vec<&str> = all.iter().map(|u| u.username.as_str()).collect();
+        let mut names = Vec::new();
+        let mut after = None;
+        loop {
+            let page = block_on(w.dir.list_users_after(&bo, after, page_size)).unwrap();
+            assert!(page.len() <= page_size as usize);
+            let Some(last) = page.last() else { break };
+            after = Some(last.id);
+            names.extend(page.iter().map(|u| u.username.as_str().to_owned()));
+        }
         assert_eq!(
             names,
             ["admin", "ann", "bo", "cy", "di", "ed"],
             "page size {page_size}"
         );
     }
-    assert_eq!(block_on(w.dir.list_all_users(&bo)).unwrap().len(), 6);
+    // A limit of 0 still reads one, and the limit is capped.
+    assert_eq!(
+        block_on(w.dir.list_users_after(&bo, None, 0))
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        block_on(w.dir.list_users_after(&bo, None, u32::MAX))
+            .unwrap()
+            .len(),
+        6
+    );
 }
 
 #[test]

@@ -17,9 +17,7 @@ use crate::entities::{
     NewUser, SessionRevocation, User, UserChanges, UserId, UserUpdate, is_all_digits,
     parse_numeric_id,
 };
-use crate::listing::{
-    Condition, Filter, FilterValue, Listed, PageRequest, SortOrder, UserField, UserQuery,
-};
+use crate::listing::{Listed, PageRequest, UserQuery};
 use crate::ports::{UniqueUserField, UserLookup, UserStoreError};
 use crate::values::{Email, ExternalId, FieldViolation, Username, Violation, Violations};
 
@@ -206,44 +204,24 @@ impl Directory {
             .map_err(unexpected_user_store)
     }
 
-    /// Lists every user in id order (any authenticated principal), for families that have no
-    /// paging (v1). Reads the store page by page, each page after the last id seen, so a user
-    /// created or deleted meanwhile never shifts the others.
+    /// One step of a walk over every user in id order (any authenticated principal), for
+    /// families that list the whole directory (v1, streamed): the users after `after`, at most
+    /// `limit` ([`PageRequest::MAX_LIMIT`] at most), without a count. Each step starts after
+    /// the last id seen, so a user created or deleted meanwhile never shifts the others.
     ///
     /// # Errors
     /// Storage errors.
-    pub async fn list_all_users(&self, principal: &Principal) -> Result<Vec<User>, ServiceError> {
-        self.list_all_users_by(principal, PageRequest::MAX_LIMIT)
-            .await
-    }
-
-    pub(super) async fn list_all_users_by(
+    pub async fn list_users_after(
         &self,
-        principal: &Principal,
-        page_size: u32,
+        _principal: &Principal,
+        after: Option<UserId>,
+        limit: u32,
     ) -> Result<Vec<User>, ServiceError> {
-        let mut all = Vec::new();
-        let mut after: Option<UserId> = None;
-        loop {
-            let query = UserQuery {
-                filters: after
-                    .map(|id| Filter {
-                        field: UserField::Id,
-                        condition: Condition::Gt(FilterValue::Integer(id.get())),
-                    })
-                    .into_iter()
-                    .collect(),
-                sort: SortOrder::default(),
-                page: PageRequest::new(page_size, 0),
-            };
-            let page = self.list_users(principal, &query).await?;
-            let full = page.items.len() >= query.page.limit() as usize;
-            after = page.items.last().map(|u| u.id);
-            all.extend(page.items);
-            if !full || after.is_none() {
-                return Ok(all);
-            }
-        }
+        self.ports
+            .users
+            .list_users_after(after, limit.clamp(1, PageRequest::MAX_LIMIT))
+            .await
+            .map_err(unexpected_user_store)
     }
 
     async fn find(&self, lookup: &UserLookup, shown_ref: &str) -> Result<User, ServiceError> {

@@ -9,10 +9,14 @@ use super::dto::{V1ErrorMessage, V1PasswordRequest, V1User, V1UserEnvelope, V1Us
 use super::family::{CREATE_RULES, PASSWORD_RULES, V1Auth, V1Result};
 use crate::body::read_json_value;
 use crate::error::Problem;
+use crate::request_log::{RequestId, current_request_id};
 use crate::state::AppState;
+use actix_web::http::header::ContentType;
+use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse, web};
+use rollcall_domain::entities::{User, UserId};
 use rollcall_domain::ports::UserLookup;
-use rollcall_domain::services::{PasswordChange, UserInput};
+use rollcall_domain::services::{PasswordChange, Principal, UserInput};
 use rollcall_domain::values::Scope;
 use serde_json::Value;
 
@@ -111,10 +115,88 @@ fn by_username(username: &str) -> UserLookup {
 pub(crate) async fn list_users(state: web::Data<AppState>, auth: V1Auth) -> V1Result {
     let principal = auth.principal;
     principal.require(Scope::USERS_INDEX)?;
-    let users = state.directory.list_all_users(&principal).await?;
-    Ok(HttpResponse::Ok().json(V1UserList {
-        value: users.iter().map(V1User::from).collect(),
-    }))
+    // The first step is read before the answer starts, so that its failure is still an
+    // error in the family's envelope.
+    let first = state
+        .directory
+        .list_users_after(&principal, None, LIST_STEP)
+        .await?;
+    let walk = Walk {
+        state,
+        principal,
+        request_id: current_request_id(),
+        next: Step::First(first),
+    };
+    Ok(HttpResponse::Ok()
+        .content_type(ContentType::json())
+        .streaming(futures_util::stream::try_unfold(walk, Walk::step)))
+}
+
+/// Users per step of the streamed listing: one read of the store, one chunk of the body.
+const LIST_STEP: u32 = 1000;
+
+/// The streamed v1 listing: `{"value":[` and the users of the first step, then one chunk
+/// per step of the walk in id order, then `]}`; the same bytes as serializing every user at
+/// once. A step is read only when the previous chunk has been taken by the connection, so
+/// at most one step is held in memory, and a client that goes away stops the walk. A step
+/// that fails ends the body unfinished (the connection is closed), so that a client never
+/// takes a partial listing for a whole one.
+struct Walk {
+    state: web::Data<AppState>,
+    principal: Principal,
+    request_id: Option<RequestId>,
+    next: Step,
+}
+
+enum Step {
+    /// The first step, already read.
+    First(Vec<User>),
+    /// Read the users after this one.
+    After(UserId),
+    /// The body is complete.
+    Done,
+}
+
+impl Walk {
+    async fn step(mut self) -> Result<Option<(Bytes, Self)>, std::io::Error> {
+        let (users, opening) = match std::mem::replace(&mut self.next, Step::Done) {
+            Step::Done => return Ok(None),
+            Step::First(users) => (users, true),
+            Step::After(after) => {
+                let read = self
+                    .state
+                    .directory
+                    .list_users_after(&self.principal, Some(after), LIST_STEP)
+                    .await;
+                let users = read.map_err(|error| {
+                    tracing::error!(
+                        request_id = self.request_id.as_ref().map(tracing::field::display),
+                        %error,
+                        "the v1 user listing failed part-way; its connection is closed"
+                    );
+                    std::io::Error::other(error.to_string())
+                })?;
+                (users, false)
+            }
+        };
+        let mut chunk = Vec::with_capacity(users.len() * 256 + 16);
+        if opening {
+            chunk.extend_from_slice(b"{\"value\":[");
+        }
+        for (i, user) in users.iter().enumerate() {
+            if i > 0 || !opening {
+                chunk.push(b',');
+            }
+            serde_json::to_writer(&mut chunk, &V1User::from(user))
+                .map_err(std::io::Error::other)?;
+        }
+        // A short step is the last; after a full one, the next step says.
+        match users.last() {
+            Some(last) if users.len() >= LIST_STEP as usize => self.next = Step::After(last.id),
+            _ => chunk.extend_from_slice(b"]}"),
+        }
+        Ok(Some((Bytes::from(chunk), self)))
+    }
 }
 
 /// Reads one user (no `value` envelope).

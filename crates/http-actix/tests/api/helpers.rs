@@ -36,6 +36,8 @@ pub struct UserStoreCalls {
     pub find: AtomicUsize,
     pub create: AtomicUsize,
     pub update: AtomicUsize,
+    /// Steps of a walk over the directory (`list_users_after`).
+    pub walk: AtomicUsize,
 }
 
 impl UserStoreCalls {
@@ -87,6 +89,15 @@ impl UserStore for SwitchableUsers {
         self.check()?;
         self.inner.list_users(query).await
     }
+    async fn list_users_after(
+        &self,
+        after: Option<UserId>,
+        limit: u32,
+    ) -> Result<Vec<User>, UserStoreError> {
+        self.check()?;
+        self.calls.walk.fetch_add(1, Ordering::SeqCst);
+        self.inner.list_users_after(after, limit).await
+    }
     async fn update_user(&self, id: UserId, update: UserUpdate) -> Result<User, UserStoreError> {
         self.check()?;
         self.calls.update.fetch_add(1, Ordering::SeqCst);
@@ -129,6 +140,8 @@ impl Readiness for SwitchReadiness {
 /// One application with its own store.
 pub struct TestApp {
     pub state: AppState,
+    /// The store behind every port, to seed it directly.
+    pub store: MemoryStore,
     pub down: Arc<AtomicBool>,
     pub clock: Arc<FixedClock>,
     /// The users port's call counts.
@@ -179,6 +192,7 @@ impl TestApp {
             .unwrap()
             .unwrap();
         Self {
+            store,
             state: AppState {
                 directory,
                 readiness: Arc::new(SwitchReadiness(down.clone())),

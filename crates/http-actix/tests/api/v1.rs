@@ -4,7 +4,9 @@
 
 use crate::helpers::*;
 use crate::requests::*;
-use actix_web::test::TestRequest;
+use actix_web::body::MessageBody;
+use actix_web::test::{self, TestRequest};
+use rollcall_domain::ports::UserStore;
 use serde_json::{Value, json};
 use std::sync::atomic::Ordering;
 
@@ -28,6 +30,41 @@ fn user(name: &str) -> String {
 
 fn password_body(password: &str) -> Value {
     json!({"value": {"password": password}})
+}
+
+/// The listing streams: its first step (1,000 users) is read before the answer starts, and
+/// each further one only when the client has taken the chunk before it, so a client that
+/// goes away stops the walk and at most one step is held at a time.
+#[actix_web::test]
+async fn the_listing_reads_a_step_only_when_the_client_takes_the_one_before() {
+    let test_app = TestApp::new().await;
+    let seeded: Vec<_> = (0..2100)
+        .map(|n| rollcall_domain::contract::builders::new_user(&format!("walker{n}")))
+        .collect();
+    test_app.store.create_users(seeded).await.unwrap();
+    let app = test_app.service().await;
+    let steps = || test_app.user_calls.walk.load(Ordering::SeqCst);
+    let response = test::call_service(&app, get_as(&users(""), admin()).to_request()).await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(steps(), 1, "the first step is read before the answer");
+    let mut body = Box::pin(response.into_body());
+    let Some(Ok(first)) = std::future::poll_fn(|cx| body.as_mut().poll_next(cx)).await else {
+        panic!("a first chunk")
+    };
+    assert!(first.starts_with(br#"{"value":[{"username":"admin","admin":true},"#));
+    assert_eq!(steps(), 1, "no step is read ahead");
+    let Some(Ok(second)) = std::future::poll_fn(|cx| body.as_mut().poll_next(cx)).await else {
+        panic!("a second chunk")
+    };
+    assert!(second.starts_with(br#",{"username":"walker999""#));
+    assert_eq!(steps(), 2);
+    drop(body);
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    assert_eq!(
+        steps(),
+        2,
+        "a body dropped (the client gone) reads nothing more"
+    );
 }
 
 #[actix_web::test]

@@ -7,6 +7,10 @@ use crate::helpers::{
     ADMIN_PASSWORD, ADMIN_USERNAME, Auth, Backend, TestApp, TestResponse, both_backends, spawn_app,
 };
 use reqwest::Method;
+use rollcall_domain::contract::builders::new_user;
+use rollcall_domain::entities::NewUser;
+use rollcall_domain::ports::UserStore;
+use rollcall_storage_diesel::PoolOptions;
 use serde_json::{Value, json};
 
 const PASSWORD_MIN: &str = "Key: 'UserPasswordRequest.Value.Password' Error:Field validation for 'Password' failed on the 'min' tag";
@@ -111,6 +115,40 @@ async fn v1_routes_succeed(backend: Backend) {
     deleted.assert_status(204);
     assert!(deleted.body.is_empty());
     assert_v1_error(&v1_get(&app, &admin, "Unryo-User").await, 404);
+}
+
+both_backends!(v1_listing_streams_every_user_in_id_order);
+/// The listing is written in steps of 1,000 users: with exactly one full step and with
+/// several steps and a short last one, the body is one JSON document holding every user once,
+/// in id order, written compactly as the whole list serialized at once would be.
+async fn v1_listing_streams_every_user_in_id_order(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let store = rollcall_storage_diesel::connect(&app.db.url, PoolOptions::default())
+        .await
+        .expect("a second handle on the app's database");
+    let seed = |from: usize, to: usize| {
+        (from..to)
+            .map(|n| NewUser {
+                is_admin: n % 500 == 0,
+                ..new_user(&format!("walker{n:04}"))
+            })
+            .collect::<Vec<_>>()
+    };
+    for (from, to) in [(1, 1000), (1000, 2345)] {
+        store.create_users(seed(from, to)).await.expect("seed");
+        let listed = v1_list(&app, &app.admin()).await;
+        listed.assert_status(200);
+        let mut expected = vec![format!(r#"{{"username":"{ADMIN_USERNAME}","admin":true}}"#)];
+        expected.extend(
+            (1..to).map(|n| format!(r#"{{"username":"walker{n:04}","admin":{}}}"#, n % 500 == 0)),
+        );
+        let expected = format!(r#"{{"value":[{}]}}"#, expected.join(","));
+        assert_eq!(listed.body.len(), expected.len(), "{to} users");
+        assert!(
+            listed.body == expected.as_bytes(),
+            "{to} users: the body is every user once, in id order"
+        );
+    }
 }
 
 both_backends!(v1_routes_fail_in_v1_strings);
