@@ -11,6 +11,8 @@
 #   PERF=session scripts/profile.sh        # and profile the session row
 #   LOG_FILTER=warn D=3s scripts/profile.sh
 #   DATABASE_URL=postgres://postgres@127.0.0.1:5432/profile scripts/profile.sh  # an empty database
+#   PERF=session PERF_CALL_GRAPH=dwarf PERF_FREQUENCY=199 scripts/profile.sh   # callers of libc
+#       # and kernel functions too (Rust builds omit frame pointers, so `fp` stops there)
 #
 # Needs wrk; PERF needs perf. Only ever targets 127.0.0.1, and stops by itself.
 set -euo pipefail
@@ -63,7 +65,8 @@ if [ -n "${PERF:-}" ]; then
     wrk -t2 -c64 -d12s -H "$header" "$base/api/v2/users/me" >/dev/null &
     load=$!
     sleep 2
-    perf record -F 499 -g -p "$pid" -o "$out/perf.data" -- sleep 6 >/dev/null 2>&1
+    perf record -F "${PERF_FREQUENCY:-499}" --call-graph "${PERF_CALL_GRAPH:-fp}" -p "$pid" \
+        -o "$out/perf.data" -- sleep 6 >/dev/null 2>&1
     wait "$load"
     echo "profile of the $PERF row: $out/perf.data"
 fi

@@ -7,6 +7,10 @@ use std::error::Error;
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
+/// mimalloc rather than glibc's malloc: see docs/benchmarks.md.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let settings = match Settings::load() {
