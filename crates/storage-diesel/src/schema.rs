@@ -134,6 +134,17 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// The number of users, one row kept by triggers on `users` (the unfiltered total of a
+    /// listing).
+    user_count (id) {
+        /// Always 1.
+        id -> BigInt,
+        /// How many users exist.
+        n -> BigInt,
+    }
+}
+
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(api_keys -> users (user_id));
 diesel::joinable!(configurations -> users (user_id));
@@ -142,5 +153,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     sessions,
     api_keys,
     configurations,
-    login_failures
+    login_failures,
+    user_count
 );

@@ -6,7 +6,7 @@ use crate::error::{TxError, backend_error, unique_violation};
 use crate::hot_reads::{self, with_user_query};
 use crate::listing::{UserListing, lower, lower_nullable, sql_offset};
 use crate::rows::{NewUserRow, UserRow};
-use crate::schema::{sessions, users};
+use crate::schema::{sessions, user_count, users};
 use crate::store::{DieselStore, in_write_transaction, with_connection};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -116,7 +116,16 @@ async fn list_users(
             .load(conn)
             .await
             .map_err(user_error)?;
-        let total = count.count().get_result(conn).await.map_err(user_error)?;
+        // Unfiltered, the total is the trigger-kept count rather than a scan of every row.
+        let total = if query.filters.is_empty() {
+            user_count::table
+                .select(user_count::n)
+                .get_result(conn)
+                .await
+                .map_err(user_error)?
+        } else {
+            count.count().get_result(conn).await.map_err(user_error)?
+        };
         Ok::<_, UserStoreError>((rows, total))
     })?;
     Ok(Listed {
@@ -240,7 +249,10 @@ async fn list_users_after(
 
 async fn count_users(store: &DieselStore) -> Result<u64, UserStoreError> {
     let total: i64 = with_connection!(store, |conn, _Db| {
-        users::table.count().get_result(conn).await
+        user_count::table
+            .select(user_count::n)
+            .get_result(conn)
+            .await
     })
     .map_err(user_error)?;
     Ok(u64::try_from(total).unwrap_or_default())

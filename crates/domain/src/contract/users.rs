@@ -7,6 +7,7 @@ use super::builders::{
 };
 use super::probes::{create, find, get};
 use crate::entities::{NewUser, UserChanges, UserId};
+use crate::listing::UserQuery;
 use crate::ports::{UniqueUserField, UserLookup, UserStoreError};
 use crate::values::{PosixId, SourceType};
 use uuid::Uuid;
@@ -220,6 +221,14 @@ pub async fn create_users_inserts_all_or_nothing<S: Stores>(store: S) {
         last = found.id;
     }
     assert_eq!(store.create_users(Vec::new()).await, Ok(0));
+    let listed = store
+        .list_users(&UserQuery::default())
+        .await
+        .expect("list_users");
+    assert_eq!(
+        listed.total, 1201,
+        "an unfiltered listing counts every user"
+    );
 
     let clashes = [
         (
@@ -256,6 +265,16 @@ pub async fn create_users_inserts_all_or_nothing<S: Stores>(store: S) {
             "a refused list writes nothing"
         );
     }
+    store
+        .delete_user(alice.id, at(1))
+        .await
+        .expect("delete alice");
+    let listed = store
+        .list_users(&UserQuery::default())
+        .await
+        .expect("list_users");
+    assert_eq!(listed.total, 1200, "a deletion counts");
+    assert_eq!(store.count_users().await.expect("count_users"), 1200);
 }
 
 /// `list_users_after` walks the directory in id order: each step holds at most `limit` users
