@@ -38,3 +38,16 @@ ci:
 # BENCH_ROUNDS, BENCH_USERS and BENCH_WRONG_DURATION tune it; about 6 minutes as it is.
 bench:
     scripts/bench.sh --write
+
+# Fill a database with generated users (no Argon2id per user; they all sign in with
+# `password`): `just seed 1000000`, on the server's default SQLite file unless
+# ROLLCALL_DATABASE_URL says otherwise. Start the server once first, so that it creates the
+# first admin.
+seed count password="seeded-password-1" *args:
+    cargo run --release -p rollcall-seed -- {{count}} --password '{{password}}' {{args}}
+
+# The listings of every family on a million seeded users (also on PostgreSQL when
+# TEST_DATABASE_URL is set); prints a Markdown section. BENCH_MILLION_USERS and
+# BENCH_MILLION_REPS tune it.
+bench-million:
+    scripts/bench-million.sh

@@ -80,6 +80,31 @@ pub(crate) fn like_pattern(raw: &str) -> String {
     out
 }
 
+/// For a canonical pattern ([`like_pattern`]) that starts with literal text, the range of
+/// strings starting with it, `[prefix, successor)`: every string the pattern matches lies in
+/// it (text compares by bytes on both backends, and UTF-8 bytes order as code points do), so
+/// adding the range to the LIKE changes no result while letting an index on the lowered
+/// column find the candidates. `None` when the pattern starts with a wildcard.
+pub(crate) fn prefix_range(pattern: &str) -> Option<(String, String)> {
+    let mut prefix = String::new();
+    let mut chars = pattern.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '%' | '_' => break,
+            '\\' => prefix.push(chars.next()?),
+            c => prefix.push(c),
+        }
+    }
+    let last = prefix.chars().next_back()?;
+    let next = match u32::from(last) + 1 {
+        0xD800 => '\u{E000}',
+        n => char::from_u32(n)?,
+    };
+    let mut successor = prefix[..prefix.len() - last.len_utf8()].to_owned();
+    successor.push(next);
+    Some((prefix, successor))
+}
+
 fn mismatch(field: UserField, value: &FilterValue) -> BackendError {
     BackendError::Internal(format!(
         "filter on {field}: {value:?} does not have the field's type"
@@ -157,12 +182,25 @@ macro_rules! compare {
 macro_rules! compare_text {
     ($db:ty, $field:expr, $column:expr, $lower:ident, $condition:expr) => {{
         let predicate: UserPredicate<$db> = match $condition {
-            Condition::Like(p) => Box::new(
-                $lower($column)
-                    .like(like_pattern(p))
+            Condition::Like(p) => {
+                let pattern = like_pattern(p);
+                let like = $lower($column)
+                    .like(pattern.clone())
                     .escape('\\')
-                    .nullable(),
-            ),
+                    .nullable();
+                match prefix_range(&pattern) {
+                    // The same LIKE, behind a range on the lowered column that an index on
+                    // it can serve.
+                    Some((from, to)) => Box::new(
+                        $lower($column)
+                            .ge(from)
+                            .nullable()
+                            .and($lower($column).lt(to).nullable())
+                            .and(like),
+                    ),
+                    None => Box::new(like),
+                }
+            }
             Condition::NotLike(p) => Box::new(
                 $lower($column)
                     .not_like(like_pattern(p))
@@ -322,6 +360,38 @@ mod tests {
         assert_eq!(like_pattern(r"a\\b"), r"a\\b");
         assert_eq!(like_pattern("ends\\"), r"ends\\");
         assert_eq!(like_pattern("ÉCOLE%"), "École%", "only ASCII letters fold");
+    }
+
+    #[test]
+    fn a_literal_prefix_gives_the_range_of_its_strings() {
+        let range = |p: &str| prefix_range(&like_pattern(p));
+        assert_eq!(range("User99%"), Some(("user99".into(), "user9:".into())));
+        assert_eq!(range("bob"), Some(("bob".into(), "boc".into())));
+        assert_eq!(range("a_c"), Some(("a".into(), "b".into())));
+        // Escaped wildcards and backslashes are literal text of the prefix.
+        assert_eq!(range(r"50\%off%"), Some(("50%off".into(), "50%ofg".into())));
+        assert_eq!(range(r"a\\%"), Some((r"a\".into(), "a]".into())));
+        assert_eq!(range("Zoé%"), Some(("zoé".into(), "zoê".into())));
+        assert_eq!(
+            range("\u{d7ff}%"),
+            Some(("\u{d7ff}".into(), "\u{e000}".into()))
+        );
+        assert_eq!(range("\u{10ffff}%"), None, "no successor: no range");
+        assert_eq!(range("%bob"), None);
+        assert_eq!(range("_ob"), None);
+        assert_eq!(range(""), None);
+        // Every string the pattern matches lies in the range.
+        for (pattern, text) in [
+            ("user99%", "user99"),
+            ("user99%", "user990000"),
+            ("a_c", "abc"),
+        ] {
+            let (from, to) = range(pattern).unwrap();
+            assert!(
+                from.as_str() <= text && text < to.as_str(),
+                "{pattern} {text}"
+            );
+        }
     }
 
     #[test]
