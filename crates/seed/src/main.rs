@@ -2,7 +2,8 @@
 //! Argon2id hash for all of them, thousands of rows per statement, one transaction per
 //! batch — on SQLite or PostgreSQL, for benchmarks (`scripts/bench.sh`) and for trying
 //! Rollcall at scale. The users are `user<N>` for N from `--first`, with varied optional
-//! fields (see [`seeded_user`]); none is an admin. See docs/operations.md.
+//! fields (see [`seeded_user`]); none is an admin. At the end it refreshes the query planner's
+//! statistics (`VACUUM (ANALYZE)` on PostgreSQL). See docs/operations.md.
 
 use chrono::{Duration, Utc};
 use clap::Parser;
@@ -83,6 +84,14 @@ async fn seed(cli: &Cli) -> Result<(), String> {
             started.elapsed().as_secs_f64()
         );
     }
+    store
+        .refresh_statistics()
+        .await
+        .map_err(|e| format!("refreshing the planner's statistics: {e}"))?;
+    eprintln!(
+        "rollcall-seed: done, statistics refreshed ({:.1} s)",
+        started.elapsed().as_secs_f64()
+    );
     Ok(())
 }
 

@@ -219,6 +219,29 @@ impl DieselStore {
         .await
     }
 
+    /// Refreshes what the query planner knows about the data, after a bulk load: on
+    /// PostgreSQL `VACUUM (ANALYZE) users` (statistics, and the visibility map that lets index-
+    /// only scans skip the table), on SQLite `PRAGMA optimize`. Not needed in normal running
+    /// (autovacuum; SQLite plans without statistics).
+    ///
+    /// # Errors
+    /// [`BackendError::Unavailable`] when the database cannot be reached in time,
+    /// [`BackendError::Internal`] for anything else.
+    pub async fn refresh_statistics(&self) -> Result<(), BackendError> {
+        self.detached(move |store| async move {
+            let sql = match store.pools() {
+                Pools::Postgres(_) => "VACUUM (ANALYZE) users",
+                Pools::Sqlite(_) => "PRAGMA optimize",
+            };
+            with_connection!(store, |conn, _Db| {
+                diesel::sql_query(sql).execute(conn).await
+            })
+            .map(drop)
+            .map_err(backend_error)
+        })
+        .await
+    }
+
     /// Applies the pending embedded migrations of the store's backend, through diesel-async's
     /// `AsyncConnectionWrapper`; returns the versions applied. On PostgreSQL a session-level
     /// advisory lock makes instances that start together migrate one after the other.

@@ -22,3 +22,6 @@ DROP INDEX users_source_type_desc_sort_idx;
 DROP INDEX users_posix_uid_desc_sort_idx;
 DROP INDEX users_posix_gid_desc_sort_idx;
 DROP INDEX users_expired_at_desc_sort_idx;
+DROP INDEX users_username_desc_sort_idx;
+DROP INDEX users_created_at_desc_sort_idx;
+DROP INDEX users_updated_at_desc_sort_idx;

@@ -127,6 +127,32 @@ async fn timestamps_round_trip(store: DieselStore) {
     assert_eq!(other.created_at, created);
 }
 
+/// After a bulk load the planner's statistics can be refreshed (outside any transaction, as
+/// `VACUUM` needs on PostgreSQL), and the users are all still there.
+async fn statistics_refresh_after_a_bulk_load(store: DieselStore) {
+    let users: Vec<_> = (0..300).map(|n| new_user(&format!("bulk{n}"))).collect();
+    store.create_users(users).await.expect("bulk load");
+    store
+        .refresh_statistics()
+        .await
+        .expect("refresh statistics");
+    assert_eq!(store.count_users().await.expect("count"), 300);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_statistics_refresh_after_a_bulk_load() {
+    let fixture = crate::support::fresh_sqlite().await;
+    crate::support::with_fixture(fixture, statistics_refresh_after_a_bulk_load).await;
+}
+
+#[test]
+fn postgres_statistics_refresh_after_a_bulk_load() {
+    block_on_postgres(async {
+        let fixture = fresh_postgres().await;
+        crate::support::with_fixture(fixture, statistics_refresh_after_a_bulk_load).await;
+    });
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_timestamps_keep_microseconds() {
     let store = connect("sqlite::memory:", PoolOptions::default())
