@@ -35,7 +35,8 @@ ci:
 # Side-by-side load benchmark on loopback (needs wrk): rollcall against a bare actix-web hello,
 # interleaved rounds, ratios to the hello (also on PostgreSQL when TEST_DATABASE_URL is set);
 # adds the report to docs/benchmarks.md. BENCH_DURATION, BENCH_CONNECTIONS, BENCH_THREADS,
-# BENCH_ROUNDS, BENCH_USERS and BENCH_WRONG_DURATION tune it; about 6 minutes as it is.
+# BENCH_ROUNDS, BENCH_USERS and BENCH_WRONG_DURATION tune it; then the million-user section
+# (`bench-million`; BENCH_MILLION=0 skips it). About 18 minutes with PostgreSQL.
 bench:
     scripts/bench.sh --write
 

@@ -12,8 +12,10 @@
 #
 # Settings: BENCH_DURATION (8s per row and round), BENCH_CONNECTIONS (64), BENCH_THREADS (2),
 # BENCH_ROUNDS (3), BENCH_USERS (200 seeded users), BENCH_WRONG_DURATION (30s, the
-# wrong-password row). A quick try, never to be saved with --write:
-#   BENCH_DURATION=2s BENCH_ROUNDS=1 BENCH_WRONG_DURATION=5s scripts/bench.sh
+# wrong-password row); BENCH_MILLION=0 skips the million-user section (scripts/bench-million.sh,
+# about 6 minutes with PostgreSQL; BENCH_MILLION_USERS and BENCH_MILLION_REPS tune it). A quick
+# try, never to be saved with --write:
+#   BENCH_DURATION=2s BENCH_ROUNDS=1 BENCH_WRONG_DURATION=5s BENCH_MILLION=0 scripts/bench.sh
 set -euo pipefail
 shopt -s inherit_errexit
 cd "$(dirname "$0")/.."
@@ -358,6 +360,16 @@ else
     pg_section="PostgreSQL not measured (TEST_DATABASE_URL is not set)."
 fi
 
+# --- A million users (scripts/bench-million.sh), unless BENCH_MILLION=0 ----------------------
+million_section=""
+if [ "${BENCH_MILLION:-1}" != 0 ]; then
+    # The servers above are done; stop them so that they do not share the machine.
+    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+    for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+    pids=()
+    million_section="$(scripts/bench-million.sh)" || die "the million-user section failed"
+fi
+
 verdict() { awk -v v="$1" -v g="$2" -v op="$3" 'BEGIN {
     ok = op == "<=" ? v <= g : v >= g; printf "%s", ok ? "met" : "**missed**" }'; }
 
@@ -397,6 +409,8 @@ ${pg_section}
 - Resident memory of rollcall (SQLite): idle after start-up and seeding ${rss_idle} MiB (goal ≤ 64 MiB:
   $(verdict "$rss_idle" 64 "<=")); after the read rows ${rss_read} MiB; after the wrong-password row ${rss_wrong} MiB
   (goal ≤ 128 MiB: $(verdict "$rss_wrong" 128 "<=")). The bare hello after its rows: ${rss_hello} MiB.
+
+${million_section}
 MD
 )"
 echo "$report"

@@ -5,24 +5,27 @@
 -- ids, and the nullable fields, whose nulls are one large group), `ORDER BY f DESC, id` needs
 -- an index in that order too; for the other fields the few ties of a value are sorted on the
 -- fly. The same indexes serve the equality and range filters on those fields and their
--- counts.
+-- counts. Their null order is the one the listing writes: `NULLS FIRST` ascending and
+-- `DESC NULLS LAST` for the nullable columns, PostgreSQL's default (`ASC`, `DESC`) for the
+-- others (the planner only uses an index whose null order matches, even on a NOT NULL
+-- column).
 
-CREATE INDEX users_username_sort_idx ON users (username ASC NULLS FIRST, id);
+CREATE INDEX users_username_sort_idx ON users (username, id);
 CREATE INDEX users_email_sort_idx ON users (email ASC NULLS FIRST, id);
 CREATE INDEX users_external_id_sort_idx ON users (external_id ASC NULLS FIRST, id);
-CREATE INDEX users_is_admin_sort_idx ON users (is_admin ASC NULLS FIRST, id);
-CREATE INDEX users_enabled_sort_idx ON users (enabled ASC NULLS FIRST, id);
-CREATE INDEX users_source_type_sort_idx ON users (source_type ASC NULLS FIRST, id);
+CREATE INDEX users_is_admin_sort_idx ON users (is_admin, id);
+CREATE INDEX users_enabled_sort_idx ON users (enabled, id);
+CREATE INDEX users_source_type_sort_idx ON users (source_type, id);
 CREATE INDEX users_posix_uid_sort_idx ON users (posix_uid ASC NULLS FIRST, id);
 CREATE INDEX users_posix_gid_sort_idx ON users (posix_gid ASC NULLS FIRST, id);
-CREATE INDEX users_created_at_sort_idx ON users (created_at ASC NULLS FIRST, id);
-CREATE INDEX users_updated_at_sort_idx ON users (updated_at ASC NULLS FIRST, id);
+CREATE INDEX users_created_at_sort_idx ON users (created_at, id);
+CREATE INDEX users_updated_at_sort_idx ON users (updated_at, id);
 CREATE INDEX users_expired_at_sort_idx ON users (expired_at ASC NULLS FIRST, id);
 CREATE INDEX users_email_desc_sort_idx ON users (email DESC NULLS LAST, id);
 CREATE INDEX users_external_id_desc_sort_idx ON users (external_id DESC NULLS LAST, id);
-CREATE INDEX users_is_admin_desc_sort_idx ON users (is_admin DESC NULLS LAST, id);
-CREATE INDEX users_enabled_desc_sort_idx ON users (enabled DESC NULLS LAST, id);
-CREATE INDEX users_source_type_desc_sort_idx ON users (source_type DESC NULLS LAST, id);
+CREATE INDEX users_is_admin_desc_sort_idx ON users (is_admin DESC, id);
+CREATE INDEX users_enabled_desc_sort_idx ON users (enabled DESC, id);
+CREATE INDEX users_source_type_desc_sort_idx ON users (source_type DESC, id);
 CREATE INDEX users_posix_uid_desc_sort_idx ON users (posix_uid DESC NULLS LAST, id);
 CREATE INDEX users_posix_gid_desc_sort_idx ON users (posix_gid DESC NULLS LAST, id);
 CREATE INDEX users_expired_at_desc_sort_idx ON users (expired_at DESC NULLS LAST, id);
@@ -30,9 +33,9 @@ CREATE INDEX users_expired_at_desc_sort_idx ON users (expired_at DESC NULLS LAST
 -- PostgreSQL does not sort the ties of a value on the fly after an index scan the way
 -- SQLite does (its incremental sort was not chosen, measured at a million users), so the
 -- high-cardinality fields get their descending index too.
-CREATE INDEX users_username_desc_sort_idx ON users (username DESC NULLS LAST, id);
-CREATE INDEX users_created_at_desc_sort_idx ON users (created_at DESC NULLS LAST, id);
-CREATE INDEX users_updated_at_desc_sort_idx ON users (updated_at DESC NULLS LAST, id);
+CREATE INDEX users_username_desc_sort_idx ON users (username DESC, id);
+CREATE INDEX users_created_at_desc_sort_idx ON users (created_at DESC, id);
+CREATE INDEX users_updated_at_desc_sort_idx ON users (updated_at DESC, id);
 
 -- The number of users, for the exact total of an unfiltered listing without counting a
 -- million rows: kept by triggers, so every write that adds or removes users (the server's,
