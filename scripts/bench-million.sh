@@ -136,14 +136,8 @@ mkdir -p "$work/sqlite"
 measure SQLite "sqlite://$work/sqlite/rollcall.db"
 if [ -n "${TEST_DATABASE_URL:-}" ] && command -v psql >/dev/null; then
     pg_db="rollcall_million_$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')"
-    pg_url="$(python3 - "$TEST_DATABASE_URL" "$pg_db" <<'PY'
-import sys, urllib.parse as up
-parts = up.urlsplit(sys.argv[1])
-if (parts.hostname or "") not in ("", "127.0.0.1", "localhost", "::1"):
-    sys.exit("TEST_DATABASE_URL does not point at this machine")
-print(up.urlunsplit(parts._replace(path="/" + sys.argv[2])))
-PY
-)"
+    pg_url="$(python3 scripts/local-pg-url.py "$TEST_DATABASE_URL" "$pg_db")" \
+        || die "TEST_DATABASE_URL is unusable (see above)"
     psql "$TEST_DATABASE_URL" -q -v ON_ERROR_STOP=1 -c "CREATE DATABASE $pg_db" >/dev/null \
         || die "could not create a PostgreSQL database"
     measure PostgreSQL "$pg_url"

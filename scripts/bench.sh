@@ -72,16 +72,7 @@ if [ -n "${TEST_DATABASE_URL:-}" ]; then
         name="rollcall_bench_$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')"
         # The same server and options with the new database's name; only a server on this
         # machine (loopback or a Unix socket) is put under load.
-        if ! url="$(python3 - "$TEST_DATABASE_URL" "$name" <<'PY'
-import sys, urllib.parse as up
-parts = up.urlsplit(sys.argv[1])
-if parts.scheme not in ("postgres", "postgresql"):
-    sys.exit("TEST_DATABASE_URL is not a postgres:// URL")
-if (parts.hostname or "") not in ("", "127.0.0.1", "localhost", "::1"):
-    sys.exit("TEST_DATABASE_URL does not point at this machine")
-print(up.urlunsplit(parts._replace(path="/" + sys.argv[2])))
-PY
-)"; then
+        if ! url="$(python3 scripts/local-pg-url.py "$TEST_DATABASE_URL" "$name")"; then
             die "PostgreSQL: TEST_DATABASE_URL is unusable (see above)"
         fi
         psql "$TEST_DATABASE_URL" -q -v ON_ERROR_STOP=1 -c "CREATE DATABASE $name" >/dev/null \

@@ -153,6 +153,32 @@ pub struct NewUser {
     pub created_at: DateTime<Utc>,
 }
 
+impl NewUser {
+    /// The user this becomes once stored under `id`: every field as given, and `updated_at`
+    /// equal to `created_at`.
+    pub fn into_user(self, id: UserId) -> User {
+        User {
+            id,
+            uuid: self.uuid,
+            username: self.username,
+            email: self.email,
+            first_name: self.first_name,
+            last_name: self.last_name,
+            external_id: self.external_id,
+            language: self.language,
+            is_admin: self.is_admin,
+            enabled: self.enabled,
+            expired_at: self.expired_at,
+            posix_uid: self.posix_uid,
+            posix_gid: self.posix_gid,
+            source_type: self.source_type,
+            password_hash: self.password_hash,
+            created_at: self.created_at,
+            updated_at: self.created_at,
+        }
+    }
+}
+
 /// A partial change of a user. `None` leaves a field as it is; for nullable fields
 /// `Some(None)` clears it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

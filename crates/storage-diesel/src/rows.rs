@@ -192,6 +192,11 @@ fn digest(hex: &str, table: &str, id: i64, column: &str) -> Result<TokenDigest, 
 }
 
 impl UserRow {
+    /// The domain's users, in the rows' order.
+    pub(crate) fn into_users(rows: Vec<Self>) -> Result<Vec<User>, BackendError> {
+        rows.into_iter().map(Self::into_user).collect()
+    }
+
     /// The domain's user.
     pub(crate) fn into_user(self) -> Result<User, BackendError> {
         let id = self.id;

@@ -129,10 +129,7 @@ async fn list_users(
         Ok::<_, UserStoreError>((rows, total))
     })?;
     Ok(Listed {
-        items: rows
-            .into_iter()
-            .map(UserRow::into_user)
-            .collect::<Result<_, _>>()?,
+        items: UserRow::into_users(rows)?,
         total: u64::try_from(total).unwrap_or_default(),
     })
 }
@@ -241,10 +238,7 @@ async fn list_users_after(
             .await
     })
     .map_err(user_error)?;
-    Ok(rows
-        .into_iter()
-        .map(UserRow::into_user)
-        .collect::<Result<_, _>>()?)
+    Ok(UserRow::into_users(rows)?)
 }
 
 async fn count_users(store: &DieselStore) -> Result<u64, UserStoreError> {

@@ -91,25 +91,7 @@ fn page_of<T: Clone>(rows: Vec<T>, page: PageRequest) -> Listed<T> {
 impl State {
     /// Inserts a new user unless one of its unique fields is taken.
     fn insert_user(&mut self, new: NewUser) -> Result<User, UserStoreError> {
-        let mut user = User {
-            id: UserId(0),
-            uuid: new.uuid,
-            username: new.username,
-            email: new.email,
-            first_name: new.first_name,
-            last_name: new.last_name,
-            external_id: new.external_id,
-            language: new.language,
-            is_admin: new.is_admin,
-            enabled: new.enabled,
-            expired_at: new.expired_at,
-            posix_uid: new.posix_uid,
-            posix_gid: new.posix_gid,
-            source_type: new.source_type,
-            password_hash: new.password_hash,
-            created_at: new.created_at,
-            updated_at: new.created_at,
-        };
+        let mut user = new.into_user(UserId(0));
         if let Some(field) = self.clash(&user, None) {
             return Err(UserStoreError::Taken(field));
         }

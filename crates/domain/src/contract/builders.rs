@@ -125,25 +125,7 @@ pub fn new_admin(name: &str) -> NewUser {
 
 /// The user a store must return for `new` once it assigned `id`.
 pub fn expected_user(id: UserId, new: &NewUser) -> User {
-    User {
-        id,
-        uuid: new.uuid,
-        username: new.username.clone(),
-        email: new.email.clone(),
-        first_name: new.first_name.clone(),
-        last_name: new.last_name.clone(),
-        external_id: new.external_id.clone(),
-        language: new.language.clone(),
-        is_admin: new.is_admin,
-        enabled: new.enabled,
-        expired_at: new.expired_at,
-        posix_uid: new.posix_uid,
-        posix_gid: new.posix_gid,
-        source_type: new.source_type,
-        password_hash: new.password_hash.clone(),
-        created_at: new.created_at,
-        updated_at: new.created_at,
-    }
+    new.clone().into_user(id)
 }
 
 /// An update applying `changes` at `now`, ending no session.

@@ -138,6 +138,12 @@ async fn v1_listing_streams_every_user_in_id_order(backend: Backend) {
         store.create_users(seed(from, to)).await.expect("seed");
         let listed = v1_list(&app, &app.admin()).await;
         listed.assert_status(200);
+        // Streamed: no length known up front (api.md section 9).
+        assert_eq!(
+            listed.header("transfer-encoding").as_deref(),
+            Some("chunked")
+        );
+        assert_eq!(listed.header("content-length"), None);
         let mut expected = vec![format!(r#"{{"username":"{ADMIN_USERNAME}","admin":true}}"#)];
         expected.extend(
             (1..to).map(|n| format!(r#"{{"username":"walker{n:04}","admin":{}}}"#, n % 500 == 0)),
