@@ -52,12 +52,21 @@ impl TokenDigest {
 
     /// Reads the storage form back; `None` unless it is 64 hex digits.
     pub fn from_hex(hex: &str) -> Option<Self> {
-        if hex.len() != 64 || !hex.is_ascii() {
+        fn nibble(c: u8) -> Option<u8> {
+            match c {
+                b'0'..=b'9' => Some(c - b'0'),
+                b'a'..=b'f' => Some(c - b'a' + 10),
+                b'A'..=b'F' => Some(c - b'A' + 10),
+                _ => None,
+            }
+        }
+        let hex = hex.as_bytes();
+        if hex.len() != 64 {
             return None;
         }
         let mut out = [0u8; 32];
-        for (i, byte) in out.iter_mut().enumerate() {
-            *byte = u8::from_str_radix(&hex[i * 2..i * 2 + 2], 16).ok()?;
+        for (byte, pair) in out.iter_mut().zip(hex.chunks_exact(2)) {
+            *byte = nibble(pair[0])? << 4 | nibble(pair[1])?;
         }
         Some(Self(out))
     }
@@ -140,6 +149,16 @@ mod tests {
         assert!(d.matches(&TokenDigest::of("secret")));
         assert!(!d.matches(&TokenDigest::of("Secret")));
         assert_eq!(TokenDigest::from_hex("zz"), None);
+        let hex = d.to_hex();
+        assert_eq!(TokenDigest::from_hex(&hex.to_uppercase()), Some(d));
+        for bad in [
+            format!("+{}", &hex[1..]),
+            format!("{}g", &hex[..63]),
+            format!("{hex}0"),
+        ] {
+            assert_eq!(TokenDigest::from_hex(&bad), None, "{bad}");
+        }
+        assert_eq!(TokenDigest::from_hex(&format!("é{}", &hex[2..])), None);
         assert!(!format!("{d:?}").contains(&d.to_hex()));
     }
 
