@@ -10,6 +10,11 @@
 //! - `Like`/`NotLike` compare `lower(column)` with a pattern that is lower-cased here, with `\`
 //!   as the escape character on both backends (`lower(col) LIKE $1 ESCAPE '\'`). `lower()`
 //!   folds ASCII letters only on both backends (PostgreSQL columns use the "C" collation).
+//! - A LIKE with a literal run of three or more characters may be narrowed by a trigram
+//!   index first (SQLite: the FTS5 table `users_search`, see [`trigram_query`]; PostgreSQL:
+//!   its planner uses the `pg_trgm` indexes on the LIKE itself); the LIKE is always applied
+//!   to the candidates, so the index changes no result. A LIKE on `source_type`, which has
+//!   three values, becomes the list of the values it matches.
 //! - Text compares and sorts in byte order (PostgreSQL "C" collation, SQLite BINARY).
 //! - Nulls sort first in ascending order and last in descending order: explicit
 //!   `NULLS FIRST`/`NULLS LAST` on PostgreSQL, SQLite's own rule (null is smaller than every
@@ -23,8 +28,11 @@ use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel::sql_types::{Bool, Nullable, Text};
 use diesel::sqlite::Sqlite;
-use rollcall_domain::listing::{Condition, Direction, Filter, FilterValue, SortKey, UserField};
+use rollcall_domain::listing::{
+    Condition, Direction, Filter, FilterValue, SortKey, UserField, like_matches,
+};
 use rollcall_domain::ports::BackendError;
+use rollcall_domain::values::SourceType;
 
 diesel::define_sql_function! {
     /// SQL `lower(text)`.
@@ -105,6 +113,85 @@ pub(crate) fn prefix_range(pattern: &str) -> Option<(String, String)> {
     Some((prefix, successor))
 }
 
+/// Characters in a trigram: an index of trigrams can narrow a pattern only through a literal
+/// run at least this long.
+const TRIGRAM: usize = 3;
+
+/// The literal runs of a canonical pattern ([`like_pattern`]), in order: the text between its
+/// wildcards, with escapes resolved.
+fn literal_runs(pattern: &str) -> Vec<String> {
+    let mut runs = Vec::new();
+    let mut run = String::new();
+    let mut chars = pattern.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '%' | '_' => runs.push(std::mem::take(&mut run)),
+            '\\' => run.extend(chars.next()),
+            c => run.push(c),
+        }
+    }
+    runs.push(run);
+    runs.retain(|run| !run.is_empty());
+    runs
+}
+
+/// The FTS5 query on the trigram table `users_search` that finds, in `column`, every row whose
+/// lowered value the canonical `pattern` can match: each literal run of three or more
+/// characters must occur in it. It may find more (FTS5 folds case beyond ASCII, and does not
+/// check the runs' order or the wildcards): it only narrows, and the LIKE decides. `None` when
+/// it would not help: no such run, or a literal prefix of three or more characters, whose
+/// range on the lowered column's index ([`prefix_range`]) is the faster way in.
+pub(crate) fn trigram_query(column: &str, pattern: &str) -> Option<String> {
+    let long = |run: &String| run.chars().count() >= TRIGRAM;
+    let starts_literal = !pattern.starts_with(['%', '_']);
+    let runs = literal_runs(pattern);
+    if starts_literal && runs.first().is_some_and(long) {
+        return None;
+    }
+    let phrases: Vec<String> = runs
+        .iter()
+        .filter(|run| long(run))
+        .map(|run| format!("{column} : \"{}\"", run.replace('"', "\"\"")))
+        .collect();
+    (!phrases.is_empty()).then(|| phrases.join(" AND "))
+}
+
+/// SQLite's narrowing of a LIKE on `column`: its rows in the trigram table.
+fn sqlite_trigram_search(column: &str, pattern: &str) -> Option<UserPredicate<Sqlite>> {
+    let query = trigram_query(column, pattern)?;
+    Some(Box::new(
+        diesel::dsl::sql::<Nullable<Bool>>(
+            "`users`.`id` IN (SELECT rowid FROM users_search WHERE users_search MATCH ",
+        )
+        .bind::<Text, _>(query)
+        .sql(")"),
+    ))
+}
+
+/// PostgreSQL needs no narrowing: its planner reads the LIKE through the trigram indexes.
+#[allow(clippy::unnecessary_wraps)]
+fn no_trigram_search(_column: &str, _pattern: &str) -> Option<UserPredicate<Pg>> {
+    None
+}
+
+/// A LIKE or NOT LIKE on `source_type` as the list of its values that the pattern matches
+/// (the same rule, [`like_matches`], that the contract gives every backend), so that an index
+/// on the column serves it; other conditions unchanged.
+fn source_type_condition(condition: &Condition) -> std::borrow::Cow<'_, Condition> {
+    let matching = |pattern: &str| -> Vec<FilterValue> {
+        SourceType::ALL
+            .iter()
+            .filter(|t| like_matches(pattern, t.as_str()))
+            .map(|t| FilterValue::Text(t.as_str().to_owned()))
+            .collect()
+    };
+    match condition {
+        Condition::Like(p) => std::borrow::Cow::Owned(Condition::In(matching(p))),
+        Condition::NotLike(p) => std::borrow::Cow::Owned(Condition::NotIn(matching(p))),
+        other => std::borrow::Cow::Borrowed(other),
+    }
+}
+
 fn mismatch(field: UserField, value: &FilterValue) -> BackendError {
     BackendError::Internal(format!(
         "filter on {field}: {value:?} does not have the field's type"
@@ -177,10 +264,14 @@ macro_rules! compare {
     }};
 }
 
-/// The condition on one text column: LIKEs on the lower-cased column, the rest as
+/// The condition on one text column: LIKEs on the lower-cased column (narrowed by
+/// `$search`, the backend's trigram search of column `$name`, where it helps), the rest as
 /// [`compare!`].
 macro_rules! compare_text {
-    ($db:ty, $field:expr, $column:expr, $lower:ident, $condition:expr) => {{
+    ($db:ty, $field:expr, $column:expr, $lower:ident, $condition:expr) => {
+        compare_text!($db, $field, $column, $lower, $condition, |_: &str| None)
+    };
+    ($db:ty, $field:expr, $column:expr, $lower:ident, $condition:expr, $search:expr) => {{
         let predicate: UserPredicate<$db> = match $condition {
             Condition::Like(p) => {
                 let pattern = like_pattern(p);
@@ -188,17 +279,20 @@ macro_rules! compare_text {
                     .like(pattern.clone())
                     .escape('\\')
                     .nullable();
-                match prefix_range(&pattern) {
+                let search: Option<UserPredicate<$db>> = $search(&pattern);
+                match (search, prefix_range(&pattern)) {
+                    // The same LIKE, on the candidates of the trigram index.
+                    (Some(search), _) => Box::new(search.and(like)),
                     // The same LIKE, behind a range on the lowered column that an index on
                     // it can serve.
-                    Some((from, to)) => Box::new(
+                    (None, Some((from, to))) => Box::new(
                         $lower($column)
                             .ge(from)
                             .nullable()
                             .and($lower($column).lt(to).nullable())
                             .and(like),
                     ),
-                    None => Box::new(like),
+                    (None, None) => Box::new(like),
                 }
             }
             Condition::NotLike(p) => Box::new(
@@ -232,26 +326,49 @@ macro_rules! sort {
 /// Implements [`UserListing`] for a backend; `$asc`/`$desc` order a nullable column with
 /// nulls first when ascending and last when descending.
 macro_rules! impl_user_listing {
-    ($db:ty, $asc:path, $desc:path) => {
+    ($db:ty, $asc:path, $desc:path, $search:path) => {
         impl UserListing for $db {
             fn predicate(filter: &Filter) -> Result<UserPredicate<Self>, BackendError> {
                 let field = filter.field;
                 let condition = &filter.condition;
                 Ok(match field {
                     UserField::Id => compare!($db, field, users::id, condition, integer),
-                    UserField::Uuid => compare_text!($db, field, users::uuid, lower, condition),
+                    UserField::Uuid => compare_text!(
+                        $db,
+                        field,
+                        users::uuid,
+                        lower,
+                        condition,
+                        |p: &str| $search("uuid", p)
+                    ),
                     UserField::Username => {
-                        compare_text!($db, field, users::username, lower, condition)
+                        compare_text!($db, field, users::username, lower, condition, |p: &str| {
+                            $search("username", p)
+                        })
                     }
-                    UserField::Email => {
-                        compare_text!($db, field, users::email, lower_nullable, condition)
-                    }
-                    UserField::ExternalId => {
-                        compare_text!($db, field, users::external_id, lower_nullable, condition)
-                    }
-                    UserField::SourceType => {
-                        compare_text!($db, field, users::source_type, lower, condition)
-                    }
+                    UserField::Email => compare_text!(
+                        $db,
+                        field,
+                        users::email,
+                        lower_nullable,
+                        condition,
+                        |p: &str| $search("email", p)
+                    ),
+                    UserField::ExternalId => compare_text!(
+                        $db,
+                        field,
+                        users::external_id,
+                        lower_nullable,
+                        condition,
+                        |p: &str| $search("external_id", p)
+                    ),
+                    UserField::SourceType => compare_text!(
+                        $db,
+                        field,
+                        users::source_type,
+                        lower,
+                        source_type_condition(condition).as_ref()
+                    ),
                     UserField::IsAdmin => compare!($db, field, users::is_admin, condition, boolean),
                     UserField::Enabled => compare!($db, field, users::enabled, condition, boolean),
                     UserField::UserId => compare!($db, field, users::posix_uid, condition, integer),
@@ -339,8 +456,18 @@ mod sqlite_nulls {
     }
 }
 
-impl_user_listing!(Pg, postgres_nulls::asc, postgres_nulls::desc);
-impl_user_listing!(Sqlite, sqlite_nulls::asc, sqlite_nulls::desc);
+impl_user_listing!(
+    Pg,
+    postgres_nulls::asc,
+    postgres_nulls::desc,
+    no_trigram_search
+);
+impl_user_listing!(
+    Sqlite,
+    sqlite_nulls::asc,
+    sqlite_nulls::desc,
+    sqlite_trigram_search
+);
 
 /// Saturating conversion of a page's offset to SQL's `OFFSET`.
 pub(crate) fn sql_offset(offset: u64) -> i64 {
@@ -392,6 +519,71 @@ mod tests {
                 "{pattern} {text}"
             );
         }
+    }
+
+    #[test]
+    fn trigram_queries_need_a_literal_run_of_three_and_no_long_prefix() {
+        let query = |p: &str| trigram_query("email", &like_pattern(p));
+        assert_eq!(query("%999%"), Some(r#"email : "999""#.into()));
+        assert_eq!(
+            query("%ab%Cde%fgh_ij"),
+            Some(r#"email : "cde" AND email : "fgh""#.into())
+        );
+        assert_eq!(
+            query(r#"%say "hi"%"#),
+            Some(r#"email : "say ""hi""""#.into())
+        );
+        assert_eq!(query(r"%50\%off%"), Some(r#"email : "50%off""#.into()));
+        assert_eq!(query("%éÉé%"), Some(r#"email : "éÉé""#.into()));
+        assert_eq!(
+            query("ab%999%"),
+            Some(r#"email : "999""#.into()),
+            "short prefix"
+        );
+        assert_eq!(query("user99%"), None, "the prefix range serves it");
+        assert_eq!(query("%99%9_9%"), None, "no run of three");
+        assert_eq!(query("%"), None);
+        assert_eq!(query(""), None);
+    }
+
+    #[test]
+    fn sqlite_narrows_a_like_through_the_trigram_table_and_keeps_the_like() {
+        use diesel::debug_query;
+        let filter = Filter {
+            field: UserField::Email,
+            condition: Condition::Like("%999%".into()),
+        };
+        let query = users::table
+            .into_boxed::<Sqlite>()
+            .filter(<Sqlite as UserListing>::predicate(&filter).unwrap());
+        let sql = debug_query::<Sqlite, _>(&query).to_string();
+        assert!(sql.contains("users_search MATCH ?"), "{sql}");
+        assert!(sql.contains("LIKE ? ESCAPE ?"), "{sql}");
+        let query = users::table
+            .into_boxed::<Pg>()
+            .filter(<Pg as UserListing>::predicate(&filter).unwrap());
+        let sql = debug_query::<Pg, _>(&query).to_string();
+        assert!(!sql.contains("users_search"), "{sql}");
+    }
+
+    #[test]
+    fn a_like_on_source_type_is_the_list_of_the_values_it_matches() {
+        let values = |c: &Condition| match source_type_condition(c).into_owned() {
+            Condition::In(vs) | Condition::NotIn(vs) => vs,
+            other => panic!("{other:?}"),
+        };
+        let text = |v: &str| FilterValue::Text(v.into());
+        assert_eq!(
+            values(&Condition::Like("CLI%".into())),
+            [text("cli_linux_multi_user"), text("cli_ldap")]
+        );
+        assert_eq!(values(&Condition::NotLike("%zzz%".into())), []);
+        assert!(matches!(
+            source_type_condition(&Condition::NotLike("web%".into())).into_owned(),
+            Condition::NotIn(_)
+        ));
+        let eq = Condition::Eq(text("web_app"));
+        assert_eq!(source_type_condition(&eq).into_owned(), eq);
     }
 
     #[test]

@@ -8,7 +8,7 @@ use crate::entities::{NewUser, UserChanges};
 use crate::listing::{
     Condition, Direction, Filter, FilterValue, MAX_FILTERS, MAX_LIST_VALUES, MAX_SORT_KEYS,
     MAX_VALUE_LENGTH, PageRequest, SortKey, SortOrder, UserField, UserQuery, contains_filter,
-    escape_like, parse_list, parse_pattern, parse_value,
+    escape_like, like_matches, parse_list, parse_pattern, parse_value,
 };
 use crate::values::{PosixId, SourceType};
 
@@ -514,6 +514,198 @@ pub async fn like_filters_are_case_insensitive_and_escape_wildcards<S: Stores>(s
     assert_eq!(substring("email", "promo.TEAM@").await, ["alice"]);
     assert_eq!(substring("uuid", "ABCDEF12").await, ["a_b"]);
     assert_eq!(substring("uuid", "-4").await.len(), 5, "every UUID is a v4");
+}
+
+/// The text of `field` in `user` as a listing compares it (the UUID lower-case hyphenated).
+fn text_of(user: &crate::entities::User, field: UserField) -> Option<String> {
+    match field {
+        UserField::Username => Some(user.username.as_str().to_owned()),
+        UserField::Email => user.email.as_ref().map(|e| e.as_str().to_owned()),
+        UserField::ExternalId => user.external_id.as_ref().map(|e| e.as_str().to_owned()),
+        UserField::Uuid => Some(user.uuid.hyphenated().to_string()),
+        other => panic!("{other} is not a searched text field"),
+    }
+}
+
+/// Checks every pattern of [`pattern_search_matches_plain_like`] on every searched field
+/// against [`like_matches`] applied to every user the store holds.
+async fn assert_patterns_match_plain_like<S: Stores>(store: &S, patterns: &[&str], when: &str) {
+    let everyone = store
+        .list_users(&UserQuery {
+            filters: vec![],
+            sort: SortOrder::default(),
+            page: PageRequest::new(PageRequest::MAX_LIMIT, 0),
+        })
+        .await
+        .expect("list every user")
+        .items;
+    for field in [
+        UserField::Username,
+        UserField::Email,
+        UserField::ExternalId,
+        UserField::Uuid,
+    ] {
+        for &pattern in patterns {
+            let names = |keep: &dyn Fn(&str) -> bool| -> Vec<String> {
+                everyone
+                    .iter()
+                    .filter(|u| text_of(u, field).is_some_and(|v| keep(&v)))
+                    .map(|u| u.username.as_str().to_owned())
+                    .collect()
+            };
+            let like = names(&|v| like_matches(pattern, v));
+            let not_like = names(&|v| !like_matches(pattern, v));
+            let condition = Condition::Like(pattern.to_owned());
+            assert_eq!(
+                matching(store, vec![filter(field, condition)]).await,
+                like,
+                "{when}: {field} LIKE {pattern:?}"
+            );
+            let condition = Condition::NotLike(pattern.to_owned());
+            assert_eq!(
+                matching(store, vec![filter(field, condition)]).await,
+                not_like,
+                "{when}: {field} NOT LIKE {pattern:?}"
+            );
+        }
+    }
+}
+
+/// Search through an index changes no result: every LIKE and NOT LIKE on every searched text
+/// field (username, email, external id, UUID) returns exactly what [`like_matches`], the
+/// contract's plain LIKE, returns, for patterns with literal runs of three or more characters
+/// (which a trigram index can serve), shorter ones, escapes, non-ASCII letters (only ASCII
+/// folds), quotes and nulls; and it stays so after users are changed and deleted, in bulk
+/// creations too (the index is kept by the writes, in their transactions).
+pub async fn pattern_search_matches_plain_like<S: Stores>(store: S) {
+    let user = |name: &str, mail: Option<&str>, ext: Option<&str>, n: u128| NewUser {
+        email: mail.map(email),
+        external_id: ext.map(external_id),
+        uuid: uuid_from(n),
+        ..new_user(name)
+    };
+    create(
+        &store,
+        user(
+            "user0999",
+            Some("a999b@example.org"),
+            Some("50%off-999"),
+            0x999,
+        ),
+    )
+    .await;
+    create(
+        &store,
+        user("USER1999x", Some("x@EX999.org"), Some("50_off"), 0xabc_999),
+    )
+    .await;
+    create(&store, user("abc.def", None, Some(r"dir\50off"), 0xdef_abc)).await;
+    store
+        .create_users(vec![
+            user(
+                "abc_def",
+                Some("abc_def@example.org"),
+                Some("ÉCOLE-999"),
+                0x1,
+            ),
+            user(
+                "abcXdef",
+                Some("ABCxDEF@example.org"),
+                Some("école-999"),
+                0x2,
+            ),
+            user(
+                "defabc",
+                Some("q@example.org"),
+                Some(r#"say "hi" 999"#),
+                0x3,
+            ),
+            user("zed", None, None, 0x4),
+            user(
+                "k99a9",
+                Some("k99a9@example.org"),
+                Some("kelvin-\u{212a}elvin"),
+                0x5,
+            ),
+        ])
+        .await
+        .expect("create in bulk");
+    let patterns = [
+        "%999%",
+        "%99_%",
+        "%999",
+        "999%",
+        "%9%9%9%",
+        "%ÉCOLE%",
+        "%école%",
+        "%ÉCO%",
+        "%cole-99%",
+        r"%50\%off%",
+        "%50_off%",
+        r"%\\50%",
+        r#"%"hi" 9%"#,
+        r#"%y "h%"#,
+        "%abc%def%",
+        "%def%abc%",
+        "%ex999%",
+        "%EX999%",
+        "abc%",
+        "%xdef%",
+        "%KELVIN%",
+        "%\u{212a}elvin%",
+        "%elvin%",
+        "%user%",
+        "%us%",
+        "%@example.org",
+        "%abc",
+        "abc_def",
+        "a%",
+        "%",
+        "%-4%",
+        "%abc-9%",
+        "%0-0000-4%",
+    ];
+    assert_patterns_match_plain_like(&store, &patterns, "as created").await;
+
+    let id_of = |name: &'static str| {
+        let store = store.clone();
+        async move {
+            let f = filter(UserField::Username, Condition::Eq(text(name)));
+            store
+                .list_users(&UserQuery {
+                    filters: vec![f],
+                    sort: SortOrder::default(),
+                    page: PageRequest::new(1, 0),
+                })
+                .await
+                .expect("find by name")
+                .items[0]
+                .id
+        }
+    };
+    let changes = UserChanges {
+        email: Some(Some(email("moved-9999@example.org"))),
+        external_id: Some(None),
+        ..UserChanges::default()
+    };
+    store
+        .update_user(id_of("user0999").await, change(changes, at(60)))
+        .await
+        .expect("change email and external id");
+    let changes = UserChanges {
+        username: Some(crate::contract::builders::username("abcdef999")),
+        external_id: Some(Some(external_id("now-abc-999"))),
+        ..UserChanges::default()
+    };
+    store
+        .update_user(id_of("defabc").await, change(changes, at(61)))
+        .await
+        .expect("rename");
+    store
+        .delete_user(id_of("abc_def").await, at(62))
+        .await
+        .expect("delete");
+    assert_patterns_match_plain_like(&store, &patterns, "after changes").await;
 }
 
 /// Every operator that applies to booleans (`is_admin`, `enabled`); `false` orders before

@@ -200,6 +200,7 @@ macro_rules! storage_contract_tests {
             filters_on_email,
             filters_on_external_id_and_source_type,
             like_filters_are_case_insensitive_and_escape_wildcards,
+            pattern_search_matches_plain_like,
             filters_on_boolean_fields,
             filters_on_timestamp_fields,
             filters_combine_with_and,
