@@ -14,3 +14,6 @@ CREATE INDEX users_username_trgm_idx ON users USING gin (lower(username) gin_trg
 CREATE INDEX users_email_trgm_idx ON users USING gin (lower(email) gin_trgm_ops);
 CREATE INDEX users_external_id_trgm_idx ON users USING gin (lower(external_id) gin_trgm_ops);
 CREATE INDEX users_uuid_trgm_idx ON users USING gin (lower(uuid) gin_trgm_ops);
+
+-- Deep pages need no index here: the primary key's index holds the ids alone (the SQLite
+-- migration of the same name adds one).
