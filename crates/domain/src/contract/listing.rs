@@ -997,6 +997,71 @@ pub async fn sorts_nulls_first_ascending_and_last_descending<S: Stores>(store: S
     }
 }
 
+/// Pages far into a listing (offsets of 1000 and more, which an adapter may read differently,
+/// e.g. ids first) agree with shallow ones: in every sort order, with and without a filter,
+/// the page at offset 1000 continues the page before it, overlaps a shallower page exactly
+/// where their positions overlap, and the pages together hold every match once.
+pub async fn deep_pages_agree_with_shallow_ones<S: Stores>(store: S) {
+    let users = (0..1100u32)
+        .map(|n| NewUser {
+            email: (n % 3 != 0).then(|| email(&format!("deep{:04}@example.org", (n * 7) % 1100))),
+            external_id: (n % 2 == 0).then(|| external_id(&format!("x{}", (n * 13) % 1100))),
+            enabled: n % 5 != 0,
+            ..new_user(&format!("deep{:04}", (n * 389) % 1100))
+        })
+        .collect();
+    store.create_users(users).await.expect("create in bulk");
+    let page = |keys: Keys<'static>, filters: Vec<Filter>, limit: u32, offset: u64| {
+        let store = store.clone();
+        async move {
+            listed(
+                &store,
+                &UserQuery {
+                    filters,
+                    sort: sort(keys),
+                    page: PageRequest::new(limit, offset),
+                },
+            )
+            .await
+        }
+    };
+    let orders: [Keys<'static>; 4] = [
+        &[],
+        &[(UserField::Username, Direction::Desc)],
+        &[(UserField::Email, Direction::Asc)],
+        &[
+            (UserField::ExternalId, Direction::Desc),
+            (UserField::Enabled, Direction::Asc),
+        ],
+    ];
+    for keys in orders {
+        for filters in [
+            vec![],
+            vec![filter(
+                UserField::Username,
+                Condition::NotLike("DEEP105%".into()),
+            )],
+        ] {
+            let (first, total) = page(keys, filters.clone(), 1000, 0).await;
+            let (deep, deep_total) = page(keys, filters.clone(), 1000, 1000).await;
+            let (middle, _) = page(keys, filters.clone(), 100, 950).await;
+            let (tail, _) = page(keys, filters.clone(), 50, 1010).await;
+            let what = format!("order {keys:?}, filters {filters:?}");
+            assert_eq!(total, deep_total, "{what}");
+            assert!(total > 1000, "{what}: the deep page has users ({total})");
+            assert_eq!(first.len() + deep.len(), total as usize, "{what}");
+            let order: Vec<String> = first.iter().chain(&deep).cloned().collect();
+            let mut all = order.clone();
+            all.sort();
+            all.dedup();
+            assert_eq!(all.len(), total as usize, "{what}: every match once");
+            assert_eq!(middle[..50], order[950..1000], "{what}: before 1000");
+            assert_eq!(middle[50..], order[1000..1050], "{what}: after 1000");
+            assert_eq!(tail[..], order[1010..1060], "{what}: deep slice");
+        }
+    }
+}
+
 /// `offset`/`limit` select a slice after sorting; `total` counts every match whatever the
 /// page, also past the end and with filters.
 pub async fn pages_with_offset_limit_and_total<S: Stores>(store: S) {

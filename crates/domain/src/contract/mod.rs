@@ -207,6 +207,7 @@ macro_rules! storage_contract_tests {
             sorts_on_fields_in_both_directions_with_ties_by_id,
             sorts_nulls_first_ascending_and_last_descending,
             pages_with_offset_limit_and_total,
+            deep_pages_agree_with_shallow_ones,
             queries_at_every_bound_are_served,
             sessions_are_created_found_and_deleted,
             expired_sessions_are_deleted_at_or_before_now,
