@@ -1,5 +1,7 @@
 //! The application bodies, shaped as Pterodactyl's Fractal transformers write them: a user
-//! item `{"object": "user", "attributes": {…}}` (with `relationships` when `include=servers`),
+//! item `{"object": "user", "attributes": {…}}` (with `attributes.relationships` when
+//! `include=servers`: Pterodactyl's serializer merges includes into the transformed data
+//! before wrapping it, so they sit inside `attributes`, where py-dactyl reads them),
 //! a list `{"object": "list", "data": [...], "meta": {"pagination": {…}}}`, and — for the
 //! OpenAPI document only — the request body.
 
@@ -43,6 +45,9 @@ pub(crate) struct ApplicationUserAttributes {
     /// Last change instant, seconds and `+00:00`.
     #[schema(format = DateTime, example = "2022-09-15T17:33:35+00:00")]
     pub updated_at: String,
+    /// With `include=servers` only: the user's related objects.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub relationships: Option<ApplicationUserRelationships>,
 }
 
 /// The application family's timestamp format: seconds and `+00:00`
@@ -66,6 +71,7 @@ impl From<&User> for ApplicationUserAttributes {
             two_factor: false,
             created_at: timestamp(u.created_at),
             updated_at: timestamp(u.updated_at),
+            relationships: None,
         }
     }
 }
@@ -94,25 +100,23 @@ pub(crate) struct ApplicationUserItem {
     /// Always `user`.
     #[schema(example = "user")]
     pub object: &'static str,
-    /// The user.
+    /// The user (and, with `include=servers`, its relationships).
     pub attributes: ApplicationUserAttributes,
-    /// With `include=servers` only.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub relationships: Option<ApplicationUserRelationships>,
 }
 
 impl ApplicationUserItem {
     /// The item of a user, with the `servers` relationship when it was asked for.
     pub(crate) fn new(user: &User, include_servers: bool) -> Self {
+        let mut attributes = ApplicationUserAttributes::from(user);
+        attributes.relationships = include_servers.then(|| ApplicationUserRelationships {
+            servers: ApplicationEmptyList {
+                object: "list",
+                data: Vec::new(),
+            },
+        });
         Self {
             object: "user",
-            attributes: ApplicationUserAttributes::from(user),
-            relationships: include_servers.then(|| ApplicationUserRelationships {
-                servers: ApplicationEmptyList {
-                    object: "list",
-                    data: Vec::new(),
-                },
-            }),
+            attributes,
         }
     }
 }

@@ -97,7 +97,7 @@ fn user_url(req: &HttpRequest, state: &AppState, id: UserId) -> String {
         ("sort" = Option<String>, Query, description = "`id`, `-id`, `uuid` or `-uuid` (several separated by commas, at most 8); default `id`."),
         ("page" = Option<u64>, Query, description = "From 1; below 1 reads as 1."),
         ("per_page" = Option<u32>, Query, description = "Default 50; above 1000 reads as 1000; below 1 is a 422."),
-        ("include" = Option<String>, Query, description = "`servers` adds an (always empty) `relationships.servers` list."),
+        ("include" = Option<String>, Query, description = "`servers` adds an (always empty) `attributes.relationships.servers` list."),
     ),
     responses(
         (status = 200, description = "A page of users, with absolute `links` to the neighbouring pages that exist.", body = ApplicationUserList),

@@ -176,10 +176,36 @@ async fn application_routes_succeed(backend: Backend) {
         .await;
     external.assert_status(200);
     assert_eq!(external.json()["attributes"]["id"], id);
+    // Includes sit inside `attributes`, as Pterodactyl's serializer merges them.
     assert_eq!(
-        external.json()["relationships"]["servers"],
+        external.json()["attributes"]["relationships"],
+        json!({"servers": {"object": "list", "data": []}})
+    );
+    assert!(external.json().get("relationships").is_none());
+    let plain = app_get(&app, &admin, id).await.json();
+    assert!(plain["attributes"].get("relationships").is_none());
+    let included = app
+        .call(
+            Method::GET,
+            &format!("/api/application/users/{id}?include=other,servers"),
+            &admin,
+        )
+        .await
+        .json();
+    assert_eq!(
+        included["attributes"]["relationships"]["servers"],
         json!({"object": "list", "data": []})
     );
+    let included_list = app_list(&app, &admin, "?include=servers").await.json();
+    let items = included_list["data"].as_array().unwrap();
+    assert!(items.len() >= 2, "the admin and the new user");
+    for item in items {
+        assert_eq!(
+            item["attributes"]["relationships"],
+            json!({"servers": {"object": "list", "data": []}})
+        );
+        assert!(item.get("relationships").is_none());
+    }
 
     let listed = app_list(&app, &admin, "?filter[username]=PTERO").await;
     listed.assert_status(200);
