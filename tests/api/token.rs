@@ -92,3 +92,86 @@ async fn token_validates_the_form(backend: Backend) {
     assert!(body["details"]["username"].is_array(), "{body}");
     assert!(body["details"]["password"].is_array(), "{body}");
 }
+
+/// A `multipart/form-data` body of text fields, as a browser's `FormData` is sent.
+fn multipart(boundary: &str, fields: &[(&str, &str)]) -> String {
+    let mut body = String::new();
+    for (name, value) in fields {
+        body.push_str(&format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+        ));
+    }
+    body.push_str(&format!("--{boundary}--\r\n"));
+    body
+}
+
+both_backends!(token_reads_a_multipart_form_as_starkiller_sends_it);
+async fn token_reads_a_multipart_form_as_starkiller_sends_it(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let post = |body: String, content_type: &str| {
+        app.send(
+            app.request(reqwest::Method::POST, "/token", &Auth::None)
+                .header("content-type", content_type)
+                .body(body),
+        )
+    };
+    let boundary = "----formdata-undici-0123456789";
+    let content_type = format!("multipart/form-data; boundary={boundary}");
+    let issued = post(
+        multipart(
+            boundary,
+            &[("username", ADMIN_USERNAME), ("password", ADMIN_PASSWORD)],
+        ),
+        &content_type,
+    )
+    .await;
+    issued.assert_status(200);
+    let token = issued.json()["access_token"].as_str().unwrap().to_owned();
+    app.get_me(&Auth::EmpireToken(format!("Bearer {token}")))
+        .await
+        .assert_status(200);
+
+    let wrong = post(
+        multipart(
+            boundary,
+            &[("username", ADMIN_USERNAME), ("password", "not-it-at-all")],
+        ),
+        &content_type,
+    )
+    .await;
+    assert_v2_message(&wrong, 401, "Incorrect username or password");
+    let missing = post(
+        multipart(boundary, &[("username", ADMIN_USERNAME)]),
+        &content_type,
+    )
+    .await;
+    assert_field_error(&missing, "password", "blank");
+    let broken = post("--other\r\nnot multipart".into(), &content_type).await;
+    assert_v2_error(&broken, 400);
+    let no_boundary = post(
+        multipart(boundary, &[("username", ADMIN_USERNAME)]),
+        "multipart/form-data",
+    )
+    .await;
+    assert_v2_error(&no_boundary, 415);
+}
+
+both_backends!(meta_version_answers_signed_in_principals);
+async fn meta_version_answers_signed_in_principals(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let anonymous = app
+        .call(reqwest::Method::GET, "/api/v2/meta/version", &Auth::None)
+        .await;
+    assert_v2_error(&anonymous, 401);
+    let token = app.token(ADMIN_USERNAME, ADMIN_PASSWORD).await;
+    let version = app
+        .call(
+            reqwest::Method::GET,
+            "/api/v2/meta/version",
+            &Auth::EmpireToken(format!("Bearer {token}")),
+        )
+        .await;
+    version.assert_status(200);
+    let text = version.json()["version"].as_str().unwrap().to_owned();
+    assert!(text.ends_with(" (Rollcall)"), "{text}");
+}

@@ -76,28 +76,63 @@ pub(crate) async fn read_json_value(
     serde_json::from_slice(&bytes).map_err(|e| Problem::MalformedJson(e.to_string()))
 }
 
-/// Reads an `application/x-www-form-urlencoded` body into its pairs, in order.
+/// Reads a form body into its pairs, in order: `application/x-www-form-urlencoded`, or
+/// `multipart/form-data` as browsers send a `FormData` (Empire's Starkiller signs in that way,
+/// and FastAPI's `OAuth2PasswordRequestForm` reads both). Of a multipart body only the text
+/// fields count; a part with a file name is a file, not a field, and is skipped.
 ///
 /// # Errors
-/// [`Problem::UnsupportedMediaType`], [`Problem::PayloadTooLarge`], [`Problem::MalformedBody`].
+/// [`Problem::UnsupportedMediaType`], [`Problem::PayloadTooLarge`], [`Problem::MalformedBody`]
+/// (unreadable, or not valid multipart for its boundary).
 pub(crate) async fn read_form(
     req: &HttpRequest,
     payload: web::Payload,
 ) -> Result<Vec<(String, String)>, Problem> {
-    let is_form =
-        req.mime_type().ok().flatten().is_some_and(|m| {
-            m.essence_str() == mime::APPLICATION_WWW_FORM_URLENCODED.essence_str()
-        });
-    if !is_form {
+    let declared = req.mime_type().ok().flatten();
+    let essence = declared.as_ref().map(mime::Mime::essence_str);
+    if essence == Some(mime::APPLICATION_WWW_FORM_URLENCODED.essence_str()) {
+        let bytes = read_limited(req, payload).await?;
+        return Ok(url::form_urlencoded::parse(&bytes)
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect());
+    }
+    let boundary = declared
+        .as_ref()
+        .filter(|_| essence == Some(mime::MULTIPART_FORM_DATA.essence_str()))
+        .and_then(|m| m.get_param(mime::BOUNDARY))
+        .map(|b| b.as_str().to_owned());
+    let Some(boundary) = boundary else {
         return Err(Problem::UnsupportedMediaType(
-            "The request body must be a form (Content-Type: application/x-www-form-urlencoded)."
+            "The request body must be a form (Content-Type: application/x-www-form-urlencoded \
+             or multipart/form-data with a boundary)."
                 .into(),
         ));
-    }
+    };
     let bytes = read_limited(req, payload).await?;
-    Ok(url::form_urlencoded::parse(&bytes)
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect())
+    multipart_fields(bytes, boundary).await
+}
+
+/// The text fields of a `multipart/form-data` body already read in full (so within
+/// [`BODY_LIMIT`]).
+async fn multipart_fields(
+    bytes: web::Bytes,
+    boundary: String,
+) -> Result<Vec<(String, String)>, Problem> {
+    let malformed = |e: multer::Error| {
+        Problem::MalformedBody(format!("The multipart form could not be read: {e}."))
+    };
+    let body = futures_util::stream::once(async move { Ok::<_, std::convert::Infallible>(bytes) });
+    let mut parts = multer::Multipart::new(body, boundary);
+    let mut fields = Vec::new();
+    while let Some(part) = parts.next_field().await.map_err(malformed)? {
+        let name = part.name().map(str::to_owned);
+        let is_file = part.file_name().is_some();
+        let value = part.text().await.map_err(malformed)?;
+        if let (Some(name), false) = (name, is_file) {
+            fields.push((name, value));
+        }
+    }
+    Ok(fields)
 }
 
 /// Reads the whole body, refusing more than [`BODY_LIMIT`] bytes (by `Content-Length` up
@@ -413,6 +448,91 @@ mod tests {
             .await
             .unwrap();
         read_json_object(&req, payload).await
+    }
+
+    async fn form_body(req: TestRequest) -> Result<Vec<(String, String)>, Problem> {
+        use actix_web::FromRequest;
+        let (req, mut payload) = req.to_http_parts();
+        let payload = web::Payload::from_request(&req, &mut payload)
+            .await
+            .unwrap();
+        read_form(&req, payload).await
+    }
+
+    fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+        list.iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[actix_web::test]
+    async fn forms_are_url_encoded_or_multipart() {
+        let encoded = form_body(
+            TestRequest::post()
+                .insert_header(("content-type", "application/x-www-form-urlencoded"))
+                .set_payload("username=ann&password=p%26w&username=second"),
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            encoded,
+            pairs(&[
+                ("username", "ann"),
+                ("password", "p&w"),
+                ("username", "second")
+            ])
+        );
+        // As a browser's FormData is sent: text fields, and here also a file part, skipped.
+        let multipart = "--XyZ\r\n\
+            Content-Disposition: form-data; name=\"username\"\r\n\r\n\
+            ann\r\n\
+            --XyZ\r\n\
+            Content-Disposition: form-data; name=\"avatar\"; filename=\"a.png\"\r\n\
+            Content-Type: image/png\r\n\r\n\
+            PNG\r\n\
+            --XyZ\r\n\
+            Content-Disposition: form-data; name=\"password\"\r\n\r\n\
+            p&w =\r\n\
+            --XyZ--\r\n";
+        let read = form_body(
+            TestRequest::post()
+                .insert_header(("content-type", "multipart/form-data; boundary=XyZ"))
+                .set_payload(multipart),
+        )
+        .await
+        .unwrap();
+        assert_eq!(read, pairs(&[("username", "ann"), ("password", "p&w =")]));
+        let no_boundary = form_body(
+            TestRequest::post()
+                .insert_header(("content-type", "multipart/form-data"))
+                .set_payload(multipart),
+        )
+        .await;
+        assert!(matches!(no_boundary, Err(Problem::UnsupportedMediaType(_))));
+        let wrong_boundary = form_body(
+            TestRequest::post()
+                .insert_header(("content-type", "multipart/form-data; boundary=other"))
+                .set_payload(multipart),
+        )
+        .await;
+        assert!(
+            matches!(wrong_boundary, Err(Problem::MalformedBody(_))),
+            "{wrong_boundary:?}"
+        );
+        let json = form_body(
+            TestRequest::post()
+                .insert_header(("content-type", "application/json"))
+                .set_payload("{}"),
+        )
+        .await;
+        assert!(matches!(json, Err(Problem::UnsupportedMediaType(_))));
+        let huge = form_body(
+            TestRequest::post()
+                .insert_header(("content-type", "multipart/form-data; boundary=XyZ"))
+                .set_payload(vec![b'a'; BODY_LIMIT + 1]),
+        )
+        .await;
+        assert!(matches!(huge, Err(Problem::PayloadTooLarge { .. })));
     }
 
     #[actix_web::test]

@@ -35,6 +35,7 @@ use utoipa::{Modify, OpenApi};
         (name = "v2: configurations", description = "Per-user settings."),
         (name = "v2: api keys", description = "Per-user API keys with scopes."),
         (name = "v2: systems", description = "OS users and groups (admins)."),
+        (name = "v2: meta", description = "Empire's server version route, which Starkiller reads after signing in."),
         (name = "v1: users", description = "Unryo portal API v1: users by username, HTTP Basic,             `{\"value\": …}` bodies, errors as a JSON string."),
         (name = "application: users", description = "Pterodactyl application API: admin-only,             API key as Bearer, Fractal-shaped bodies, `{\"errors\": [...]}` envelope."),
     )

@@ -11,6 +11,7 @@ mod dto;
 pub(crate) mod envelope;
 mod family;
 mod filters;
+mod meta;
 mod query;
 mod request_docs;
 pub(crate) mod sessions;
@@ -47,6 +48,7 @@ pub(crate) use family::V2;
     api_keys::delete_api_key,
     systems::list_os_users,
     systems::list_os_groups,
+    meta::get_version,
 ))]
 struct V2Api;
 
@@ -80,6 +82,7 @@ impl Mounted for V2 {
             .route::<api_keys::__path_delete_api_key, _, _>(api_keys::delete_api_key)
             .route::<systems::__path_list_os_users, _, _>(systems::list_os_users)
             .route::<systems::__path_list_os_groups, _, _>(systems::list_os_groups)
+            .route::<meta::__path_get_version, _, _>(meta::get_version)
             .route::<users::__path_list_users, _, _>(users::list_users)
             .route::<users::__path_create_user, _, _>(users::create_user)
             .route::<users::__path_get_user, _, _>(users::get_user)

@@ -1,4 +1,5 @@
-//! Sessions: `POST /token` (Empire's OAuth2 password grant), `POST /api/v2/users/sign_in`
+//! Sessions: `POST /token` (Empire's OAuth2 password grant, as a URL-encoded or a multipart
+//! form, the two FastAPI reads), `POST /api/v2/users/sign_in`
 //! (Nodeum; sets the session cookie) and `DELETE /api/v2/users/sign_out`.
 
 use super::dto::{TokenResponse, UserBody};
@@ -118,14 +119,18 @@ pub(crate) fn no_store() -> CacheControl {
     post,
     path = "/token",
     tag = "v2: sessions",
-    request_body(content = TokenForm, content_type = "application/x-www-form-urlencoded"),
+    request_body(content(
+        (TokenForm = "application/x-www-form-urlencoded"),
+        (TokenForm = "multipart/form-data"),
+    )),
     security(()),
     responses(
         (status = 200, description = "A session token.", body = TokenResponse),
         (status = 401, description = "`Incorrect username or password`.", body = ErrorEnvelope),
         (status = 408, description = "Body not received in full within the body read timeout; the connection is closed.", body = ErrorEnvelope),
         (status = 413, description = "Body over 64 KiB.", body = ErrorEnvelope),
-        (status = 415, description = "Not a form.", body = ErrorEnvelope),
+        (status = 400, description = "A multipart body that is not valid for its boundary.", body = ErrorEnvelope),
+        (status = 415, description = "Not a form (neither URL-encoded nor multipart).", body = ErrorEnvelope),
         (status = 422, description = "Missing field, or `grant_type` other than `password`.", body = ErrorEnvelope),
         (status = 429, description = "Too many failed password checks from this address (login throttle); see `Retry-After`.", body = ErrorEnvelope),
         (status = 503, description = "Too many password checks waiting; see `Retry-After`.", body = ErrorEnvelope),
