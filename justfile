@@ -52,3 +52,9 @@ seed count password="seeded-password-1" *args:
 # BENCH_MILLION_REPS tune it.
 bench-million:
     scripts/bench-million.sh
+
+# The client walks (tests/clients): each published client library against the debug binary;
+# names pick some, e.g. `just walks py-dactyl starkiller`. Installs the pinned tools on first use.
+walks *names:
+    cargo build -p rollcall-server
+    python3 tests/outside.py clients {{names}}

@@ -1,0 +1,265 @@
+#!/usr/bin/env python3
+"""Drive Rollcall from outside: the client walks and the OpenAPI fuzzer, each against the real
+`rollcall` binary started on a free loopback port over a fresh SQLite database.
+
+    python3 tests/outside.py --binary target/debug/rollcall clients [NAME ...]
+    python3 tests/outside.py --binary target/debug/rollcall fuzz
+
+`clients` runs every walk in tests/clients (or the named ones), each against a server of its
+own; `fuzz` runs schemathesis (tests/fuzz) against one server. The tools are installed at the
+versions pinned in tests/requirements.txt (one virtual environment for the Python walks and
+the fuzzer) and tests/clients/node/package-lock.json (`npm ci`) under --tools (default:
+target/outside-tools). Go comes from the system (`go`).
+Any failed walk or fuzzing finding makes the exit status non-zero.
+"""
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+
+ADMIN_USERNAME = "admin"
+ADMIN_PASSWORD = "outside-admin-password-1"
+
+PASSWD = (
+    "root:x:0:0:root:/root:/bin/bash\n"
+    "alice:x:1000:1000:Alice Liddell,,,:/home/alice:/bin/sh\n"
+)
+GROUP = "root:x:0:\nstaff:x:50:alice,bob\n"
+
+
+def log(message):
+    print(f"outside: {message}", flush=True)
+
+
+class Server:
+    """The real binary on 127.0.0.1:0 over a SQLite file in a temporary directory."""
+
+    def __init__(self, binary, extra_env=None):
+        self.dir = tempfile.TemporaryDirectory(prefix="rollcall-outside-")
+        base = Path(self.dir.name)
+        (base / "passwd").write_text(PASSWD)
+        (base / "group").write_text(GROUP)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("ROLLCALL_")}
+        env.update(
+            {
+                "ROLLCALL_BIND": "127.0.0.1:0",
+                "ROLLCALL_DATABASE_URL": f"sqlite://{base / 'rollcall.db'}",
+                "ROLLCALL_ADMIN_USERNAME": ADMIN_USERNAME,
+                "ROLLCALL_ADMIN_PASSWORD": ADMIN_PASSWORD,
+                "ROLLCALL_PASSWD_FILE": str(base / "passwd"),
+                "ROLLCALL_GROUP_FILE": str(base / "group"),
+                "ROLLCALL_LOG_FORMAT": "json",
+                # Start-up lines (the address) and every warning or error; no line per request.
+                "ROLLCALL_LOG_FILTER": "warn,rollcall_server=info",
+            }
+        )
+        env.update(extra_env or {})
+        self.stderr = open(base / "stderr.txt", "w+b")
+        self.process = subprocess.Popen(
+            [binary], cwd=base, env=env, stdout=subprocess.DEVNULL, stderr=self.stderr
+        )
+        self.url = self._wait_for_address()
+
+    def _wait_for_address(self):
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise SystemExit(f"rollcall exited at start-up:\n{self.log_text()}")
+            for line in self.log_text().splitlines():
+                try:
+                    event = json.loads(line)
+                except ValueError:
+                    continue
+                if event.get("message") == "rollcall is listening":
+                    url = f"http://{event['address']}"
+                    urllib.request.urlopen(f"{url}/readyz", timeout=10).read()
+                    return url
+            time.sleep(0.2)
+        text = self.log_text()
+        self.stop()
+        raise SystemExit(f"rollcall did not start within 60 s:\n{text}")
+
+    def log_text(self):
+        self.stderr.flush()
+        self.stderr.seek(0)
+        return self.stderr.read().decode("utf-8", "replace")
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.stderr.close()
+        self.dir.cleanup()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+class Tools:
+    """Pinned client libraries and the fuzzer, installed once under one directory."""
+
+    def __init__(self, root):
+        self.root = Path(root).resolve()
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.venv = self.root / "venv"
+
+    def python(self):
+        python = self.venv / "bin" / "python"
+        stamp = self.venv / "requirements.stamp"
+        wanted = (HERE / "requirements.txt").read_text()
+        if not stamp.exists() or stamp.read_text() != wanted:
+            log("installing the pinned Python packages")
+            shutil.rmtree(self.venv, ignore_errors=True)
+            subprocess.run([sys.executable, "-m", "venv", str(self.venv)], check=True)
+            subprocess.run(
+                [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+                 "--no-deps", "-r", str(HERE / "requirements.txt")],
+                check=True,
+            )
+            stamp.write_text(wanted)
+        return python
+
+    def node_modules(self):
+        """`npm ci` of tests/clients/node into the tools directory; returns NODE_PATH."""
+        target = self.root / "node"
+        stamp = target / "lock.stamp"
+        lock = (HERE / "clients/node/package-lock.json").read_text()
+        if not stamp.exists() or stamp.read_text() != lock:
+            log("installing the pinned npm packages")
+            shutil.rmtree(target, ignore_errors=True)
+            target.mkdir(parents=True)
+            for f in ("package.json", "package-lock.json"):
+                shutil.copy(HERE / "clients/node" / f, target / f)
+            subprocess.run(
+                ["npm", "ci", "--no-audit", "--no-fund", "--silent"], cwd=target, check=True
+            )
+            stamp.write_text(lock)
+        return target / "node_modules"
+
+
+def walks(tools):
+    """Every client walk: name → the command that runs it."""
+    clients = HERE / "clients"
+
+    def python(script):
+        return lambda: [str(tools.python()), str(clients / script)]
+
+    def node(script):
+        return lambda: ["node", str(clients / "node" / script)]
+
+    return {
+        "nodeum-sdk": python("nodeum_walk.py"),
+        "py-dactyl": python("pydactyl_walk.py"),
+        "fastapi-oauth2": python("oauth2_password_walk.py"),
+        "nodeactyl": node("nodeactyl_walk.js"),
+        "starkiller": node("starkiller_walk.js"),
+        "go-net-http": lambda: ["go", "run", str(clients / "go" / "unryo_walk.go")],
+    }
+
+
+def run_clients(binary, tools, names):
+    table = walks(tools)
+    unknown = [n for n in names if n not in table]
+    if unknown:
+        raise SystemExit(f"unknown walks {unknown}; known: {sorted(table)}")
+    failed = []
+    for name in names or list(table):
+        command = table[name]()
+        env = dict(os.environ)
+        if name in ("nodeactyl", "starkiller"):
+            env["NODE_PATH"] = str(tools.node_modules())
+        if name == "go-net-http":
+            env.setdefault("GOCACHE", str(tools.root / "go-cache"))
+            env["GO111MODULE"] = "off"
+        with Server(binary) as server:
+            env.update(
+                {
+                    "ROLLCALL_URL": server.url,
+                    "ROLLCALL_ADMIN_USERNAME": ADMIN_USERNAME,
+                    "ROLLCALL_ADMIN_PASSWORD": ADMIN_PASSWORD,
+                }
+            )
+            log(f"walk {name} against {server.url}")
+            started = time.monotonic()
+            result = subprocess.run(command, env=env)
+            took = time.monotonic() - started
+            if result.returncode != 0:
+                failed.append(name)
+                log(f"walk {name} FAILED after {took:.1f} s; the server's log:")
+                print(server.log_text(), flush=True)
+            else:
+                log(f"walk {name} passed in {took:.1f} s")
+    if failed:
+        raise SystemExit(f"failed walks: {', '.join(failed)}")
+
+
+def run_fuzz(binary, tools):
+    python = tools.python()
+    fuzz = HERE / "fuzz"
+    # The fuzzer needs an admin whose credentials it cannot take away from itself.
+    with Server(binary, extra_env=fuzz_server_env()) as server:
+        env = dict(os.environ)
+        env.update(
+            {
+                "ROLLCALL_URL": server.url,
+                "ROLLCALL_ADMIN_USERNAME": ADMIN_USERNAME,
+                "ROLLCALL_ADMIN_PASSWORD": ADMIN_PASSWORD,
+                "SCHEMATHESIS_BIN": str(python.parent / "schemathesis"),
+                "FUZZ_REPORT_DIR": str(tools.root / "fuzz-report"),
+            }
+        )
+        log(f"fuzzing {server.url}")
+        result = subprocess.run([str(python), str(fuzz / "run.py")], env=env)
+        if result.returncode != 0:
+            tail = "\n".join(server.log_text().splitlines()[-200:])
+            print(tail, flush=True)
+            raise SystemExit("the fuzzer found problems (above)")
+
+
+def fuzz_server_env():
+    # Cheaper Argon2id (the fuzzer creates many users) and no login throttle: thousands of
+    # generated wrong passwords from one address would otherwise make most of the run 429s.
+    return {
+        "ROLLCALL_ARGON2_MEMORY_KIB": "1024",
+        "ROLLCALL_ARGON2_ITERATIONS": "1",
+        "ROLLCALL_LOGIN_THROTTLE": "false",
+    }
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--binary", default=str(ROOT / "target/debug/rollcall"))
+    parser.add_argument("--tools", default=str(ROOT / "target/outside-tools"))
+    parser.add_argument("what", choices=["clients", "fuzz"])
+    parser.add_argument("names", nargs="*")
+    args = parser.parse_args()
+    binary = str(Path(args.binary).resolve())
+    if not os.access(binary, os.X_OK):
+        raise SystemExit(f"no rollcall binary at {binary} (cargo build -p rollcall-server)")
+    tools = Tools(args.tools)
+    if args.what == "clients":
+        run_clients(binary, tools, args.names)
+    else:
+        run_fuzz(binary, tools)
+
+
+if __name__ == "__main__":
+    main()
