@@ -58,3 +58,8 @@ bench-million:
 walks *names:
     cargo build -p rollcall-server
     python3 tests/outside.py clients {{names}}
+
+# The OpenAPI fuzzer (tests/fuzz): schemathesis over every operation against the debug binary.
+fuzz:
+    cargo build -p rollcall-server
+    python3 tests/outside.py fuzz

@@ -36,9 +36,10 @@ pub fn build_app(
     >,
 > {
     let metrics = state.metrics.clone();
+    let document = openapi_json(state.directory.settings().password_policy);
     App::new()
         .app_data(web::Data::new(state))
-        .app_data(web::Data::new(OpenApiJson(openapi_json())))
+        .app_data(web::Data::new(OpenApiJson(document)))
         .configure(families::configure)
         .default_service(web::to(route_not_found))
         .wrap_fn(|mut req: ServiceRequest, srv| {

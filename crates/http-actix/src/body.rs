@@ -22,6 +22,15 @@ use std::time::Duration;
 /// A JSON object body.
 pub(crate) type JsonObject = Map<String, Value>;
 
+/// A JSON number written with a fraction that is zero (`5.0`, `1e3`) is an integer, as JSON
+/// Schema counts it; out-of-range ones saturate like out-of-range integers, so that the range
+/// check of the field refuses them.
+fn integral(f: f64) -> Option<i64> {
+    // `as` saturates at the i64 bounds, which the fields' own range checks then refuse.
+    #[allow(clippy::cast_possible_truncation)]
+    (f.is_finite() && f.fract() == 0.0).then_some(f as i64)
+}
+
 /// Reads a JSON object body (see [`read_json_value`]); any other JSON value is refused.
 ///
 /// # Errors
@@ -306,7 +315,11 @@ impl JsonFields {
     pub(crate) fn nullable_integer(&mut self, name: &'static str) -> Option<Option<i64>> {
         match self.take(name)? {
             Value::Null => Some(None),
-            Value::Number(n) => match n.as_i64().or_else(|| n.as_u64().map(|_| i64::MAX)) {
+            Value::Number(n) => match n
+                .as_i64()
+                .or_else(|| n.as_u64().map(|_| i64::MAX))
+                .or_else(|| n.as_f64().and_then(integral))
+            {
                 Some(v) => Some(Some(v)),
                 None => self.malformed(name),
             },
@@ -383,6 +396,11 @@ mod tests {
         assert_eq!(f.boolean("b"), None);
         assert_eq!(f.nullable_integer("n"), None);
         assert_eq!(f.nullable_integer("f"), None);
+        let mut whole = fields(json!({"zero": 0.0, "big": 1e3, "neg": -2.0}));
+        assert_eq!(whole.nullable_integer("zero"), Some(Some(0)));
+        assert_eq!(whole.nullable_integer("big"), Some(Some(1000)));
+        assert_eq!(whole.nullable_integer("neg"), Some(Some(-2)));
+        assert!(whole.into_malformed().is_empty());
         assert_eq!(f.nullable_integer("big"), Some(Some(i64::MAX)));
         assert_eq!(f.into_malformed(), vec!["s", "b", "n", "f"]);
     }

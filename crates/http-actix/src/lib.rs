@@ -38,6 +38,7 @@ mod error;
 mod families;
 mod metrics;
 mod openapi;
+mod openapi_rules;
 mod ops;
 mod request_log;
 mod routes;

@@ -5,9 +5,10 @@
 //! is common (title, security schemes, tags) and [`openapi`] merges in every family the
 //! registry lists.
 
-use crate::families;
+use crate::{families, openapi_rules};
 use actix_web::web::Bytes;
-use std::sync::LazyLock;
+use rollcall_domain::values::PasswordPolicy;
+use std::sync::{LazyLock, Mutex};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
@@ -82,17 +83,27 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     doc
 }
 
-/// The document serialized, once per process: it is derived from the code and never changes.
-static OPENAPI_JSON: LazyLock<Result<Bytes, String>> = LazyLock::new(|| {
-    openapi()
-        .to_json()
-        .map(Bytes::from)
-        .map_err(|e| e.to_string())
-});
+/// The document as JSON with the input rules the server enforces written in
+/// ([`openapi_rules`]); the password minimum is the configured one.
+pub(crate) fn openapi_value(policy: PasswordPolicy) -> serde_json::Value {
+    let mut doc = serde_json::to_value(openapi()).unwrap_or_default();
+    openapi_rules::apply(&mut doc, policy);
+    doc
+}
+
+/// The serialized documents, one per password minimum a process has served (in practice
+/// one): each is derived from the code and the setting, and never changes.
+static OPENAPI_JSON: LazyLock<Mutex<Vec<(usize, Bytes)>>> = LazyLock::new(Mutex::default);
 
 /// The serialized document (shared, not copied), or why it cannot be serialized.
-pub(crate) fn openapi_json() -> Result<Bytes, String> {
-    OPENAPI_JSON.clone()
+pub(crate) fn openapi_json(policy: PasswordPolicy) -> Result<Bytes, String> {
+    let mut cache = OPENAPI_JSON.lock().map_err(|e| e.to_string())?;
+    if let Some((_, bytes)) = cache.iter().find(|(min, _)| *min == policy.min_chars()) {
+        return Ok(bytes.clone());
+    }
+    let bytes = Bytes::from(serde_json::to_vec(&openapi_value(policy)).map_err(|e| e.to_string())?);
+    cache.push((policy.min_chars(), bytes.clone()));
+    Ok(bytes)
 }
 
 #[cfg(test)]
@@ -101,7 +112,7 @@ mod tests {
 
     #[test]
     fn the_document_is_openapi_3_1_with_every_v2_and_ops_route() {
-        let doc = serde_json::to_value(openapi()).unwrap();
+        let doc = openapi_value(PasswordPolicy::default());
         assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
         let paths = doc["paths"].as_object().unwrap();
         for (path, method) in [
@@ -165,7 +176,7 @@ mod tests {
 
     #[test]
     fn operation_ids_are_unique() {
-        let doc = serde_json::to_value(openapi()).unwrap();
+        let doc = openapi_value(PasswordPolicy::default());
         let mut seen = std::collections::BTreeSet::new();
         for item in doc["paths"].as_object().unwrap().values() {
             for op in item.as_object().unwrap().values() {
@@ -177,7 +188,7 @@ mod tests {
 
     #[test]
     fn every_operation_is_tagged_with_its_family() {
-        let doc = serde_json::to_value(openapi()).unwrap();
+        let doc = openapi_value(PasswordPolicy::default());
         for (path, item) in doc["paths"].as_object().unwrap() {
             let family = if path.starts_with("/api/v1/") || path == "/api/v1/users" {
                 "v1: "
@@ -200,7 +211,7 @@ mod tests {
 
     #[test]
     fn public_routes_need_no_credentials() {
-        let doc = serde_json::to_value(openapi()).unwrap();
+        let doc = openapi_value(PasswordPolicy::default());
         for path in ["/healthz", "/token"] {
             let op = doc["paths"][path]
                 .as_object()

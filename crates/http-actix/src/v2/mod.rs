@@ -10,7 +10,7 @@ pub(crate) mod configurations;
 mod dto;
 pub(crate) mod envelope;
 mod family;
-mod filters;
+pub(crate) mod filters;
 mod meta;
 mod query;
 mod request_docs;
