@@ -48,9 +48,10 @@ auth="Authorization: Basic $(printf 'admin:%s' "$password" | base64 -w0)"
 rss_kib() { ps -o rss= -p "$1" | tr -d ' '; }
 
 # Median of the total time (ms) of `reps` requests to $1, and the status codes seen. One
-# untimed request first: right after a load the first requests of a path warm PostgreSQL's
-# buffers and the pooled connections' statements (measured on PostgreSQL at a million users:
-# 31.5, 4.7, 6.4, 5.7, then 2.5-2.8 ms), and the goals are about a directory in use.
+# untimed request first: right after a load the first requests of a path are slower (on
+# PostgreSQL at a million users, just after seeding: 31.5 with the first Argon2id check, then
+# 4.7, 6.4, 5.7, then 2.5-2.8 ms; most likely cold buffers and per-connection statements, not
+# profiled), and the goals are about a directory in use.
 time_request() {
     local path="$1" n="$2" i
     curl -sS -o /dev/null -H "$auth" "$base$path"
