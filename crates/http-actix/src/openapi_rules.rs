@@ -156,191 +156,133 @@ fn v2_user_properties(policy: PasswordPolicy) -> Vec<(&'static str, Value)> {
     ]
 }
 
+/// The property rules, by component schema.
+fn property_rules(policy: PasswordPolicy) -> Vec<(&'static str, Vec<(&'static str, Value)>)> {
+    let login = json!({"type": "string", "minLength": 1, "pattern": NO_NUL_PATTERN});
+    let secret = json!({"type": "string", "format": "password", "minLength": 1,
+                        "pattern": NO_NUL_PATTERN});
+    vec![
+        ("UserFieldsRequest", v2_user_properties(policy)),
+        ("PasswordRequest", vec![("password", password(policy))]),
+        (
+            "ConfigurationRequest",
+            vec![
+                (
+                    "key",
+                    json!({"type": "string", "pattern": format!(
+                        "^[A-Za-z][A-Za-z0-9_.-]{{0,{}}}$", ConfigurationKey::MAX_CHARS - 1)}),
+                ),
+                // The limit is in bytes; a character is at most 4 of them, so this many
+                // always fit.
+                (
+                    "value",
+                    json!({"type": "string", "maxLength": ConfigurationValue::MAX_BYTES / 4,
+                           "pattern": NO_NUL_PATTERN}),
+                ),
+            ],
+        ),
+        (
+            "ApiKeyRequest",
+            vec![
+                (
+                    "name",
+                    json!({"type": "string", "maxLength": ApiKeyName::MAX_CHARS,
+                           "pattern": NO_NUL_PATTERN}),
+                ),
+                ("expires_at", timestamp(true)),
+                (
+                    "api_key_scopes",
+                    json!({"type": "array", "items": scope_item()}),
+                ),
+            ],
+        ),
+        (
+            "TokenForm",
+            vec![
+                ("username", login.clone()),
+                ("password", secret.clone()),
+                (
+                    "grant_type",
+                    json!({"type": "string", "enum": ["password"]}),
+                ),
+            ],
+        ),
+        (
+            "SignInCredentials",
+            vec![("username", login), ("password", secret)],
+        ),
+        // v1: the password in the envelope; `current_password` is checked against the stored
+        // one.
+        ("V1PasswordValue", vec![("password", password(policy))]),
+        // application: Pterodactyl's required fields are non-empty strings, `root_admin` a
+        // boolean, and a null language is refused (`required`).
+        (
+            "ApplicationUserRequest",
+            vec![
+                ("username", username()),
+                ("email", email(false)),
+                ("first_name", text(false)),
+                ("last_name", text(false)),
+                ("external_id", text(true)),
+                ("language", language(false)),
+                ("root_admin", boolean()),
+                (
+                    "password",
+                    json!({"type": ["string", "null"], "format": "password",
+                           "maxLength": PasswordPolicy::MAX_CHARS,
+                           "pattern": format!("^(?:|[^\\u0000]{{{},}})$", policy.min_chars()),
+                           "description": format!(
+                               "Optional; when given and not empty, {}–{} characters. On \
+                                `PATCH`, null or empty leaves it unchanged.",
+                               policy.min_chars(), PasswordPolicy::MAX_CHARS)}),
+                ),
+            ],
+        ),
+    ]
+}
+
 /// Writes every rule into `doc` (the document as JSON).
 ///
 /// # Panics
 /// When a schema, property, operation or parameter named here is missing from the document:
 /// the rules and the handlers' declarations must name the same things.
 pub(crate) fn apply(doc: &mut Value, policy: PasswordPolicy) {
-    let schemas = "components/schemas";
-    // v2 users: the update body is partial; the create body is the same with `username` and
-    // `password` required, as its own component.
-    for (name, rule) in v2_user_properties(policy) {
-        set_property(doc, schemas, "UserFieldsRequest", name, rule);
+    for (schema, properties) in property_rules(policy) {
+        for (property, rule) in properties {
+            let at = format!("{SCHEMAS}/{schema}/properties/{property}");
+            let target = pointer_mut(doc, &at);
+            *target = merged(target, rule);
+        }
     }
-    let mut create = pointer(doc, &format!("{schemas}/UserFieldsRequest")).clone();
-    create["required"] = json!(["username", "password"]);
-    create["description"] = json!(
-        "User fields for create: `username` and `password` required, every other field \
-         optional. Unknown fields are ignored. Admin-only: `is_admin`, `enabled`, \
-         `expired_at`, `user_id`, `group_id`, `source_type`, `external_id`."
-    );
-    pointer_mut(doc, schemas)["UserCreateRequest"] = create;
-    pointer_mut(
+
+    // Create bodies of their own where create requires what the partial update does not.
+    derive_schema(
         doc,
+        ("UserFieldsRequest", "UserCreateRequest"),
         "paths/~1api~1v2~1users/post/requestBody/content/application~1json",
-    )["schema"] = json!({"$ref": "#/components/schemas/UserCreateRequest"});
-
-    set_property(
-        doc,
-        schemas,
-        "PasswordRequest",
-        "password",
-        password(policy),
+        json!({"required": ["username", "password"],
+               "description": "User fields for create: `username` and `password` required, \
+                   every other field optional. Unknown fields are ignored. Admin-only: \
+                   `is_admin`, `enabled`, `expired_at`, `user_id`, `group_id`, \
+                   `source_type`, `external_id`."}),
     );
-    set_property(
+    derive_schema(
         doc,
-        schemas,
-        "ConfigurationRequest",
-        "key",
-        json!({"type": "string", "pattern":
-               format!("^[A-Za-z][A-Za-z0-9_.-]{{0,{}}}$", ConfigurationKey::MAX_CHARS - 1)}),
-    );
-    // The limit is in bytes; a character is at most 4 of them, so this many always fit.
-    set_property(
-        doc,
-        schemas,
-        "ConfigurationRequest",
-        "value",
-        json!({"type": "string", "maxLength": ConfigurationValue::MAX_BYTES / 4,
-               "pattern": NO_NUL_PATTERN}),
-    );
-    let mut create = pointer(doc, &format!("{schemas}/ConfigurationRequest")).clone();
-    create["required"] = json!(["key", "value"]);
-    create["description"] = json!("A configuration to create: both fields required.");
-    pointer_mut(doc, schemas)["ConfigurationCreateRequest"] = create;
-    pointer_mut(
-        doc,
+        ("ConfigurationRequest", "ConfigurationCreateRequest"),
         "paths/~1api~1v2~1users~1me~1configurations/post/requestBody/content/application~1json",
-    )["schema"] = json!({"$ref": "#/components/schemas/ConfigurationCreateRequest"});
-    set_property(
-        doc,
-        schemas,
-        "ApiKeyRequest",
-        "name",
-        json!({"type": "string", "maxLength": ApiKeyName::MAX_CHARS, "pattern": NO_NUL_PATTERN}),
-    );
-    set_property(doc, schemas, "ApiKeyRequest", "expires_at", timestamp(true));
-    set_property(
-        doc,
-        schemas,
-        "ApiKeyRequest",
-        "api_key_scopes",
-        json!({"type": "array", "items": scope_item()}),
-    );
-
-    for form in ["TokenForm", "SignInCredentials"] {
-        set_property(
-            doc,
-            schemas,
-            form,
-            "username",
-            json!({"type": "string", "minLength": 1, "pattern": NO_NUL_PATTERN}),
-        );
-        set_property(
-            doc,
-            schemas,
-            form,
-            "password",
-            json!({"type": "string", "format": "password", "minLength": 1,
-                   "pattern": NO_NUL_PATTERN}),
-        );
-    }
-    set_property(
-        doc,
-        schemas,
-        "TokenForm",
-        "grant_type",
-        json!({"type": "string", "enum": ["password"]}),
+        json!({"required": ["key", "value"],
+               "description": "A configuration to create: both fields required."}),
     );
     // As multipart, the parser refuses part names that are not plain header text, so that
     // form declares its fields as the only ones.
-    let mut multipart = pointer(doc, &format!("{schemas}/TokenForm")).clone();
-    multipart["additionalProperties"] = json!(false);
-    pointer_mut(doc, schemas)["TokenMultipartForm"] = multipart;
-    pointer_mut(
+    derive_schema(
         doc,
+        ("TokenForm", "TokenMultipartForm"),
         "paths/~1token/post/requestBody/content/multipart~1form-data",
-    )["schema"] = json!({"$ref": "#/components/schemas/TokenMultipartForm"});
-
-    // v1: the password in the envelope; `current_password` is checked against the stored one.
-    set_property(
-        doc,
-        schemas,
-        "V1PasswordValue",
-        "password",
-        password(policy),
+        json!({"additionalProperties": false}),
     );
 
-    // application: Pterodactyl's required fields are non-empty strings, `root_admin` a
-    // boolean.
-    set_property(
-        doc,
-        schemas,
-        "ApplicationUserRequest",
-        "username",
-        username(),
-    );
-    set_property(
-        doc,
-        schemas,
-        "ApplicationUserRequest",
-        "email",
-        email(false),
-    );
-    set_property(
-        doc,
-        schemas,
-        "ApplicationUserRequest",
-        "first_name",
-        text(false),
-    );
-    set_property(
-        doc,
-        schemas,
-        "ApplicationUserRequest",
-        "last_name",
-        text(false),
-    );
-    set_property(
-        doc,
-        schemas,
-        "ApplicationUserRequest",
-        "external_id",
-        text(true),
-    );
-    // Null is refused (`required`): the language is absent or a tag.
-    set_property(
-        doc,
-        schemas,
-        "ApplicationUserRequest",
-        "language",
-        language(false),
-    );
-    set_property(
-        doc,
-        schemas,
-        "ApplicationUserRequest",
-        "root_admin",
-        boolean(),
-    );
-    set_property(
-        doc,
-        schemas,
-        "ApplicationUserRequest",
-        "password",
-        json!({"type": ["string", "null"], "format": "password",
-               "maxLength": PasswordPolicy::MAX_CHARS,
-               "pattern": format!("^(?:|[^\\u0000]{{{},}})$", policy.min_chars()),
-               "description": format!(
-                   "Optional; when given and not empty, {}–{} characters. On `PATCH`, null \
-                    or empty leaves it unchanged.",
-                   policy.min_chars(), PasswordPolicy::MAX_CHARS)}),
-    );
-
-    // Parameters.
     // Paging parameters are read as 64-bit signed integers.
-    let page = json!({"type": "integer", "minimum": 1, "maximum": i64::MAX});
     for path in [
         "/api/v2/users",
         "/api/v2/users/me/configurations",
@@ -355,12 +297,6 @@ pub(crate) fn apply(doc: &mut Value, policy: PasswordPolicy) {
                    "description": format!("Values above {} read as {}.",
                        PageRequest::MAX_LIMIT, PageRequest::MAX_LIMIT)}),
         );
-    }
-    for path in [
-        "/api/v2/users",
-        "/api/v2/users/me/configurations",
-        "/api/v2/users/me/api_keys",
-    ] {
         set_parameter(
             doc,
             path,
@@ -371,6 +307,7 @@ pub(crate) fn apply(doc: &mut Value, policy: PasswordPolicy) {
     }
     set_parameter(doc, "/api/v2/users", "get", "sort_by", v2_sort_by());
     let app = "/api/application/users";
+    let page = json!({"type": "integer", "minimum": 1, "maximum": i64::MAX});
     set_parameter(doc, app, "get", "page", page.clone());
     set_parameter(doc, app, "get", "per_page", page);
     set_parameter(doc, app, "get", "sort", application_sort());
@@ -388,6 +325,20 @@ pub(crate) fn apply(doc: &mut Value, policy: PasswordPolicy) {
     }
 }
 
+/// Where the component schemas are.
+const SCHEMAS: &str = "components/schemas";
+
+/// Adds component `to`, a copy of `from` with the fields of `changes` set, and points the
+/// request body at `body` to it.
+fn derive_schema(doc: &mut Value, (from, to): (&str, &str), body: &str, changes: Value) {
+    let mut derived = pointer(doc, &format!("{SCHEMAS}/{from}")).clone();
+    if let (Some(target), Value::Object(changes)) = (derived.as_object_mut(), changes) {
+        target.extend(changes);
+    }
+    pointer_mut(doc, SCHEMAS)[to] = derived;
+    pointer_mut(doc, body)["schema"] = json!({"$ref": format!("#/components/schemas/{to}")});
+}
+
 /// Escapes a path for a JSON pointer segment.
 fn segment(raw: &str) -> String {
     raw.replace('~', "~0").replace('/', "~1")
@@ -401,12 +352,6 @@ fn pointer<'a>(doc: &'a Value, path: &str) -> &'a Value {
 fn pointer_mut<'a>(doc: &'a mut Value, path: &str) -> &'a mut Value {
     doc.pointer_mut(&format!("/{path}"))
         .unwrap_or_else(|| panic!("the OpenAPI document has no /{path}"))
-}
-
-/// Replaces a property's schema by `rule`, keeping its description and example.
-fn set_property(doc: &mut Value, schemas: &str, schema: &str, property: &str, rule: Value) {
-    let target = pointer_mut(doc, &format!("{schemas}/{schema}/properties/{property}"));
-    *target = merged(target, rule);
 }
 
 /// Replaces a parameter's schema by `rule` (a `description` in `rule` goes to the parameter).
