@@ -120,11 +120,16 @@ async fn token_reads_a_multipart_form_as_starkiller_sends_it(backend: Backend) {
     let issued = post(
         multipart(
             boundary,
-            &[("username", ADMIN_USERNAME), ("password", ADMIN_PASSWORD)],
+            &[
+                ("username", ADMIN_USERNAME),
+                ("password", ADMIN_PASSWORD),
+                ("remember", "on"),
+            ],
         ),
         &content_type,
     )
     .await;
+    // An unknown field is ignored, as in the URL-encoded form.
     issued.assert_status(200);
     let token = issued.json()["access_token"].as_str().unwrap().to_owned();
     app.get_me(&Auth::EmpireToken(format!("Bearer {token}")))
@@ -156,8 +161,8 @@ async fn token_reads_a_multipart_form_as_starkiller_sends_it(backend: Backend) {
     assert_v2_error(&no_boundary, 415);
 }
 
-both_backends!(meta_version_answers_signed_in_principals);
-async fn meta_version_answers_signed_in_principals(backend: Backend) {
+both_backends!(meta_version_answers_principals_holding_users_show);
+async fn meta_version_answers_principals_holding_users_show(backend: Backend) {
     let app = spawn_app(backend).await;
     let anonymous = app
         .call(reqwest::Method::GET, "/api/v2/meta/version", &Auth::None)
@@ -174,4 +179,15 @@ async fn meta_version_answers_signed_in_principals(backend: Backend) {
     version.assert_status(200);
     let text = version.json()["version"].as_str().unwrap().to_owned();
     assert!(text.ends_with(" (Rollcall)"), "{text}");
+    // Its scope is `users/show`, the one of `/users/me` beside which Starkiller reads it.
+    let admin = app.admin();
+    let reader = app.key_bearer(&admin, &[("users", "show")]).await;
+    app.call(reqwest::Method::GET, "/api/v2/meta/version", &reader)
+        .await
+        .assert_status(200);
+    let other = app.key_bearer(&admin, &[("configurations", "index")]).await;
+    let refused = app
+        .call(reqwest::Method::GET, "/api/v2/meta/version", &other)
+        .await;
+    assert_v2_error(&refused, 403);
 }

@@ -1016,3 +1016,30 @@ async fn user_routes_answer_with_and_without_a_trailing_slash(backend: Backend) 
         .await;
     response.assert_status(200);
 }
+
+both_backends!(whole_numbers_written_with_a_fraction_are_integers);
+async fn whole_numbers_written_with_a_fraction_are_integers(backend: Backend) {
+    // JSON Schema counts 1000.0 as an integer, so the document's `integer` accepts it.
+    let app = spawn_app(backend).await;
+    let user = app.make_user("posix-user", false).await;
+    let id = user.id.to_string();
+    let updated = app
+        .update_user(
+            &app.admin(),
+            &id,
+            &json!({"user_id": 1000.0, "group_id": 5e1}),
+        )
+        .await;
+    updated.assert_status(200);
+    assert_eq!(updated.json()["user_id"], 1000);
+    assert_eq!(updated.json()["group_id"], 50);
+    let fraction = app
+        .update_user(&app.admin(), &id, &json!({"user_id": 1.5}))
+        .await;
+    assert_field_error(&fraction, "user_id", "invalid");
+    // Out of range like an out-of-range integer: the range error.
+    let huge = app
+        .update_user(&app.admin(), &id, &json!({"user_id": 1e20}))
+        .await;
+    assert_field_error(&huge, "user_id", "less_than_or_equal_to");
+}

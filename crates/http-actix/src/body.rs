@@ -396,10 +396,13 @@ mod tests {
         assert_eq!(f.boolean("b"), None);
         assert_eq!(f.nullable_integer("n"), None);
         assert_eq!(f.nullable_integer("f"), None);
-        let mut whole = fields(json!({"zero": 0.0, "big": 1e3, "neg": -2.0}));
+        let mut whole = fields(json!({"zero": 0.0, "big": 1e3, "neg": -2.0, "over": 1e20}));
         assert_eq!(whole.nullable_integer("zero"), Some(Some(0)));
         assert_eq!(whole.nullable_integer("big"), Some(Some(1000)));
         assert_eq!(whole.nullable_integer("neg"), Some(Some(-2)));
+        // Out of range saturates, as an out-of-range integer does; the field's range check
+        // refuses it.
+        assert_eq!(whole.nullable_integer("over"), Some(Some(i64::MAX)));
         assert!(whole.into_malformed().is_empty());
         assert_eq!(f.nullable_integer("big"), Some(Some(i64::MAX)));
         assert_eq!(f.into_malformed(), vec!["s", "b", "n", "f"]);

@@ -6,6 +6,7 @@
 use super::envelope::ErrorEnvelope;
 use super::family::{V2Auth, V2Result};
 use actix_web::HttpResponse;
+use rollcall_domain::values::Scope;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -25,11 +26,13 @@ pub(crate) struct VersionBody {
     responses(
         (status = 200, description = "The server's version.", body = VersionBody),
         (status = 401, description = "No valid credentials.", body = ErrorEnvelope),
+        (status = 403, description = "API key without `users/show`.", body = ErrorEnvelope),
     )
 )]
 pub(crate) async fn get_version(auth: V2Auth) -> V2Result {
-    // No scope: the catalog has none for it, and Empire asks only for a signed-in user.
-    let _signed_in = auth.principal;
+    // The catalog has no scope of its own for it; Starkiller reads it beside `/users/me`, so
+    // it takes the same one.
+    auth.principal.require(Scope::USERS_SHOW)?;
     Ok(HttpResponse::Ok().json(VersionBody {
         version: concat!(env!("CARGO_PKG_VERSION"), " (Rollcall)"),
     }))
