@@ -1,7 +1,9 @@
-//! The `rollcall` binary: load the configuration, install logging, build the application,
-//! print a generated admin password once, and serve until SIGTERM or SIGINT.
+//! The `rollcall` binary: parse the command line, load the configuration, install logging,
+//! then serve (the default) or run one of the operator's subcommands (`rollcall --help`).
 
-use rollcall_server::{AdminBootstrap, Application, Settings, telemetry};
+use clap::Parser;
+use rollcall_server::commands::{self, Command};
+use rollcall_server::{AdminBootstrap, Application, Cli, Settings, describe, telemetry};
 use secrecy::ExposeSecret;
 use std::error::Error;
 use std::io::IsTerminal;
@@ -13,14 +15,17 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let settings = match Settings::load() {
+    let mut cli = Cli::parse();
+    let command = cli.command.take().unwrap_or(Command::Serve);
+    let settings = match Settings::from_cli(cli) {
         Ok(settings) => settings,
         Err(error) => {
             eprintln!("{}", describe("configuration", &error));
             return ExitCode::from(2);
         }
     };
-    // Logs go to stderr; stdout carries only the one-time admin password.
+    // Logs go to stderr; stdout carries only what a command prints (the one-time admin
+    // password of `serve`, a recovered password, an export).
     let colour = std::io::stderr().is_terminal();
     if let Err(error) = telemetry::init_tracing(
         settings.log_format,
@@ -31,6 +36,14 @@ async fn main() -> ExitCode {
         eprintln!("{}", describe("logging", &error));
         return ExitCode::from(2);
     }
+    if command == Command::Serve {
+        serve(settings).await
+    } else {
+        commands::exit_code(commands::run(&command, &settings).await)
+    }
+}
+
+async fn serve(settings: Settings) -> ExitCode {
     telemetry::log_start(&settings);
     let application = match Application::build(settings).await {
         Ok(application) => application,
@@ -54,16 +67,4 @@ async fn main() -> ExitCode {
 fn fail(stage: &str, error: &dyn Error) -> ExitCode {
     tracing::error!("{}", describe(stage, error));
     ExitCode::FAILURE
-}
-
-/// An error and its cause chain, one cause per line.
-fn describe(stage: &str, error: &dyn Error) -> String {
-    let mut message = format!("rollcall: {stage} failed: {error}");
-    let mut source = error.source();
-    while let Some(cause) = source {
-        message.push_str("\n  caused by: ");
-        message.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    message
 }

@@ -3,7 +3,7 @@
 //! layer overrides the ones before it.
 //!
 //! [`Cli`] is the command line; clap reads each flag's environment variable itself, so the
-//! environment and flag layers arrive together (a flag beats its variable). [`Settings::load`]
+//! environment and flag layers arrive together (a flag beats its variable). [`Settings::from_cli`]
 //! merges that over the file and the defaults with figment and checks every value once, so
 //! the rest of the server works with typed, valid [`Settings`].
 //!
@@ -83,7 +83,7 @@ pub enum LogFormat {
 
 /// A database URL. `Debug` and `Display` hide any password it holds (in the user-info part or
 /// in a `password=` query parameter, wherever the PostgreSQL driver would find one);
-/// [`DatabaseUrl::expose_secret`] gives the real URL. [`Settings::load`] refuses URLs the store
+/// [`DatabaseUrl::expose_secret`] gives the real URL. [`Settings::from_cli`] refuses URLs the store
 /// does not take and PostgreSQL URLs whose password cannot be told apart safely.
 #[derive(Clone, PartialEq, Eq)]
 pub struct DatabaseUrl(String);
@@ -192,18 +192,24 @@ fn check_bind(raw: &str) -> Result<(), String> {
     about = "Rollcall: a self-hosted user directory serving the v2, v1 and application API families"
 )]
 pub struct Cli {
+    /// What to do; `serve` when none is named.
+    #[command(subcommand)]
+    #[serde(skip)]
+    pub command: Option<crate::commands::Command>,
+
     /// TOML configuration file (keys as in docs/operations.md).
-    #[arg(long, env = "ROLLCALL_CONFIG", value_name = "PATH")]
+    #[arg(global = true, long, env = "ROLLCALL_CONFIG", value_name = "PATH")]
     #[serde(skip)]
     pub config: Option<PathBuf>,
 
     /// Address to listen on, host:port (port 0 picks a free port) [default: 127.0.0.1:8080].
-    #[arg(long, env = "ROLLCALL_BIND", value_name = "HOST:PORT")]
+    #[arg(global = true, long, env = "ROLLCALL_BIND", value_name = "HOST:PORT")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub bind: Option<String>,
 
     /// Database URL: `postgres://…` or `sqlite://PATH`.
     #[arg(
+        global = true,
         long,
         env = "ROLLCALL_DATABASE_URL",
         value_name = "URL",
@@ -214,47 +220,83 @@ pub struct Cli {
     pub database_url: Option<String>,
 
     /// Maximum number of pooled database connections [default: 10].
-    #[arg(long, env = "ROLLCALL_POOL_SIZE", value_name = "N")]
+    #[arg(global = true, long, env = "ROLLCALL_POOL_SIZE", value_name = "N")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pool_size: Option<usize>,
 
     /// Minimum password length in characters, 1–1024 [default: 8].
-    #[arg(long, env = "ROLLCALL_PASSWORD_MIN_LENGTH", value_name = "N")]
+    #[arg(
+        global = true,
+        long,
+        env = "ROLLCALL_PASSWORD_MIN_LENGTH",
+        value_name = "N"
+    )]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub password_min_length: Option<usize>,
 
     /// Argon2id memory cost in KiB [default: 19456].
-    #[arg(long, env = "ROLLCALL_ARGON2_MEMORY_KIB", value_name = "KIB")]
+    #[arg(
+        global = true,
+        long,
+        env = "ROLLCALL_ARGON2_MEMORY_KIB",
+        value_name = "KIB"
+    )]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub argon2_memory_kib: Option<u32>,
 
     /// Argon2id iterations [default: 2].
-    #[arg(long, env = "ROLLCALL_ARGON2_ITERATIONS", value_name = "N")]
+    #[arg(
+        global = true,
+        long,
+        env = "ROLLCALL_ARGON2_ITERATIONS",
+        value_name = "N"
+    )]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub argon2_iterations: Option<u32>,
 
     /// Argon2id parallelism (lanes) [default: 1].
-    #[arg(long, env = "ROLLCALL_ARGON2_PARALLELISM", value_name = "N")]
+    #[arg(
+        global = true,
+        long,
+        env = "ROLLCALL_ARGON2_PARALLELISM",
+        value_name = "N"
+    )]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub argon2_parallelism: Option<u32>,
 
     /// Password hashes computed at once; more requests wait [default: number of CPU cores].
-    #[arg(long, env = "ROLLCALL_HASH_CONCURRENCY", value_name = "N")]
+    #[arg(
+        global = true,
+        long,
+        env = "ROLLCALL_HASH_CONCURRENCY",
+        value_name = "N"
+    )]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hash_concurrency: Option<usize>,
 
     /// Password checks that may wait for a hashing thread; one more answers 503 [default: 64].
-    #[arg(long, env = "ROLLCALL_HASH_QUEUE_DEPTH", value_name = "N")]
+    #[arg(
+        global = true,
+        long,
+        env = "ROLLCALL_HASH_QUEUE_DEPTH",
+        value_name = "N"
+    )]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hash_queue_depth: Option<usize>,
 
     /// Longest wait of a password check for a hashing thread, then 503 [default: 2s].
-    #[arg(long, env = "ROLLCALL_HASH_QUEUE_TIMEOUT", value_name = "DURATION")]
+    #[arg(
+        global = true,
+        long,
+        env = "ROLLCALL_HASH_QUEUE_TIMEOUT",
+        value_name = "DURATION"
+    )]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hash_queue_timeout: Option<String>,
 
     /// Throttle password guessing per (login, address) and per address [default: true].
     #[arg(
+        global = true,
         long,
         env = "ROLLCALL_LOGIN_THROTTLE",
         value_name = "BOOL",
@@ -267,22 +309,38 @@ pub struct Cli {
     pub login_throttle: Option<bool>,
 
     /// Window in which failed password checks are counted [default: 15min].
-    #[arg(long, env = "ROLLCALL_LOGIN_THROTTLE_WINDOW", value_name = "DURATION")]
+    #[arg(
+        global = true,
+        long,
+        env = "ROLLCALL_LOGIN_THROTTLE_WINDOW",
+        value_name = "DURATION"
+    )]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub login_throttle_window: Option<String>,
 
     /// Failures of one login from one address that throttle that pair [default: 10].
-    #[arg(long, env = "ROLLCALL_LOGIN_THROTTLE_PER_LOGIN", value_name = "N")]
+    #[arg(
+        global = true,
+        long,
+        env = "ROLLCALL_LOGIN_THROTTLE_PER_LOGIN",
+        value_name = "N"
+    )]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub login_throttle_per_login: Option<u32>,
 
     /// Failures from one address (any login) that throttle the address [default: 100].
-    #[arg(long, env = "ROLLCALL_LOGIN_THROTTLE_PER_ADDRESS", value_name = "N")]
+    #[arg(
+        global = true,
+        long,
+        env = "ROLLCALL_LOGIN_THROTTLE_PER_ADDRESS",
+        value_name = "N"
+    )]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub login_throttle_per_address: Option<u32>,
 
     /// Reverse proxies whose X-Forwarded-For is believed: addresses or CIDRs, comma-separated [default: none].
     #[arg(
+        global = true,
         long,
         env = "ROLLCALL_TRUSTED_PROXIES",
         value_name = "CIDRS",
@@ -292,62 +350,103 @@ pub struct Cli {
     pub trusted_proxies: Option<Vec<String>>,
 
     /// Open sessions per user; a new one ends the oldest beyond it [default: 100].
-    #[arg(long, env = "ROLLCALL_MAX_SESSIONS_PER_USER", value_name = "N")]
+    #[arg(
+        global = true,
+        long,
+        env = "ROLLCALL_MAX_SESSIONS_PER_USER",
+        value_name = "N"
+    )]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_sessions_per_user: Option<u32>,
 
     /// API keys per user; one more is refused with 422 [default: 100].
-    #[arg(long, env = "ROLLCALL_MAX_API_KEYS_PER_USER", value_name = "N")]
+    #[arg(
+        global = true,
+        long,
+        env = "ROLLCALL_MAX_API_KEYS_PER_USER",
+        value_name = "N"
+    )]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_api_keys_per_user: Option<u32>,
 
     /// Configurations per user; one more is refused with 422 [default: 1000].
-    #[arg(long, env = "ROLLCALL_MAX_CONFIGURATIONS_PER_USER", value_name = "N")]
+    #[arg(
+        global = true,
+        long,
+        env = "ROLLCALL_MAX_CONFIGURATIONS_PER_USER",
+        value_name = "N"
+    )]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_configurations_per_user: Option<u32>,
 
     /// Session lifetime: seconds or e.g. "24h" [default: 24h].
-    #[arg(long, env = "ROLLCALL_SESSION_LIFETIME", value_name = "DURATION")]
+    #[arg(
+        global = true,
+        long,
+        env = "ROLLCALL_SESSION_LIFETIME",
+        value_name = "DURATION"
+    )]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub session_lifetime: Option<String>,
 
     /// How often expired sessions are deleted [default: 1h].
-    #[arg(long, env = "ROLLCALL_SESSION_PURGE_INTERVAL", value_name = "DURATION")]
+    #[arg(
+        global = true,
+        long,
+        env = "ROLLCALL_SESSION_PURGE_INTERVAL",
+        value_name = "DURATION"
+    )]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub session_purge_interval: Option<String>,
 
     /// How long a successful Basic verification is remembered; 0 disables the cache [default: 5min].
-    #[arg(long, env = "ROLLCALL_CREDENTIAL_CACHE_TTL", value_name = "DURATION")]
+    #[arg(
+        global = true,
+        long,
+        env = "ROLLCALL_CREDENTIAL_CACHE_TTL",
+        value_name = "DURATION"
+    )]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub credential_cache_ttl: Option<String>,
 
     /// Maximum remembered Basic verifications; 0 disables the cache [default: 10000].
-    #[arg(long, env = "ROLLCALL_CREDENTIAL_CACHE_SIZE", value_name = "N")]
+    #[arg(
+        global = true,
+        long,
+        env = "ROLLCALL_CREDENTIAL_CACHE_SIZE",
+        value_name = "N"
+    )]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub credential_cache_size: Option<u64>,
 
     /// OS user database for GET /api/v2/users/-/systems [default: /etc/passwd].
-    #[arg(long, env = "ROLLCALL_PASSWD_FILE", value_name = "PATH")]
+    #[arg(global = true, long, env = "ROLLCALL_PASSWD_FILE", value_name = "PATH")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub passwd_file: Option<PathBuf>,
 
     /// OS group database for GET /api/v2/groups/-/systems [default: /etc/group].
-    #[arg(long, env = "ROLLCALL_GROUP_FILE", value_name = "PATH")]
+    #[arg(global = true, long, env = "ROLLCALL_GROUP_FILE", value_name = "PATH")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub group_file: Option<PathBuf>,
 
     /// Log format [default: human].
-    #[arg(long, env = "ROLLCALL_LOG_FORMAT", value_enum)]
+    #[arg(global = true, long, env = "ROLLCALL_LOG_FORMAT", value_enum)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub log_format: Option<LogFormat>,
 
     /// Log filter in RUST_LOG syntax, e.g. "info,rollcall_storage_diesel=debug" [default: info].
-    #[arg(long, env = "ROLLCALL_LOG_FILTER", value_name = "FILTER")]
+    #[arg(
+        global = true,
+        long,
+        env = "ROLLCALL_LOG_FILTER",
+        value_name = "FILTER"
+    )]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub log_filter: Option<String>,
 
     /// Public base URL for absolute links.
     #[arg(
+        global = true,
         long,
         env = "ROLLCALL_PUBLIC_URL",
         value_name = "URL",
@@ -358,6 +457,7 @@ pub struct Cli {
 
     /// Mark the session cookie Secure (set when served over HTTPS) [default: false].
     #[arg(
+        global = true,
         long,
         env = "ROLLCALL_SECURE_COOKIES",
         value_name = "BOOL",
@@ -371,6 +471,7 @@ pub struct Cli {
 
     /// Do not run database migrations at start-up [default: false].
     #[arg(
+        global = true,
         long,
         env = "ROLLCALL_SKIP_MIGRATIONS",
         value_name = "BOOL",
@@ -383,27 +484,43 @@ pub struct Cli {
     pub skip_migrations: Option<bool>,
 
     /// Seconds in-flight requests get to finish after SIGTERM/SIGINT [default: 30s].
-    #[arg(long, env = "ROLLCALL_SHUTDOWN_TIMEOUT", value_name = "DURATION")]
+    #[arg(
+        global = true,
+        long,
+        env = "ROLLCALL_SHUTDOWN_TIMEOUT",
+        value_name = "DURATION"
+    )]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub shutdown_timeout: Option<String>,
 
     /// Time a request body gets to arrive in full, else 408 and the connection closes [default: 10s].
-    #[arg(long, env = "ROLLCALL_BODY_READ_TIMEOUT", value_name = "DURATION")]
+    #[arg(
+        global = true,
+        long,
+        env = "ROLLCALL_BODY_READ_TIMEOUT",
+        value_name = "DURATION"
+    )]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub body_read_timeout: Option<String>,
 
     /// HTTP worker threads [default: number of CPU cores].
-    #[arg(long, env = "ROLLCALL_WORKERS", value_name = "N")]
+    #[arg(global = true, long, env = "ROLLCALL_WORKERS", value_name = "N")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub workers: Option<usize>,
 
     /// Username of the first admin, created when the directory is empty [default: admin].
-    #[arg(long, env = "ROLLCALL_ADMIN_USERNAME", value_name = "NAME")]
+    #[arg(
+        global = true,
+        long,
+        env = "ROLLCALL_ADMIN_USERNAME",
+        value_name = "NAME"
+    )]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub admin_username: Option<String>,
 
     /// Bearer token required to read /metrics; when unset /metrics is open.
     #[arg(
+        global = true,
         long,
         env = "ROLLCALL_METRICS_TOKEN",
         value_name = "TOKEN",
@@ -414,6 +531,7 @@ pub struct Cli {
 
     /// Password of the first admin; when unset one is generated and printed once.
     #[arg(
+        global = true,
         long,
         env = "ROLLCALL_ADMIN_PASSWORD",
         value_name = "PASSWORD",
@@ -529,7 +647,7 @@ impl From<&Settings> for RawSettings {
     }
 }
 
-/// The server's configuration, checked. Build it with [`Settings::load`] (command line,
+/// The server's configuration, checked. Build it with [`Settings::from_cli`] (command line,
 /// environment, file) or from [`Settings::default`] in code and tests.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -631,15 +749,6 @@ impl Default for Settings {
 }
 
 impl Settings {
-    /// Reads the process's command line and environment, then the file they name, over the
-    /// defaults. Prints help or version and exits when asked to, like any clap program.
-    ///
-    /// # Errors
-    /// [`SettingsError`] for an unreadable file or an invalid value.
-    pub fn load() -> Result<Self, SettingsError> {
-        Self::from_cli(Cli::parse())
-    }
-
     /// Merges a parsed command line (flags and their environment variables) over the file it
     /// names and the defaults.
     ///
@@ -835,7 +944,35 @@ impl Settings {
             .as_deref()
             .unwrap_or(DEFAULT_ADMIN_USERNAME)
     }
+
+    /// The effective settings as a TOML file would set them, every key present, for
+    /// `rollcall check-config`: durations in humantime form, the database URL without its
+    /// password, and the admin password and metrics token shown only as `[redacted]` when set.
+    ///
+    /// # Errors
+    /// A TOML serialisation error (not expected for these types).
+    pub fn effective_toml(&self) -> Result<String, SettingsError> {
+        let mut raw = RawSettings::from(self);
+        raw.database_url = self.database_url.redacted();
+        raw.admin_password = self.admin_password.as_ref().map(|_| REDACTED.to_owned());
+        raw.metrics_token = self.metrics_token.as_ref().map(|_| REDACTED.to_owned());
+        for (value, duration) in [
+            (&mut raw.hash_queue_timeout, self.hash_queue.deadline),
+            (&mut raw.login_throttle_window, self.login_throttle.window),
+            (&mut raw.session_lifetime, self.session_lifetime),
+            (&mut raw.session_purge_interval, self.session_purge_interval),
+            (&mut raw.credential_cache_ttl, self.credential_cache_ttl),
+            (&mut raw.shutdown_timeout, self.shutdown_timeout),
+            (&mut raw.body_read_timeout, self.body_read_timeout),
+        ] {
+            *value = DurationValue::Text(humantime::format_duration(duration).to_string());
+        }
+        toml::to_string(&raw).map_err(|e| SettingsError::Parse(e.to_string()))
+    }
 }
+
+/// What `check-config` shows in place of a secret that is set.
+const REDACTED: &str = "[redacted]";
 
 #[cfg(test)]
 mod tests {

@@ -16,7 +16,7 @@ use rollcall_domain::adapters::NoCredentialCache;
 use rollcall_domain::ports::{CredentialCache, HashError};
 use rollcall_domain::services::{self, Directory, Ports, ServiceError};
 use rollcall_http_actix::{AppState, HttpSettings, MetricsSource, RequestMetrics, build_app};
-use rollcall_storage_diesel::{PoolOptions, StorageError, connect};
+use rollcall_storage_diesel::{DieselStore, PoolOptions, StorageError, connect};
 use rollcall_system::{
     Argon2idHasher, BlockingHasher, FileOsAccounts, HashQueueStats, MokaCredentialCache, OsRandom,
     SystemClock, for_client,
@@ -81,78 +81,15 @@ impl Application {
     /// # Errors
     /// [`StartupError`] naming the step that failed.
     pub async fn build(settings: Settings) -> Result<Self, StartupError> {
-        let store = connect(
-            settings.database_url.expose_secret(),
-            PoolOptions {
-                max_size: settings.pool_size,
-                ..PoolOptions::default()
-            },
-        )
-        .await
-        .map_err(StartupError::Database)?;
         if settings.skip_migrations {
             tracing::info!("skipping database migrations as configured");
-        } else {
-            let applied = store
-                .run_migrations()
-                .await
-                .map_err(StartupError::Migrations)?;
-            tracing::info!(
-                database = %settings.database_url,
-                applied = applied.len(),
-                "database schema is up to date"
-            );
         }
-
-        let params = settings.argon2;
-        // Argon2 computes a dummy hash when built: keep it off the async worker.
-        let algorithm = tokio::task::spawn_blocking(move || Argon2idHasher::new(params))
-            .await
-            .map_err(|e| StartupError::Hasher(HashError::Failed(e.to_string())))?
-            .map_err(StartupError::Hasher)?;
-        let credential_cache: Arc<dyn CredentialCache> =
-            if settings.credential_cache_ttl.is_zero() || settings.credential_cache_size == 0 {
-                Arc::new(NoCredentialCache)
-            } else {
-                Arc::new(MokaCredentialCache::new(
-                    settings.credential_cache_ttl,
-                    settings.credential_cache_size,
-                ))
-            };
-        let hasher = Arc::new(BlockingHasher::with_bounds(
-            algorithm,
-            settings.hash_concurrency,
-            settings.hash_queue,
-        ));
-        let session_lifetime = chrono::Duration::from_std(settings.session_lifetime)
-            .unwrap_or_else(|_| chrono::Duration::hours(24));
-        let throttle_events = Arc::new(ThrottleEvents::default());
-        let ports = Ports {
-            users: Arc::new(store.clone()),
-            sessions: Arc::new(store.clone()),
-            api_keys: Arc::new(store.clone()),
-            configurations: Arc::new(store.clone()),
-            hasher: hasher.clone(),
-            clock: Arc::new(SystemClock),
-            random: Arc::new(OsRandom),
-            credential_cache,
-            os_accounts: Arc::new(FileOsAccounts::new(
-                &settings.passwd_file,
-                &settings.group_file,
-            )),
-            login_failures: Arc::new(store.clone()),
-            auth_events: throttle_events.clone(),
-        };
-        let directory = Directory::new(
-            ports,
-            services::Settings {
-                password_policy: settings.password_policy(),
-                session_lifetime,
-                api_key_touch_interval: chrono::Duration::seconds(60),
-                login_throttle: throttle_rules(&settings),
-                per_user: settings.per_user,
-            },
-        );
+        let store = open_store(&settings, !settings.skip_migrations).await?;
+        let Wiring {
+            directory,
+            hasher,
+            throttle_events,
+        } = wire(&settings, &store).await?;
 
         let admin = bootstrap_admin(&directory, &settings, &OsRandom)
             .await
@@ -261,6 +198,105 @@ impl Application {
         tracing::info!("rollcall stopped");
         served
     }
+}
+
+/// Opens the configured database and, when `migrate` is set, applies pending migrations
+/// (logging how many); the server and every command that touches the database start here.
+///
+/// # Errors
+/// [`StartupError::Database`], [`StartupError::Migrations`].
+pub async fn open_store(settings: &Settings, migrate: bool) -> Result<DieselStore, StartupError> {
+    let store = connect(
+        settings.database_url.expose_secret(),
+        PoolOptions {
+            max_size: settings.pool_size,
+            ..PoolOptions::default()
+        },
+    )
+    .await
+    .map_err(StartupError::Database)?;
+    if migrate {
+        let applied = store
+            .run_migrations()
+            .await
+            .map_err(StartupError::Migrations)?;
+        tracing::info!(
+            database = %settings.database_url,
+            applied = applied.len(),
+            "database schema is up to date"
+        );
+    }
+    Ok(store)
+}
+
+/// The directory wired to its ports, with the parts start-up also hands to `/metrics`.
+pub(crate) struct Wiring {
+    pub(crate) directory: Directory,
+    pub(crate) hasher: Arc<BlockingHasher<Argon2idHasher>>,
+    pub(crate) throttle_events: Arc<ThrottleEvents>,
+}
+
+/// Wires the domain's directory to `store` and the system adapters as `settings` say: the
+/// same rules for the server and for the commands that change users.
+///
+/// # Errors
+/// [`StartupError::Hasher`] for Argon2 parameters out of range.
+pub(crate) async fn wire(settings: &Settings, store: &DieselStore) -> Result<Wiring, StartupError> {
+    let params = settings.argon2;
+    // Argon2 computes a dummy hash when built: keep it off the async worker.
+    let algorithm = tokio::task::spawn_blocking(move || Argon2idHasher::new(params))
+        .await
+        .map_err(|e| StartupError::Hasher(HashError::Failed(e.to_string())))?
+        .map_err(StartupError::Hasher)?;
+    let credential_cache: Arc<dyn CredentialCache> =
+        if settings.credential_cache_ttl.is_zero() || settings.credential_cache_size == 0 {
+            Arc::new(NoCredentialCache)
+        } else {
+            Arc::new(MokaCredentialCache::new(
+                settings.credential_cache_ttl,
+                settings.credential_cache_size,
+            ))
+        };
+    let hasher = Arc::new(BlockingHasher::with_bounds(
+        algorithm,
+        settings.hash_concurrency,
+        settings.hash_queue,
+    ));
+    let session_lifetime = chrono::Duration::from_std(settings.session_lifetime)
+        .unwrap_or_else(|_| chrono::Duration::hours(24));
+    let throttle_events = Arc::new(ThrottleEvents::default());
+    let ports = Ports {
+        users: Arc::new(store.clone()),
+        sessions: Arc::new(store.clone()),
+        api_keys: Arc::new(store.clone()),
+        configurations: Arc::new(store.clone()),
+        hasher: hasher.clone(),
+        clock: Arc::new(SystemClock),
+        random: Arc::new(OsRandom),
+        credential_cache,
+        os_accounts: Arc::new(FileOsAccounts::new(
+            &settings.passwd_file,
+            &settings.group_file,
+        )),
+        login_failures: Arc::new(store.clone()),
+        auth_events: throttle_events.clone(),
+    };
+    let directory = Directory::new(
+        ports,
+        services::Settings {
+            password_policy: settings.password_policy(),
+            session_lifetime,
+            api_key_touch_interval: chrono::Duration::seconds(60),
+            login_throttle: throttle_rules(settings),
+            per_user: settings.per_user,
+        },
+    );
+
+    Ok(Wiring {
+        directory,
+        hasher,
+        throttle_events,
+    })
 }
 
 /// The domain's login throttle from the configuration (`None` when it is off).

@@ -219,6 +219,37 @@ impl DieselStore {
         .await
     }
 
+    /// Writes a consistent copy of a SQLite database to `path` with `VACUUM INTO`: one read
+    /// transaction, so writers carry on meanwhile and the copy holds exactly the transactions
+    /// committed before it started, already compacted. The file must not exist.
+    ///
+    /// # Errors
+    /// [`BackendError::Internal`] on PostgreSQL (use `pg_dump`), for a path that is not UTF-8,
+    /// or when SQLite cannot write the copy; [`BackendError::Unavailable`] when no connection
+    /// is free in time.
+    pub async fn backup_into(&self, path: &std::path::Path) -> Result<(), BackendError> {
+        if matches!(self.pools(), Pools::Postgres(_)) {
+            return Err(BackendError::Internal(
+                "backups of PostgreSQL databases are made with pg_dump".into(),
+            ));
+        }
+        let target = path
+            .to_str()
+            .ok_or_else(|| BackendError::Internal("the backup path is not UTF-8".into()))?
+            .to_owned();
+        self.detached(move |store| async move {
+            with_connection!(store, |conn, _Db| {
+                diesel::sql_query("VACUUM INTO ?")
+                    .bind::<diesel::sql_types::Text, _>(target)
+                    .execute(conn)
+                    .await
+            })
+            .map(drop)
+            .map_err(backend_error)
+        })
+        .await
+    }
+
     /// Refreshes what the query planner knows about the data, after a bulk load: on
     /// PostgreSQL `VACUUM (ANALYZE) users` (statistics, and the visibility map that lets index-
     /// only scans skip the table), on SQLite `PRAGMA optimize`. Not needed in normal running

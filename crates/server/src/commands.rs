@@ -1,0 +1,204 @@
+//! The `rollcall` subcommands besides `serve`: each reads the same configuration as the
+//! server (file, environment, flags) and works on SQLite and PostgreSQL alike. They print
+//! results on stdout and diagnostics on stderr, and return the process's exit code:
+//! 0 done, 1 failed, 2 a configuration or usage problem.
+
+use crate::settings::Settings;
+use crate::startup::{StartupError, open_store};
+use clap::Subcommand;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+/// What the binary does.
+#[derive(Debug, Clone, PartialEq, Eq, Subcommand)]
+pub enum Command {
+    /// Serve the HTTP API families (the default when no subcommand is named).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Load and check the configuration, print the effective settings (secrets redacted) and
+    /// exit: 0 when valid, 2 otherwise.
+    CheckConfig,
+    /// Exit 0 when the server answers `GET /readyz` with 200 (for a container HEALTHCHECK).
+    Healthcheck {
+        /// The readiness URL [default: http://<bind>/readyz, 0.0.0.0 and :: read as loopback].
+        #[arg(long, value_name = "URL")]
+        url: Option<String>,
+        /// How long to wait for the answer.
+        #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = crate::settings::parse_duration)]
+        timeout: Duration,
+    },
+    /// Write a consistent copy of the SQLite database to FILE, also while the server runs.
+    /// On PostgreSQL, print the pg_dump command to use instead and exit 1.
+    Backup {
+        /// Where to write the copy; must not exist yet.
+        file: PathBuf,
+    },
+}
+
+/// Why a command failed.
+#[derive(Debug, thiserror::Error)]
+pub enum CommandError {
+    /// The database could not be opened or migrated.
+    #[error(transparent)]
+    Startup(#[from] StartupError),
+    /// Anything else, said in words.
+    #[error("{0}")]
+    Failed(String),
+}
+
+/// Runs a command other than `serve`.
+///
+/// # Errors
+/// [`CommandError`] describing what failed.
+pub async fn run(command: &Command, settings: &Settings) -> Result<(), CommandError> {
+    match command {
+        Command::Serve => Err(CommandError::Failed(
+            "serve is run by the binary itself".into(),
+        )),
+        Command::Migrate => migrate(settings).await,
+        Command::CheckConfig => check_config(settings),
+        Command::Healthcheck { url, timeout } => {
+            healthcheck(settings, url.as_deref(), *timeout).await
+        }
+        Command::Backup { file } => backup(settings, file).await,
+    }
+}
+
+async fn migrate(settings: &Settings) -> Result<(), CommandError> {
+    let store = open_store(settings, false).await?;
+    let applied = store
+        .run_migrations()
+        .await
+        .map_err(StartupError::Migrations)?;
+    if applied.is_empty() {
+        println!("The database schema is up to date; no migration was pending.");
+    } else {
+        println!("Applied {} migration(s):", applied.len());
+        for name in applied {
+            println!("  {name}");
+        }
+    }
+    Ok(())
+}
+
+fn check_config(settings: &Settings) -> Result<(), CommandError> {
+    let text = settings
+        .effective_toml()
+        .map_err(|e| CommandError::Failed(e.to_string()))?;
+    println!("# The configuration is valid. Effective settings (secrets redacted):");
+    print!("{text}");
+    Ok(())
+}
+
+/// The readiness URL for a server bound to `bind` (host:port): a wildcard host is reached on
+/// loopback.
+pub fn readiness_url(bind: &str) -> String {
+    let (host, port) = bind.rsplit_once(':').unwrap_or((bind, "8080"));
+    let host = match host {
+        "0.0.0.0" | "" => "127.0.0.1",
+        "[::]" | "::" => "[::1]",
+        other => other,
+    };
+    format!("http://{host}:{port}/readyz")
+}
+
+async fn healthcheck(
+    settings: &Settings,
+    url: Option<&str>,
+    timeout: Duration,
+) -> Result<(), CommandError> {
+    let url = url.map_or_else(|| readiness_url(&settings.bind), str::to_owned);
+    let client = reqwest::Client::builder()
+        .timeout(timeout)
+        .build()
+        .map_err(|e| CommandError::Failed(format!("cannot build the HTTP client: {e}")))?;
+    let response = client
+        .get(&url)
+        .send()
+        .await
+        .map_err(|e| CommandError::Failed(format!("{url}: {}", with_causes(&e))))?;
+    let status = response.status();
+    if status.is_success() {
+        println!("{url}: {status}");
+        Ok(())
+    } else {
+        Err(CommandError::Failed(format!("{url}: {status}")))
+    }
+}
+
+async fn backup(settings: &Settings, file: &Path) -> Result<(), CommandError> {
+    if settings
+        .database_url
+        .expose_secret()
+        .starts_with("postgres")
+    {
+        return Err(CommandError::Failed(format!(
+            "rollcall backup copies SQLite databases only. For PostgreSQL run:\n  \
+             pg_dump --format=custom --file={} '{}'\n\
+             (restore with pg_restore --clean --if-exists --dbname=<URL> {}; see docs/operations.md)",
+            file.display(),
+            settings.database_url.redacted(),
+            file.display(),
+        )));
+    }
+    if file.exists() {
+        return Err(CommandError::Failed(format!(
+            "{} exists; rollcall backup never overwrites a file",
+            file.display()
+        )));
+    }
+    let store = open_store(settings, false).await?;
+    store
+        .backup_into(file)
+        .await
+        .map_err(|e| CommandError::Failed(format!("backup to {} failed: {e}", file.display())))?;
+    println!(
+        "Wrote a consistent copy of the database to {}",
+        file.display()
+    );
+    Ok(())
+}
+
+/// An error's message followed by its causes, `: `-separated.
+fn with_causes(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+/// The exit code for a command's result, printing the error and its causes on stderr.
+pub fn exit_code(result: Result<(), CommandError>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("{}", crate::describe("command", &error));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::readiness_url;
+
+    #[test]
+    fn wildcard_binds_are_probed_on_loopback() {
+        assert_eq!(
+            readiness_url("0.0.0.0:8080"),
+            "http://127.0.0.1:8080/readyz"
+        );
+        assert_eq!(readiness_url("[::]:9000"), "http://[::1]:9000/readyz");
+        assert_eq!(readiness_url("10.1.2.3:80"), "http://10.1.2.3:80/readyz");
+        assert_eq!(
+            readiness_url("localhost:8080"),
+            "http://localhost:8080/readyz"
+        );
+    }
+}
