@@ -8,6 +8,7 @@
 
 mod api_keys;
 mod application;
+mod audit;
 mod authorization;
 mod bad_input;
 mod configurations;

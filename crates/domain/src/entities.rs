@@ -217,6 +217,29 @@ impl UserChanges {
         self == &Self::default()
     }
 
+    /// The names (as the v2 family spells them) of the fields these changes set, for the
+    /// audit trail; a new password hash is `password`.
+    pub fn field_names(&self) -> Vec<&'static str> {
+        [
+            ("username", self.username.is_some()),
+            ("email", self.email.is_some()),
+            ("first_name", self.first_name.is_some()),
+            ("last_name", self.last_name.is_some()),
+            ("external_id", self.external_id.is_some()),
+            ("language", self.language.is_some()),
+            ("is_admin", self.is_admin.is_some()),
+            ("enabled", self.enabled.is_some()),
+            ("expired_at", self.expired_at.is_some()),
+            ("posix_uid", self.posix_uid.is_some()),
+            ("posix_gid", self.posix_gid.is_some()),
+            ("source_type", self.source_type.is_some()),
+            ("password", self.password_hash.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(name, set)| set.then_some(name))
+        .collect()
+    }
+
     /// Applies the changes to a copy of `user` (used by in-memory stores and by the rules that
     /// look at the result of an update).
     pub fn apply_to(&self, user: &User) -> User {

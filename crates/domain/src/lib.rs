@@ -1,6 +1,7 @@
 //! Rollcall's domain: the user directory's values, entities, rules and ports, with no I/O.
 //!
 //! - [`values`]: validated value types (username, e-mail, password, scopes, …).
+//! - [`audit`]: the audit trail's events and queries.
 //! - [`entities`]: users, sessions, API keys, configurations.
 //! - [`invariants`]: the last-admin and revocation rules every store applies.
 //! - [`listing`]: pages, filters and sort orders, and their parsers.
@@ -11,6 +12,7 @@
 //! - `contract` (feature `testing`): the storage port contract kit.
 
 pub mod adapters;
+pub mod audit;
 #[cfg(feature = "testing")]
 pub mod contract;
 pub mod entities;

@@ -5,6 +5,7 @@
 //! Every port is `Send + Sync + 'static` and object-safe (`Arc<dyn Port>`); the async ones use
 //! `async_trait`, so the crate pulls in no runtime.
 
+use crate::audit::{AuditEvent, AuditQuery, AuditRecord};
 use crate::entities::{
     ApiKey, ApiKeyChanges, ApiKeyId, Configuration, ConfigurationChanges, ConfigurationRef,
     NewApiKey, NewSession, NewUser, OsGroup, OsUser, Session, SessionId, User, UserId, UserUpdate,
@@ -91,7 +92,18 @@ pub trait UserStore: Send + Sync + 'static {
     /// # Errors
     /// [`UserStoreError::Taken`] when the username or e-mail (case-insensitively) or the external
     /// id is already used; [`UserStoreError::Backend`].
-    async fn create_user(&self, user: NewUser) -> Result<User, UserStoreError>;
+    async fn create_user(&self, user: NewUser) -> Result<User, UserStoreError> {
+        self.create_user_audited(user, None).await
+    }
+
+    /// [`Self::create_user`], writing `audit` (when given) in the same transaction: the change and its
+    /// event are stored together or not at all. Use cases always pass their event; `None` is
+    /// for seeding and tests.
+    async fn create_user_audited(
+        &self,
+        user: NewUser,
+        audit: Option<AuditEvent>,
+    ) -> Result<User, UserStoreError>;
 
     /// Inserts every user, in order, in one transaction: all of them or, on any error, none.
     /// Returns how many were inserted. For bulk loads (seeding, imports); the rules of
@@ -135,7 +147,19 @@ pub trait UserStore: Send + Sync + 'static {
     /// # Errors
     /// [`UserStoreError::NotFound`], [`UserStoreError::Taken`], [`UserStoreError::LastAdmin`],
     /// [`UserStoreError::Backend`].
-    async fn update_user(&self, id: UserId, update: UserUpdate) -> Result<User, UserStoreError>;
+    async fn update_user(&self, id: UserId, update: UserUpdate) -> Result<User, UserStoreError> {
+        self.update_user_audited(id, update, None).await
+    }
+
+    /// [`Self::update_user`], writing `audit` (when given) in the same transaction: the change and its
+    /// event are stored together or not at all. Use cases always pass their event; `None` is
+    /// for seeding and tests.
+    async fn update_user_audited(
+        &self,
+        id: UserId,
+        update: UserUpdate,
+        audit: Option<AuditEvent>,
+    ) -> Result<User, UserStoreError>;
 
     /// Deletes a user with their sessions, API keys and configurations, in one transaction.
     /// Refused when [`crate::invariants::deletion_needs_another_admin`] holds and no other
@@ -143,7 +167,19 @@ pub trait UserStore: Send + Sync + 'static {
     ///
     /// # Errors
     /// [`UserStoreError::NotFound`], [`UserStoreError::LastAdmin`], [`UserStoreError::Backend`].
-    async fn delete_user(&self, id: UserId, now: DateTime<Utc>) -> Result<(), UserStoreError>;
+    async fn delete_user(&self, id: UserId, now: DateTime<Utc>) -> Result<(), UserStoreError> {
+        self.delete_user_audited(id, now, None).await
+    }
+
+    /// [`Self::delete_user`], writing `audit` (when given) in the same transaction: the change and its
+    /// event are stored together or not at all. Use cases always pass their event; `None` is
+    /// for seeding and tests.
+    async fn delete_user_audited(
+        &self,
+        id: UserId,
+        now: DateTime<Utc>,
+        audit: Option<AuditEvent>,
+    ) -> Result<(), UserStoreError>;
 
     /// How many users exist.
     ///
@@ -186,7 +222,18 @@ pub trait SessionStore: Send + Sync + 'static {
     ///
     /// # Errors
     /// [`SessionStoreError::UserNotFound`], [`SessionStoreError::Backend`].
-    async fn create_session(&self, session: NewSession) -> Result<Session, SessionStoreError>;
+    async fn create_session(&self, session: NewSession) -> Result<Session, SessionStoreError> {
+        self.create_session_audited(session, None).await
+    }
+
+    /// [`Self::create_session`], writing `audit` (when given) in the same transaction: the change and its
+    /// event are stored together or not at all. Use cases always pass their event; `None` is
+    /// for seeding and tests.
+    async fn create_session_audited(
+        &self,
+        session: NewSession,
+        audit: Option<AuditEvent>,
+    ) -> Result<Session, SessionStoreError>;
 
     /// Finds a session by the digest of its token, whatever its expiry (the caller checks it).
     ///
@@ -211,7 +258,18 @@ pub trait SessionStore: Send + Sync + 'static {
     ///
     /// # Errors
     /// [`SessionStoreError::Backend`].
-    async fn delete_session(&self, id: SessionId) -> Result<bool, SessionStoreError>;
+    async fn delete_session(&self, id: SessionId) -> Result<bool, SessionStoreError> {
+        self.delete_session_audited(id, None).await
+    }
+
+    /// [`Self::delete_session`], writing `audit` (when given) in the same transaction: the change and its
+    /// event are stored together or not at all. Use cases always pass their event; `None` is
+    /// for seeding and tests.
+    async fn delete_session_audited(
+        &self,
+        id: SessionId,
+        audit: Option<AuditEvent>,
+    ) -> Result<bool, SessionStoreError>;
 
     /// Deletes every session of a user, except `keep` if given; returns how many went.
     ///
@@ -260,7 +318,18 @@ pub trait ApiKeyStore: Send + Sync + 'static {
     /// # Errors
     /// [`ApiKeyStoreError::UserNotFound`], [`ApiKeyStoreError::IdentifierTaken`],
     /// [`ApiKeyStoreError::LimitReached`], [`ApiKeyStoreError::Backend`].
-    async fn create_api_key(&self, key: NewApiKey) -> Result<ApiKey, ApiKeyStoreError>;
+    async fn create_api_key(&self, key: NewApiKey) -> Result<ApiKey, ApiKeyStoreError> {
+        self.create_api_key_audited(key, None).await
+    }
+
+    /// [`Self::create_api_key`], writing `audit` (when given) in the same transaction: the change and its
+    /// event are stored together or not at all. Use cases always pass their event; `None` is
+    /// for seeding and tests.
+    async fn create_api_key_audited(
+        &self,
+        key: NewApiKey,
+        audit: Option<AuditEvent>,
+    ) -> Result<ApiKey, ApiKeyStoreError>;
 
     /// Finds a key by its public identifier, whoever owns it.
     ///
@@ -304,13 +373,40 @@ pub trait ApiKeyStore: Send + Sync + 'static {
         id: ApiKeyId,
         changes: ApiKeyChanges,
         now: DateTime<Utc>,
+    ) -> Result<ApiKey, ApiKeyStoreError> {
+        self.update_api_key_audited(user, id, changes, now, None)
+            .await
+    }
+
+    /// [`Self::update_api_key`], writing `audit` (when given) in the same transaction: the change and its
+    /// event are stored together or not at all. Use cases always pass their event; `None` is
+    /// for seeding and tests.
+    async fn update_api_key_audited(
+        &self,
+        user: UserId,
+        id: ApiKeyId,
+        changes: ApiKeyChanges,
+        now: DateTime<Utc>,
+        audit: Option<AuditEvent>,
     ) -> Result<ApiKey, ApiKeyStoreError>;
 
     /// Deletes a key of a user.
     ///
     /// # Errors
     /// [`ApiKeyStoreError::NotFound`], [`ApiKeyStoreError::Backend`].
-    async fn delete_api_key(&self, user: UserId, id: ApiKeyId) -> Result<(), ApiKeyStoreError>;
+    async fn delete_api_key(&self, user: UserId, id: ApiKeyId) -> Result<(), ApiKeyStoreError> {
+        self.delete_api_key_audited(user, id, None).await
+    }
+
+    /// [`Self::delete_api_key`], writing `audit` (when given) in the same transaction: the change and its
+    /// event are stored together or not at all. Use cases always pass their event; `None` is
+    /// for seeding and tests.
+    async fn delete_api_key_audited(
+        &self,
+        user: UserId,
+        id: ApiKeyId,
+        audit: Option<AuditEvent>,
+    ) -> Result<(), ApiKeyStoreError>;
 
     /// Records a use of the key at `at` (a missing key is not an error).
     ///
@@ -365,6 +461,22 @@ pub trait ConfigurationStore: Send + Sync + 'static {
         value: ConfigurationValue,
         now: DateTime<Utc>,
         owner_may_hold: u32,
+    ) -> Result<Configuration, ConfigurationStoreError> {
+        self.create_configuration_audited(user, key, value, now, owner_may_hold, None)
+            .await
+    }
+
+    /// [`Self::create_configuration`], writing `audit` (when given) in the same transaction: the change and its
+    /// event are stored together or not at all. Use cases always pass their event; `None` is
+    /// for seeding and tests.
+    async fn create_configuration_audited(
+        &self,
+        user: UserId,
+        key: ConfigurationKey,
+        value: ConfigurationValue,
+        now: DateTime<Utc>,
+        owner_may_hold: u32,
+        audit: Option<AuditEvent>,
     ) -> Result<Configuration, ConfigurationStoreError>;
 
     /// One configuration of a user, by id or key.
@@ -388,6 +500,21 @@ pub trait ConfigurationStore: Send + Sync + 'static {
         by: &ConfigurationRef,
         changes: ConfigurationChanges,
         now: DateTime<Utc>,
+    ) -> Result<Configuration, ConfigurationStoreError> {
+        self.update_configuration_audited(user, by, changes, now, None)
+            .await
+    }
+
+    /// [`Self::update_configuration`], writing `audit` (when given) in the same transaction: the change and its
+    /// event are stored together or not at all. Use cases always pass their event; `None` is
+    /// for seeding and tests.
+    async fn update_configuration_audited(
+        &self,
+        user: UserId,
+        by: &ConfigurationRef,
+        changes: ConfigurationChanges,
+        now: DateTime<Utc>,
+        audit: Option<AuditEvent>,
     ) -> Result<Configuration, ConfigurationStoreError>;
 
     /// Deletes a configuration.
@@ -398,6 +525,18 @@ pub trait ConfigurationStore: Send + Sync + 'static {
         &self,
         user: UserId,
         by: &ConfigurationRef,
+    ) -> Result<(), ConfigurationStoreError> {
+        self.delete_configuration_audited(user, by, None).await
+    }
+
+    /// [`Self::delete_configuration`], writing `audit` (when given) in the same transaction: the change and its
+    /// event are stored together or not at all. Use cases always pass their event; `None` is
+    /// for seeding and tests.
+    async fn delete_configuration_audited(
+        &self,
+        user: UserId,
+        by: &ConfigurationRef,
+        audit: Option<AuditEvent>,
     ) -> Result<(), ConfigurationStoreError>;
 }
 
@@ -577,4 +716,31 @@ pub trait OsAccountSource: Send + Sync + 'static {
     /// # Errors
     /// [`OsAccountError`] when the database cannot be read.
     async fn os_groups(&self) -> Result<Vec<OsGroup>, OsAccountError>;
+}
+
+/// The audit trail's own operations. Events of changes are written by the change's store
+/// method (its `audit` argument), in the change's transaction; this port writes the events
+/// that change nothing (failed sign-ins), lists them for admins and purges old ones.
+#[async_trait]
+pub trait AuditLog: Send + Sync + 'static {
+    /// Appends one event on its own.
+    ///
+    /// # Errors
+    /// [`BackendError`].
+    async fn append_audit_event(&self, event: AuditEvent) -> Result<(), BackendError>;
+
+    /// The events [`AuditQuery::matches`], newest (highest id) first, one page, with the total.
+    ///
+    /// # Errors
+    /// [`BackendError`].
+    async fn list_audit_events(
+        &self,
+        query: &AuditQuery,
+    ) -> Result<Listed<AuditRecord>, BackendError>;
+
+    /// Deletes the events that happened before `before`; returns how many went.
+    ///
+    /// # Errors
+    /// [`BackendError`].
+    async fn purge_audit_events(&self, before: DateTime<Utc>) -> Result<u64, BackendError>;
 }

@@ -57,7 +57,7 @@ pub fn build_app(
             let method = req.method().clone();
             let started = Instant::now();
             let metrics = metrics.clone();
-            let response = with_request_id(request_id, srv.call(req));
+            let response = with_request_id(request_id, family, srv.call(req));
             async move {
                 let outcome = response.await;
                 log_outcome(request_id, &outcome);

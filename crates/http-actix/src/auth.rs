@@ -10,7 +10,7 @@
 //!
 //! Bearer values are routed by the domain by prefix (`rcs_` sessions, `rck_` API keys).
 
-use crate::client::client_address;
+use crate::client::request_origin;
 use crate::error::{Challenge, Family, FamilyError, Problem};
 use crate::state::AppState;
 use actix_web::cookie::{Cookie, SameSite};
@@ -192,7 +192,7 @@ async fn authenticate(
         Problem::Service(ServiceError::Internal("application state missing".into()))
     })?;
     let directory = &state.directory;
-    let client = client_address(req, &state.settings.trusted_proxies);
+    let origin = request_origin(req, &state.settings.trusted_proxies);
     let (outcome, challenges): (_, &'static [Challenge]) =
         match PresentedCredential::of_request(req) {
             PresentedCredential::Nothing => {
@@ -215,13 +215,13 @@ async fn authenticate(
             }
             PresentedCredential::Basic { login, password } => (
                 directory
-                    .authenticate_basic(&login, password.expose_secret(), client)
+                    .authenticate_basic(&login, password.expose_secret(), origin)
                     .await,
                 &[Challenge::Basic],
             ),
             PresentedCredential::Token(token) => (
                 directory
-                    .authenticate_bearer(token.expose_secret(), client)
+                    .authenticate_bearer(token.expose_secret(), origin)
                     .await,
                 &[Challenge::Bearer],
             ),

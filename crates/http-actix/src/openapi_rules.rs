@@ -13,6 +13,7 @@
 //! uniqueness) the declared rule is the stricter one or the description says it.
 
 use crate::v2::filters::FILTERABLE;
+use rollcall_domain::audit::AuditAction;
 use rollcall_domain::listing::{MAX_SORT_KEYS, MAX_VALUE_LENGTH, PageRequest};
 use rollcall_domain::values::{
     ApiKeyName, ConfigurationKey, ConfigurationValue, Email, Language, PasswordPolicy, Scope,
@@ -287,6 +288,7 @@ pub(crate) fn apply(doc: &mut Value, policy: PasswordPolicy) {
         "/api/v2/users",
         "/api/v2/users/me/configurations",
         "/api/v2/users/me/api_keys",
+        "/api/v2/audit_events",
     ] {
         set_parameter(
             doc,
@@ -306,6 +308,24 @@ pub(crate) fn apply(doc: &mut Value, policy: PasswordPolicy) {
         );
     }
     set_parameter(doc, "/api/v2/users", "get", "sort_by", v2_sort_by());
+    let audit = "/api/v2/audit_events";
+    for id in ["actor_user_id", "target_user_id"] {
+        set_parameter(
+            doc,
+            audit,
+            "get",
+            id,
+            json!({"type": "integer", "minimum": 1, "maximum": i64::MAX}),
+        );
+    }
+    let actions: Vec<&str> = AuditAction::ALL.iter().map(|a| a.as_str()).collect();
+    set_parameter(
+        doc,
+        audit,
+        "get",
+        "action",
+        json!({"type": "string", "enum": actions}),
+    );
     let app = "/api/application/users";
     let page = json!({"type": "integer", "minimum": 1, "maximum": i64::MAX});
     set_parameter(doc, app, "get", "page", page.clone());

@@ -82,12 +82,18 @@ impl fmt::Display for RequestId {
 
 tokio::task_local! {
     static REQUEST_ID: RequestId;
+    static REQUEST_FAMILY: &'static str;
 }
 
 /// The id of the request being handled, for events written during it (a lock-out warning);
 /// `None` outside a request.
 pub fn current_request_id() -> Option<RequestId> {
     REQUEST_ID.try_with(|id| *id).ok()
+}
+
+/// The name of the family the request being handled belongs to; `None` outside a request.
+pub(crate) fn current_family() -> Option<&'static str> {
+    REQUEST_FAMILY.try_with(|family| *family).ok()
 }
 
 /// Runs a request's handling with its id, readable inside it through [`current_request_id`],
@@ -98,9 +104,16 @@ pub fn current_request_id() -> Option<RequestId> {
 /// rows' throughput (docs/benchmarks.md). The one line a failed request writes carries every
 /// field of the request itself ([`log_outcome`]), and the few events written during a request
 /// name its id themselves.
-pub(crate) async fn with_request_id<F: Future>(id: RequestId, work: F) -> F::Output {
+pub(crate) async fn with_request_id<F: Future>(
+    id: RequestId,
+    family: &'static str,
+    work: F,
+) -> F::Output {
     let span = tracing::debug_span!("HTTP request", request_id = %id);
-    REQUEST_ID.scope(id, work).instrument(span).await
+    REQUEST_ID
+        .scope(id, REQUEST_FAMILY.scope(family, work))
+        .instrument(span)
+        .await
 }
 
 /// Writes the line of a request that failed with an error ([`log_failure`]); a request that

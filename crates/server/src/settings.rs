@@ -399,6 +399,16 @@ pub struct Cli {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub session_purge_interval: Option<String>,
 
+    /// How long audit events are kept; 0 keeps them forever [default: 90days].
+    #[arg(
+        global = true,
+        long,
+        env = "ROLLCALL_AUDIT_RETENTION",
+        value_name = "DURATION"
+    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub audit_retention: Option<String>,
+
     /// How long a successful Basic verification is remembered; 0 disables the cache [default: 5min].
     #[arg(
         global = true,
@@ -582,6 +592,7 @@ struct RawSettings {
     max_configurations_per_user: u32,
     session_lifetime: DurationValue,
     session_purge_interval: DurationValue,
+    audit_retention: DurationValue,
     credential_cache_ttl: DurationValue,
     credential_cache_size: u64,
     passwd_file: PathBuf,
@@ -627,6 +638,7 @@ impl From<&Settings> for RawSettings {
             max_configurations_per_user: s.per_user.configurations,
             session_lifetime: DurationValue::Seconds(s.session_lifetime.as_secs()),
             session_purge_interval: DurationValue::Seconds(s.session_purge_interval.as_secs()),
+            audit_retention: DurationValue::Seconds(s.audit_retention.as_secs()),
             credential_cache_ttl: DurationValue::Seconds(s.credential_cache_ttl.as_secs()),
             credential_cache_size: s.credential_cache_size,
             passwd_file: s.passwd_file.clone(),
@@ -677,6 +689,8 @@ pub struct Settings {
     pub session_lifetime: Duration,
     /// `session_purge_interval`: how often expired sessions are deleted.
     pub session_purge_interval: Duration,
+    /// `audit_retention`: how long audit events are kept (zero: forever).
+    pub audit_retention: Duration,
     /// `credential_cache_ttl`: how long a Basic verification is remembered (zero disables).
     pub credential_cache_ttl: Duration,
     /// `credential_cache_size`: how many Basic verifications are remembered (zero disables).
@@ -729,6 +743,7 @@ impl Default for Settings {
             per_user: PerUserLimits::default(),
             session_lifetime: Duration::from_secs(24 * 60 * 60),
             session_purge_interval: Duration::from_secs(60 * 60),
+            audit_retention: Duration::from_secs(90 * 24 * 60 * 60),
             credential_cache_ttl: Duration::from_secs(5 * 60),
             credential_cache_size: 10_000,
             passwd_file: PathBuf::from("/etc/passwd"),
@@ -912,6 +927,7 @@ impl Settings {
             },
             session_lifetime,
             session_purge_interval,
+            audit_retention: raw.audit_retention.parse("audit_retention")?,
             credential_cache_ttl: raw.credential_cache_ttl.parse("credential_cache_ttl")?,
             credential_cache_size: raw.credential_cache_size,
             passwd_file: raw.passwd_file,
@@ -961,6 +977,7 @@ impl Settings {
             (&mut raw.login_throttle_window, self.login_throttle.window),
             (&mut raw.session_lifetime, self.session_lifetime),
             (&mut raw.session_purge_interval, self.session_purge_interval),
+            (&mut raw.audit_retention, self.audit_retention),
             (&mut raw.credential_cache_ttl, self.credential_cache_ttl),
             (&mut raw.shutdown_timeout, self.shutdown_timeout),
             (&mut raw.body_read_timeout, self.body_read_timeout),

@@ -62,6 +62,7 @@ pub struct Application {
     admin: AdminBootstrap,
     shutdown_timeout: Duration,
     session_purge_interval: Duration,
+    audit_retention: Duration,
     workers: Option<usize>,
 }
 
@@ -137,6 +138,7 @@ impl Application {
             admin,
             shutdown_timeout: settings.shutdown_timeout,
             session_purge_interval: settings.session_purge_interval,
+            audit_retention: settings.audit_retention,
             workers: settings.workers,
         })
     }
@@ -189,9 +191,10 @@ impl Application {
             shutdown,
         )?;
         tracing::info!(address = %self.address, "rollcall is listening");
-        let purge = tokio::spawn(purge_sessions_periodically(
+        let purge = tokio::spawn(purge_periodically(
             self.directory,
             self.session_purge_interval,
+            self.audit_retention,
         ));
         let served = server.await;
         purge.abort();
@@ -280,6 +283,7 @@ pub(crate) async fn wire(settings: &Settings, store: &DieselStore) -> Result<Wir
         )),
         login_failures: Arc::new(store.clone()),
         auth_events: throttle_events.clone(),
+        audit: Arc::new(store.clone()),
     };
     let directory = Directory::new(
         ports,
@@ -370,9 +374,12 @@ where
     Ok(server.listen(listener)?.run())
 }
 
-/// Deletes expired sessions every `interval`. Several instances may do it at once; the
-/// deletes are idempotent.
-async fn purge_sessions_periodically(directory: Directory, interval: Duration) {
+/// Deletes expired sessions, old failed password checks and audit events past
+/// `audit_retention` every `interval`. Several instances may do it at once; the deletes are
+/// idempotent.
+async fn purge_periodically(directory: Directory, interval: Duration, audit_retention: Duration) {
+    let audit_retention =
+        chrono::Duration::from_std(audit_retention).unwrap_or(chrono::Duration::MAX);
     let mut ticks = tokio::time::interval(interval);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     // The first tick completes at once; start-up has enough to do.
@@ -388,6 +395,11 @@ async fn purge_sessions_periodically(directory: Directory, interval: Duration) {
             Ok(0) => {}
             Ok(purged) => tracing::info!(purged, "deleted old failed password checks"),
             Err(error) => tracing::warn!(%error, "could not delete old failed password checks"),
+        }
+        match directory.purge_audit_events(audit_retention).await {
+            Ok(0) => {}
+            Ok(purged) => tracing::info!(purged, "deleted audit events past their retention"),
+            Err(error) => tracing::warn!(%error, "could not delete old audit events"),
         }
     }
 }

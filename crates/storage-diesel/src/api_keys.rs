@@ -1,6 +1,7 @@
 //! [`ApiKeyStore`] on diesel. Every operation but the identifier lookup and `touch` is scoped
 //! to the owner: another user's key is "not found".
 
+use crate::audit::insert_audit;
 use crate::dialect::Dialect;
 use crate::error::{TxError, backend_error, is_foreign_key_violation, unique_violation};
 use crate::hot_reads::{self, api_key_and_owner_query};
@@ -14,6 +15,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel::result::Error as DieselError;
 use diesel_async::RunQueryDsl;
+use rollcall_domain::audit::AuditEvent;
 use rollcall_domain::entities::{ApiKey, ApiKeyChanges, ApiKeyId, NewApiKey, User, UserId};
 use rollcall_domain::listing::{Listed, PageRequest};
 use rollcall_domain::ports::{ApiKeyStore, ApiKeyStoreError};
@@ -38,7 +40,11 @@ fn into_keys(rows: Vec<ApiKeyRow>) -> Result<Vec<ApiKey>, ApiKeyStoreError> {
         .collect()
 }
 
-async fn create_api_key(store: &DieselStore, key: NewApiKey) -> Result<ApiKey, ApiKeyStoreError> {
+async fn create_api_key(
+    store: &DieselStore,
+    key: NewApiKey,
+    audit: Option<AuditEvent>,
+) -> Result<ApiKey, ApiKeyStoreError> {
     let row = NewApiKeyRow::from_new(&key);
     let owner = key.user_id.get();
     let may_hold = i64::from(key.owner_may_hold);
@@ -55,11 +61,13 @@ async fn create_api_key(store: &DieselStore, key: NewApiKey) -> Result<ApiKey, A
             if held >= may_hold {
                 return Err(TxError::Refused(ApiKeyStoreError::LimitReached));
             }
-            Ok(diesel::insert_into(api_keys::table)
+            let created: ApiKeyRow = diesel::insert_into(api_keys::table)
                 .values(&row)
                 .returning(ApiKeyRow::as_returning())
                 .get_result(conn)
-                .await?)
+                .await?;
+            insert_audit!(conn, audit.map(|e| e.on(created.id.to_string())));
+            Ok(created)
         });
     let created = created.map_err(|e| e.resolve(api_key_error))?;
     Ok(created.into_api_key()?)
@@ -158,6 +166,7 @@ async fn update_api_key(
     id: ApiKeyId,
     changes: ApiKeyChanges,
     now: DateTime<Utc>,
+    audit: Option<AuditEvent>,
 ) -> Result<ApiKey, ApiKeyStoreError> {
     let set = ApiKeyChangesRow {
         name: changes.name.map(|n| n.as_str().to_owned()),
@@ -165,41 +174,47 @@ async fn update_api_key(
         expires_at: changes.expires_at.map(|at| at.map(DbTimestamp::new)),
         updated_at: DbTimestamp::new(now),
     };
-    let row: Option<ApiKeyRow> = with_connection!(store, |conn, _Db| {
-        diesel::update(
-            api_keys::table
-                .filter(api_keys::id.eq(id.get()))
-                .filter(api_keys::user_id.eq(user.get())),
-        )
-        .set(&set)
-        .returning(ApiKeyRow::as_returning())
-        .get_result(conn)
-        .await
-        .optional()
-    })
-    .map_err(api_key_error)?;
-    Ok(row.ok_or(ApiKeyStoreError::NotFound)?.into_api_key()?)
+    let row: Result<ApiKeyRow, TxError<ApiKeyStoreError>> =
+        in_write_transaction!(store, |conn, _Db| {
+            let row: ApiKeyRow = diesel::update(
+                api_keys::table
+                    .filter(api_keys::id.eq(id.get()))
+                    .filter(api_keys::user_id.eq(user.get())),
+            )
+            .set(&set)
+            .returning(ApiKeyRow::as_returning())
+            .get_result(conn)
+            .await
+            .optional()?
+            .ok_or(TxError::Refused(ApiKeyStoreError::NotFound))?;
+            insert_audit!(conn, audit.map(|e| e.on(id.to_string())));
+            Ok(row)
+        });
+    Ok(row.map_err(|e| e.resolve(api_key_error))?.into_api_key()?)
 }
 
 async fn delete_api_key(
     store: &DieselStore,
     user: UserId,
     id: ApiKeyId,
+    audit: Option<AuditEvent>,
 ) -> Result<(), ApiKeyStoreError> {
-    let deleted = with_connection!(store, |conn, _Db| {
-        diesel::delete(
-            api_keys::table
-                .filter(api_keys::id.eq(id.get()))
-                .filter(api_keys::user_id.eq(user.get())),
-        )
-        .execute(conn)
-        .await
-    })
-    .map_err(api_key_error)?;
-    if deleted == 0 {
-        return Err(ApiKeyStoreError::NotFound);
-    }
-    Ok(())
+    let deleted: Result<(), TxError<ApiKeyStoreError>> =
+        in_write_transaction!(store, |conn, _Db| {
+            let deleted = diesel::delete(
+                api_keys::table
+                    .filter(api_keys::id.eq(id.get()))
+                    .filter(api_keys::user_id.eq(user.get())),
+            )
+            .execute(conn)
+            .await?;
+            if deleted == 0 {
+                return Err(TxError::Refused(ApiKeyStoreError::NotFound));
+            }
+            insert_audit!(conn, audit.map(|e| e.on(id.to_string())));
+            Ok(())
+        });
+    deleted.map_err(|e| e.resolve(api_key_error))
 }
 
 async fn touch_api_key(
@@ -219,8 +234,12 @@ async fn touch_api_key(
 
 #[async_trait]
 impl ApiKeyStore for DieselStore {
-    async fn create_api_key(&self, key: NewApiKey) -> Result<ApiKey, ApiKeyStoreError> {
-        self.detached(move |store| async move { create_api_key(&store, key).await })
+    async fn create_api_key_audited(
+        &self,
+        key: NewApiKey,
+        audit: Option<AuditEvent>,
+    ) -> Result<ApiKey, ApiKeyStoreError> {
+        self.detached(move |store| async move { create_api_key(&store, key, audit).await })
             .await
     }
 
@@ -268,21 +287,27 @@ impl ApiKeyStore for DieselStore {
             .await
     }
 
-    async fn update_api_key(
+    async fn update_api_key_audited(
         &self,
         user: UserId,
         id: ApiKeyId,
         changes: ApiKeyChanges,
         now: DateTime<Utc>,
+        audit: Option<AuditEvent>,
     ) -> Result<ApiKey, ApiKeyStoreError> {
-        self.detached(
-            move |store| async move { update_api_key(&store, user, id, changes, now).await },
-        )
+        self.detached(move |store| async move {
+            update_api_key(&store, user, id, changes, now, audit).await
+        })
         .await
     }
 
-    async fn delete_api_key(&self, user: UserId, id: ApiKeyId) -> Result<(), ApiKeyStoreError> {
-        self.detached(move |store| async move { delete_api_key(&store, user, id).await })
+    async fn delete_api_key_audited(
+        &self,
+        user: UserId,
+        id: ApiKeyId,
+        audit: Option<AuditEvent>,
+    ) -> Result<(), ApiKeyStoreError> {
+        self.detached(move |store| async move { delete_api_key(&store, user, id, audit).await })
             .await
     }
 

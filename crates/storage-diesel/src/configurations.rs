@@ -1,6 +1,7 @@
 //! [`ConfigurationStore`] on diesel. Every operation is scoped to the owner: another user's
 //! configuration is "not found".
 
+use crate::audit::insert_audit;
 use crate::dialect::Dialect;
 use crate::error::{TxError, backend_error, is_foreign_key_violation, unique_violation};
 use crate::listing::sql_offset;
@@ -13,6 +14,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel::result::Error as DieselError;
 use diesel_async::RunQueryDsl;
+use rollcall_domain::audit::AuditEvent;
 use rollcall_domain::entities::{Configuration, ConfigurationChanges, ConfigurationRef, UserId};
 use rollcall_domain::listing::{Listed, PageRequest};
 use rollcall_domain::ports::{ConfigurationStore, ConfigurationStoreError};
@@ -96,6 +98,7 @@ async fn create_configuration(
     value: ConfigurationValue,
     now: DateTime<Utc>,
     owner_may_hold: u32,
+    audit: Option<AuditEvent>,
 ) -> Result<Configuration, ConfigurationStoreError> {
     let row = NewConfigurationRow {
         user_id: user.get(),
@@ -119,11 +122,13 @@ async fn create_configuration(
             if held >= may_hold {
                 return Err(TxError::Refused(ConfigurationStoreError::LimitReached));
             }
-            Ok(diesel::insert_into(configurations::table)
+            let created: ConfigurationRow = diesel::insert_into(configurations::table)
                 .values(&row)
                 .returning(ConfigurationRow::as_returning())
                 .get_result(conn)
-                .await?)
+                .await?;
+            insert_audit!(conn, audit.map(|e| e.on(created.id.to_string())));
+            Ok(created)
         });
     let created = created.map_err(|e| e.resolve(configuration_error))?;
     into_configuration(created)
@@ -152,41 +157,48 @@ async fn update_configuration(
     by: &ConfigurationRef,
     changes: ConfigurationChanges,
     now: DateTime<Utc>,
+    audit: Option<AuditEvent>,
 ) -> Result<Configuration, ConfigurationStoreError> {
     let set = ConfigurationChangesRow {
         key: changes.key.map(|k| k.as_str().to_owned()),
         value: changes.value.map(|v| v.as_str().to_owned()),
         updated_at: DbTimestamp::new(now),
     };
-    let row: Option<ConfigurationRow> = with_connection!(store, |conn, Db| {
-        diesel::update(configurations::table)
-            .filter(addressed!(Db, user, by))
-            .set(&set)
-            .returning(ConfigurationRow::as_returning())
-            .get_result(conn)
-            .await
-            .optional()
-    })
-    .map_err(configuration_error)?;
-    into_configuration(row.ok_or(ConfigurationStoreError::NotFound)?)
+    let row: Result<ConfigurationRow, TxError<ConfigurationStoreError>> =
+        in_write_transaction!(store, |conn, Db| {
+            let row: ConfigurationRow = diesel::update(configurations::table)
+                .filter(addressed!(Db, user, by))
+                .set(&set)
+                .returning(ConfigurationRow::as_returning())
+                .get_result(conn)
+                .await
+                .optional()?
+                .ok_or(TxError::Refused(ConfigurationStoreError::NotFound))?;
+            insert_audit!(conn, audit.map(|e| e.on(row.id.to_string())));
+            Ok(row)
+        });
+    into_configuration(row.map_err(|e| e.resolve(configuration_error))?)
 }
 
 async fn delete_configuration(
     store: &DieselStore,
     user: UserId,
     by: &ConfigurationRef,
+    audit: Option<AuditEvent>,
 ) -> Result<(), ConfigurationStoreError> {
-    let deleted = with_connection!(store, |conn, Db| {
-        diesel::delete(configurations::table)
-            .filter(addressed!(Db, user, by))
-            .execute(conn)
-            .await
-    })
-    .map_err(configuration_error)?;
-    if deleted == 0 {
-        return Err(ConfigurationStoreError::NotFound);
-    }
-    Ok(())
+    let deleted: Result<(), TxError<ConfigurationStoreError>> =
+        in_write_transaction!(store, |conn, Db| {
+            let id: i64 = diesel::delete(configurations::table)
+                .filter(addressed!(Db, user, by))
+                .returning(configurations::id)
+                .get_result(conn)
+                .await
+                .optional()?
+                .ok_or(TxError::Refused(ConfigurationStoreError::NotFound))?;
+            insert_audit!(conn, audit.map(|e| e.on(id.to_string())));
+            Ok(())
+        });
+    deleted.map_err(|e| e.resolve(configuration_error))
 }
 
 #[async_trait]
@@ -200,16 +212,17 @@ impl ConfigurationStore for DieselStore {
             .await
     }
 
-    async fn create_configuration(
+    async fn create_configuration_audited(
         &self,
         user: UserId,
         key: ConfigurationKey,
         value: ConfigurationValue,
         now: DateTime<Utc>,
         owner_may_hold: u32,
+        audit: Option<AuditEvent>,
     ) -> Result<Configuration, ConfigurationStoreError> {
         self.detached(move |store| async move {
-            create_configuration(&store, user, key, value, now, owner_may_hold).await
+            create_configuration(&store, user, key, value, now, owner_may_hold, audit).await
         })
         .await
     }
@@ -224,27 +237,31 @@ impl ConfigurationStore for DieselStore {
             .await
     }
 
-    async fn update_configuration(
+    async fn update_configuration_audited(
         &self,
         user: UserId,
         by: &ConfigurationRef,
         changes: ConfigurationChanges,
         now: DateTime<Utc>,
+        audit: Option<AuditEvent>,
     ) -> Result<Configuration, ConfigurationStoreError> {
         let by = by.clone();
         self.detached(move |store| async move {
-            update_configuration(&store, user, &by, changes, now).await
+            update_configuration(&store, user, &by, changes, now, audit).await
         })
         .await
     }
 
-    async fn delete_configuration(
+    async fn delete_configuration_audited(
         &self,
         user: UserId,
         by: &ConfigurationRef,
+        audit: Option<AuditEvent>,
     ) -> Result<(), ConfigurationStoreError> {
         let by = by.clone();
-        self.detached(move |store| async move { delete_configuration(&store, user, &by).await })
-            .await
+        self.detached(
+            move |store| async move { delete_configuration(&store, user, &by, audit).await },
+        )
+        .await
     }
 }

@@ -25,6 +25,7 @@
 //! See `docs/storage.md` for the schema and the decisions behind it.
 
 mod api_keys;
+mod audit;
 mod batch;
 mod configurations;
 pub mod database_url;

@@ -145,6 +145,37 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::timestamp::UtcTimestamp;
+
+    /// The audit trail: append-only, no foreign keys (an event outlives what it names).
+    audit_events (id) {
+        /// Id, increasing in write order.
+        id -> BigInt,
+        /// When it happened.
+        occurred_at -> UtcTimestamp,
+        /// The acting user, if any.
+        actor_user_id -> Nullable<BigInt>,
+        /// How the actor authenticated (`password`, `session`, `api_key`, `cli`, `anonymous`).
+        actor_kind -> Text,
+        /// `v2`, `v1`, `application`, `scim` or `cli`.
+        family -> Text,
+        /// `resource.verb`.
+        action -> Text,
+        /// The user the event concerns.
+        target_user_id -> Nullable<BigInt>,
+        /// The key, configuration or session within that account.
+        target -> Nullable<Text>,
+        /// The client's address.
+        client_address -> Nullable<Text>,
+        /// The request id.
+        request_id -> Nullable<Text>,
+        /// The changed fields' names, comma-separated.
+        fields -> Text,
+    }
+}
+
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(api_keys -> users (user_id));
 diesel::joinable!(configurations -> users (user_id));
@@ -154,5 +185,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     api_keys,
     configurations,
     login_failures,
-    user_count
+    user_count,
+    audit_events
 );

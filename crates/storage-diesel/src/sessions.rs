@@ -1,5 +1,6 @@
 //! [`SessionStore`] on diesel.
 
+use crate::audit::insert_audit;
 use crate::dialect::Dialect;
 use crate::error::{TxError, backend_error, is_foreign_key_violation};
 use crate::hot_reads::{self, session_and_owner_query};
@@ -12,6 +13,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel::result::Error as DieselError;
 use diesel_async::RunQueryDsl;
+use rollcall_domain::audit::AuditEvent;
 use rollcall_domain::entities::{NewSession, Session, SessionId, User, UserId};
 use rollcall_domain::ports::{SessionStore, SessionStoreError};
 use rollcall_domain::secrets::TokenDigest;
@@ -32,6 +34,7 @@ fn count(n: usize) -> u64 {
 async fn create_session(
     store: &DieselStore,
     session: NewSession,
+    audit: Option<AuditEvent>,
 ) -> Result<Session, SessionStoreError> {
     let row = NewSessionRow::from_new(&session);
     let owner = session.user_id.get();
@@ -60,11 +63,13 @@ async fn create_session(
                 .execute(conn)
                 .await?;
             }
-            Ok(diesel::insert_into(sessions::table)
+            let created: SessionRow = diesel::insert_into(sessions::table)
                 .values(&row)
                 .returning(SessionRow::as_returning())
                 .get_result(conn)
-                .await?)
+                .await?;
+            insert_audit!(conn, audit.map(|e| e.on(created.id.to_string())));
+            Ok(created)
         });
     let created = created.map_err(|e| e.resolve(session_error))?;
     Ok(created.into_session()?)
@@ -110,14 +115,22 @@ fn session_with_owner(
     Ok(Some((session.into_session()?, owner.into_user()?)))
 }
 
-async fn delete_session(store: &DieselStore, id: SessionId) -> Result<bool, SessionStoreError> {
-    let deleted = with_connection!(store, |conn, _Db| {
-        diesel::delete(sessions::table.find(id.get()))
-            .execute(conn)
-            .await
-    })
-    .map_err(session_error)?;
-    Ok(deleted > 0)
+async fn delete_session(
+    store: &DieselStore,
+    id: SessionId,
+    audit: Option<AuditEvent>,
+) -> Result<bool, SessionStoreError> {
+    let deleted: Result<usize, TxError<SessionStoreError>> =
+        in_write_transaction!(store, |conn, _Db| {
+            let deleted = diesel::delete(sessions::table.find(id.get()))
+                .execute(conn)
+                .await?;
+            if deleted > 0 {
+                insert_audit!(conn, audit.map(|e| e.on(id.to_string())));
+            }
+            Ok(deleted)
+        });
+    Ok(deleted.map_err(|e| e.resolve(session_error))? > 0)
 }
 
 async fn delete_user_sessions(
@@ -153,8 +166,12 @@ async fn delete_expired_sessions(
 
 #[async_trait]
 impl SessionStore for DieselStore {
-    async fn create_session(&self, session: NewSession) -> Result<Session, SessionStoreError> {
-        self.detached(move |store| async move { create_session(&store, session).await })
+    async fn create_session_audited(
+        &self,
+        session: NewSession,
+        audit: Option<AuditEvent>,
+    ) -> Result<Session, SessionStoreError> {
+        self.detached(move |store| async move { create_session(&store, session, audit).await })
             .await
     }
 
@@ -191,8 +208,12 @@ impl SessionStore for DieselStore {
             .await
     }
 
-    async fn delete_session(&self, id: SessionId) -> Result<bool, SessionStoreError> {
-        self.detached(move |store| async move { delete_session(&store, id).await })
+    async fn delete_session_audited(
+        &self,
+        id: SessionId,
+        audit: Option<AuditEvent>,
+    ) -> Result<bool, SessionStoreError> {
+        self.detached(move |store| async move { delete_session(&store, id, audit).await })
             .await
     }
 

@@ -1,6 +1,7 @@
 //! [`UserStore`] on diesel: lookups, listings, and the update and delete transactions that
 //! enforce the last-admin invariant.
 
+use crate::audit::insert_audit;
 use crate::dialect::Dialect;
 use crate::error::{TxError, backend_error, unique_violation};
 use crate::hot_reads::{self, with_user_query};
@@ -13,6 +14,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel::result::Error as DieselError;
 use diesel_async::RunQueryDsl;
+use rollcall_domain::audit::AuditEvent;
 use rollcall_domain::entities::{NewUser, SessionRevocation, User, UserId, UserUpdate};
 use rollcall_domain::invariants::deletion_needs_another_admin;
 use rollcall_domain::listing::{Listed, UserQuery};
@@ -54,17 +56,23 @@ macro_rules! other_lasting_admins {
     };
 }
 
-async fn create_user(store: &DieselStore, user: NewUser) -> Result<User, UserStoreError> {
+async fn create_user(
+    store: &DieselStore,
+    user: NewUser,
+    audit: Option<AuditEvent>,
+) -> Result<User, UserStoreError> {
     let values = NewUserRow::from_new(&user);
-    let row: UserRow = with_connection!(store, |conn, _Db| {
-        diesel::insert_into(users::table)
-            .values(&values)
-            .returning(UserRow::as_returning())
-            .get_result(conn)
-            .await
-    })
-    .map_err(user_error)?;
-    Ok(row.into_user()?)
+    let row: Result<UserRow, TxError<UserStoreError>> =
+        in_write_transaction!(store, |conn, _Db| {
+            let row: UserRow = diesel::insert_into(users::table)
+                .values(&values)
+                .returning(UserRow::as_returning())
+                .get_result(conn)
+                .await?;
+            insert_audit!(conn, audit.map(|e| e.on_user(UserId(row.id))));
+            Ok(row)
+        });
+    Ok(row.map_err(|e| e.resolve(user_error))?.into_user()?)
 }
 
 async fn create_users(store: &DieselStore, users: Vec<NewUser>) -> Result<u64, UserStoreError> {
@@ -158,6 +166,7 @@ async fn update_user(
     store: &DieselStore,
     id: UserId,
     update: UserUpdate,
+    audit: Option<AuditEvent>,
 ) -> Result<User, UserStoreError> {
     let lock_admins = update.may_remove_admin();
     let update = &update;
@@ -205,6 +214,7 @@ async fn update_user(
                     .await?;
                 }
             }
+            insert_audit!(conn, audit);
             Ok(row)
         });
     let row = result.map_err(|e| e.resolve(user_error))?;
@@ -215,6 +225,7 @@ async fn delete_user(
     store: &DieselStore,
     id: UserId,
     now: DateTime<Utc>,
+    audit: Option<AuditEvent>,
 ) -> Result<(), UserStoreError> {
     let result: Result<(), TxError<UserStoreError>> = in_write_transaction!(store, |conn, _Db| {
         conn.lock_admin_changes().await?;
@@ -237,6 +248,7 @@ async fn delete_user(
         diesel::delete(users::table.find(id.get()))
             .execute(conn)
             .await?;
+        insert_audit!(conn, audit);
         Ok(())
     });
     result.map_err(|e| e.resolve(user_error))
@@ -295,8 +307,12 @@ async fn replace_password_hash(
 
 #[async_trait]
 impl UserStore for DieselStore {
-    async fn create_user(&self, user: NewUser) -> Result<User, UserStoreError> {
-        self.detached(move |store| async move { create_user(&store, user).await })
+    async fn create_user_audited(
+        &self,
+        user: NewUser,
+        audit: Option<AuditEvent>,
+    ) -> Result<User, UserStoreError> {
+        self.detached(move |store| async move { create_user(&store, user, audit).await })
             .await
     }
 
@@ -352,13 +368,23 @@ impl UserStore for DieselStore {
             .await
     }
 
-    async fn update_user(&self, id: UserId, update: UserUpdate) -> Result<User, UserStoreError> {
-        self.detached(move |store| async move { update_user(&store, id, update).await })
+    async fn update_user_audited(
+        &self,
+        id: UserId,
+        update: UserUpdate,
+        audit: Option<AuditEvent>,
+    ) -> Result<User, UserStoreError> {
+        self.detached(move |store| async move { update_user(&store, id, update, audit).await })
             .await
     }
 
-    async fn delete_user(&self, id: UserId, now: DateTime<Utc>) -> Result<(), UserStoreError> {
-        self.detached(move |store| async move { delete_user(&store, id, now).await })
+    async fn delete_user_audited(
+        &self,
+        id: UserId,
+        now: DateTime<Utc>,
+        audit: Option<AuditEvent>,
+    ) -> Result<(), UserStoreError> {
+        self.detached(move |store| async move { delete_user(&store, id, now, audit).await })
             .await
     }
 

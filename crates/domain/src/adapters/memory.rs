@@ -13,6 +13,7 @@
 //! with `LastAdmin`. A filter value of the wrong type for its field (which the listing parsers
 //! never build) is reported as an internal backend error.
 
+use crate::audit::{AuditEvent, AuditQuery, AuditRecord};
 use crate::entities::{
     ApiKey, ApiKeyChanges, ApiKeyId, Configuration, ConfigurationChanges, ConfigurationId,
     ConfigurationRef, NewApiKey, NewSession, NewUser, Session, SessionId, SessionRevocation, User,
@@ -22,6 +23,7 @@ use crate::invariants::deletion_needs_another_admin;
 use crate::listing::{
     Condition, Direction, FilterValue, Listed, PageRequest, UserField, UserQuery, like_matches,
 };
+use crate::ports::AuditLog;
 use crate::ports::{
     ApiKeyStore, ApiKeyStoreError, BackendError, ConfigurationStore, ConfigurationStoreError,
     SessionStore, SessionStoreError, UniqueUserField, UserLookup, UserStore, UserStoreError,
@@ -54,6 +56,8 @@ struct State {
     last_session_id: i64,
     last_api_key_id: i64,
     last_configuration_id: i64,
+    audit: Vec<AuditRecord>,
+    last_audit_id: i64,
 }
 
 impl MemoryStore {
@@ -89,6 +93,14 @@ fn page_of<T: Clone>(rows: Vec<T>, page: PageRequest) -> Listed<T> {
 }
 
 impl State {
+    /// Appends an event, as the change's transaction would.
+    fn record(&mut self, event: Option<AuditEvent>) {
+        if let Some(event) = event {
+            let id = next_id(&mut self.last_audit_id);
+            self.audit.push(AuditRecord { id, event });
+        }
+    }
+
     /// Inserts a new user unless one of its unique fields is taken.
     fn insert_user(&mut self, new: NewUser) -> Result<User, UserStoreError> {
         let mut user = new.into_user(UserId(0));
@@ -279,9 +291,15 @@ fn order_users(a: &User, b: &User, query: &UserQuery) -> Ordering {
 
 #[async_trait]
 impl UserStore for MemoryStore {
-    async fn create_user(&self, new: NewUser) -> Result<User, UserStoreError> {
+    async fn create_user_audited(
+        &self,
+        new: NewUser,
+        audit: Option<AuditEvent>,
+    ) -> Result<User, UserStoreError> {
         let mut state = self.lock()?;
-        state.insert_user(new)
+        let user = state.insert_user(new)?;
+        state.record(audit.map(|e| e.on_user(user.id)));
+        Ok(user)
     }
 
     async fn create_users(&self, users: Vec<NewUser>) -> Result<u64, UserStoreError> {
@@ -356,7 +374,12 @@ impl UserStore for MemoryStore {
             .collect())
     }
 
-    async fn update_user(&self, id: UserId, update: UserUpdate) -> Result<User, UserStoreError> {
+    async fn update_user_audited(
+        &self,
+        id: UserId,
+        update: UserUpdate,
+        audit: Option<AuditEvent>,
+    ) -> Result<User, UserStoreError> {
         let mut state = self.lock()?;
         let before = state.users.get(&id).ok_or(UserStoreError::NotFound)?;
         let plan = update.plan(before);
@@ -376,10 +399,16 @@ impl UserStore for MemoryStore {
                 state.delete_sessions_where(id, |s| s.id != keep);
             }
         }
+        state.record(audit);
         Ok(plan.after)
     }
 
-    async fn delete_user(&self, id: UserId, now: DateTime<Utc>) -> Result<(), UserStoreError> {
+    async fn delete_user_audited(
+        &self,
+        id: UserId,
+        now: DateTime<Utc>,
+        audit: Option<AuditEvent>,
+    ) -> Result<(), UserStoreError> {
         let mut state = self.lock()?;
         let user = state.users.get(&id).ok_or(UserStoreError::NotFound)?;
         if deletion_needs_another_admin(user, now) && !state.has_other_lasting_admin(id) {
@@ -389,6 +418,7 @@ impl UserStore for MemoryStore {
         state.sessions.retain(|_, s| s.user_id != id);
         state.api_keys.retain(|_, k| k.user_id != id);
         state.configurations.retain(|_, c| c.user_id != id);
+        state.record(audit);
         Ok(())
     }
 
@@ -415,7 +445,11 @@ impl UserStore for MemoryStore {
 
 #[async_trait]
 impl SessionStore for MemoryStore {
-    async fn create_session(&self, new: NewSession) -> Result<Session, SessionStoreError> {
+    async fn create_session_audited(
+        &self,
+        new: NewSession,
+        audit: Option<AuditEvent>,
+    ) -> Result<Session, SessionStoreError> {
         let mut state = self.lock()?;
         if !state.users.contains_key(&new.user_id) {
             return Err(SessionStoreError::UserNotFound);
@@ -440,6 +474,7 @@ impl SessionStore for MemoryStore {
             state.sessions.remove(&doomed);
         }
         state.sessions.insert(session.id, session.clone());
+        state.record(audit.map(|e| e.on(session.id.to_string())));
         Ok(session)
     }
 
@@ -467,8 +502,17 @@ impl SessionStore for MemoryStore {
             .and_then(|s| Some((s.clone(), state.users.get(&s.user_id)?.clone()))))
     }
 
-    async fn delete_session(&self, id: SessionId) -> Result<bool, SessionStoreError> {
-        Ok(self.lock()?.sessions.remove(&id).is_some())
+    async fn delete_session_audited(
+        &self,
+        id: SessionId,
+        audit: Option<AuditEvent>,
+    ) -> Result<bool, SessionStoreError> {
+        let mut state = self.lock()?;
+        let removed = state.sessions.remove(&id).is_some();
+        if removed {
+            state.record(audit.map(|e| e.on(id.to_string())));
+        }
+        Ok(removed)
     }
 
     async fn delete_user_sessions(
@@ -490,7 +534,11 @@ impl SessionStore for MemoryStore {
 
 #[async_trait]
 impl ApiKeyStore for MemoryStore {
-    async fn create_api_key(&self, new: NewApiKey) -> Result<ApiKey, ApiKeyStoreError> {
+    async fn create_api_key_audited(
+        &self,
+        new: NewApiKey,
+        audit: Option<AuditEvent>,
+    ) -> Result<ApiKey, ApiKeyStoreError> {
         let mut state = self.lock()?;
         if !state.users.contains_key(&new.user_id) {
             return Err(ApiKeyStoreError::UserNotFound);
@@ -524,6 +572,7 @@ impl ApiKeyStore for MemoryStore {
             updated_at: new.created_at,
         };
         state.api_keys.insert(key.id, key.clone());
+        state.record(audit.map(|e| e.on(key.id.to_string())));
         Ok(key)
     }
 
@@ -573,12 +622,13 @@ impl ApiKeyStore for MemoryStore {
             .ok_or(ApiKeyStoreError::NotFound)
     }
 
-    async fn update_api_key(
+    async fn update_api_key_audited(
         &self,
         user: UserId,
         id: ApiKeyId,
         changes: ApiKeyChanges,
         now: DateTime<Utc>,
+        audit: Option<AuditEvent>,
     ) -> Result<ApiKey, ApiKeyStoreError> {
         let mut state = self.lock()?;
         let key = state
@@ -596,13 +646,21 @@ impl ApiKeyStore for MemoryStore {
             key.expires_at = expires_at;
         }
         key.updated_at = now;
-        Ok(key.clone())
+        let key = key.clone();
+        state.record(audit.map(|e| e.on(id.to_string())));
+        Ok(key)
     }
 
-    async fn delete_api_key(&self, user: UserId, id: ApiKeyId) -> Result<(), ApiKeyStoreError> {
+    async fn delete_api_key_audited(
+        &self,
+        user: UserId,
+        id: ApiKeyId,
+        audit: Option<AuditEvent>,
+    ) -> Result<(), ApiKeyStoreError> {
         let mut state = self.lock()?;
         if state.api_keys.get(&id).is_some_and(|k| k.user_id == user) {
             state.api_keys.remove(&id);
+            state.record(audit.map(|e| e.on(id.to_string())));
             Ok(())
         } else {
             Err(ApiKeyStoreError::NotFound)
@@ -635,13 +693,14 @@ impl ConfigurationStore for MemoryStore {
         Ok(page_of(rows, page))
     }
 
-    async fn create_configuration(
+    async fn create_configuration_audited(
         &self,
         user: UserId,
         key: ConfigurationKey,
         value: ConfigurationValue,
         now: DateTime<Utc>,
         owner_may_hold: u32,
+        audit: Option<AuditEvent>,
     ) -> Result<Configuration, ConfigurationStoreError> {
         let mut state = self.lock()?;
         if !state.users.contains_key(&user) {
@@ -672,6 +731,7 @@ impl ConfigurationStore for MemoryStore {
         state
             .configurations
             .insert(configuration.id, configuration.clone());
+        state.record(audit.map(|e| e.on(configuration.id.to_string())));
         Ok(configuration)
     }
 
@@ -688,12 +748,13 @@ impl ConfigurationStore for MemoryStore {
             .ok_or(ConfigurationStoreError::NotFound)
     }
 
-    async fn update_configuration(
+    async fn update_configuration_audited(
         &self,
         user: UserId,
         by: &ConfigurationRef,
         changes: ConfigurationChanges,
         now: DateTime<Utc>,
+        audit: Option<AuditEvent>,
     ) -> Result<Configuration, ConfigurationStoreError> {
         let mut state = self.lock()?;
         let id = state
@@ -716,19 +777,53 @@ impl ConfigurationStore for MemoryStore {
             configuration.value = value;
         }
         configuration.updated_at = now;
-        Ok(configuration.clone())
+        let configuration = configuration.clone();
+        state.record(audit.map(|e| e.on(id.to_string())));
+        Ok(configuration)
     }
 
-    async fn delete_configuration(
+    async fn delete_configuration_audited(
         &self,
         user: UserId,
         by: &ConfigurationRef,
+        audit: Option<AuditEvent>,
     ) -> Result<(), ConfigurationStoreError> {
         let mut state = self.lock()?;
         let id = state
             .configuration_id(user, by)
             .ok_or(ConfigurationStoreError::NotFound)?;
         state.configurations.remove(&id);
+        state.record(audit.map(|e| e.on(id.to_string())));
         Ok(())
+    }
+}
+
+#[async_trait]
+impl AuditLog for MemoryStore {
+    async fn append_audit_event(&self, event: AuditEvent) -> Result<(), BackendError> {
+        self.lock()?.record(Some(event));
+        Ok(())
+    }
+
+    async fn list_audit_events(
+        &self,
+        query: &AuditQuery,
+    ) -> Result<Listed<AuditRecord>, BackendError> {
+        let state = self.lock()?;
+        let rows = state
+            .audit
+            .iter()
+            .rev()
+            .filter(|r| query.matches(r))
+            .cloned()
+            .collect();
+        Ok(page_of(rows, query.page))
+    }
+
+    async fn purge_audit_events(&self, before: DateTime<Utc>) -> Result<u64, BackendError> {
+        let mut state = self.lock()?;
+        let was = state.audit.len();
+        state.audit.retain(|r| r.event.at >= before);
+        Ok((was - state.audit.len()) as u64)
     }
 }

@@ -1,6 +1,6 @@
 //! The storage port contract kit (feature `testing`): one set of tests, written once, that
 //! every adapter of [`UserStore`], [`SessionStore`], [`ApiKeyStore`] and [`ConfigurationStore`]
-//! runs against itself (the in-memory store, and the diesel adapter on SQLite and PostgreSQL).
+//! runs against itself, with the audit trail's [`AuditLog`] (the in-memory store, and the diesel adapter on SQLite and PostgreSQL).
 //!
 //! # Using it
 //!
@@ -68,6 +68,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod api_keys;
+mod audit;
 pub mod builders;
 mod configurations;
 mod invariants;
@@ -80,6 +81,7 @@ mod sessions;
 mod users;
 
 pub use api_keys::*;
+pub use audit::*;
 pub use configurations::*;
 pub use invariants::*;
 pub use limits::*;
@@ -89,7 +91,9 @@ pub use lookups::*;
 pub use sessions::*;
 pub use users::*;
 
-use crate::ports::{ApiKeyStore, ConfigurationStore, LoginFailureStore, SessionStore, UserStore};
+use crate::ports::{
+    ApiKeyStore, AuditLog, ConfigurationStore, LoginFailureStore, SessionStore, UserStore,
+};
 use futures_util::FutureExt;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
@@ -101,6 +105,7 @@ pub trait Stores:
     + ApiKeyStore
     + ConfigurationStore
     + LoginFailureStore
+    + AuditLog
     + Clone
     + Send
     + Sync
@@ -114,6 +119,7 @@ impl<T> Stores for T where
         + ApiKeyStore
         + ConfigurationStore
         + LoginFailureStore
+        + AuditLog
         + Clone
         + Send
         + Sync
@@ -231,6 +237,9 @@ macro_rules! storage_contract_tests {
             login_failures_are_counted_per_pair_and_per_address_in_a_window,
             login_failures_are_cleared_per_pair_and_purged_by_age,
             concurrent_login_failures_are_all_counted,
+            audited_writes_store_their_events,
+            refused_writes_store_no_event,
+            audit_events_filter_page_and_purge,
             sessions_past_the_ceiling_end_the_oldest,
             api_keys_past_the_ceiling_are_refused,
             configurations_past_the_ceiling_are_refused,
@@ -294,6 +303,7 @@ mod tests {
             include_str!("login_failures.rs"),
             include_str!("limits.rs"),
             include_str!("lookups.rs"),
+            include_str!("audit.rs"),
         ];
         let defined: Vec<&str> = sources
             .iter()

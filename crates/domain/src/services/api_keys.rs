@@ -3,6 +3,7 @@
 
 use super::error::{too_many, unexpected_api_key_store};
 use super::{Directory, Forbidden, NotFound, Principal, ServiceError};
+use crate::audit::AuditAction;
 use crate::entities::{ApiKey, ApiKeyChanges, ApiKeyId, NewApiKey, parse_numeric_id};
 use crate::listing::{Listed, PageRequest, parse_timestamp};
 use crate::ports::ApiKeyStoreError;
@@ -170,7 +171,16 @@ impl Directory {
                 created_at: self.now(),
                 owner_may_hold: self.settings.per_user.api_keys,
             };
-            match self.ports.api_keys.create_api_key(new).await {
+            let event = self
+                .event(principal, AuditAction::ApiKeyCreate)
+                .on_user(principal.user.id)
+                .with_fields(key_fields(&new));
+            match self
+                .ports
+                .api_keys
+                .create_api_key_audited(new, Some(event))
+                .await
+            {
                 Ok(key) => {
                     return Ok(CreatedApiKey {
                         key,
@@ -233,9 +243,21 @@ impl Directory {
             scopes: parsed.scopes,
             expires_at: bounded_expiry(principal, parsed.expires_at, false)?,
         };
+        let event = self
+            .event(principal, AuditAction::ApiKeyUpdate)
+            .on_user(principal.user.id)
+            .with_fields(
+                [
+                    ("name", changes.name.is_some()),
+                    ("scopes", changes.scopes.is_some()),
+                    ("expires_at", changes.expires_at.is_some()),
+                ]
+                .into_iter()
+                .filter_map(|(name, set)| set.then_some(name)),
+            );
         self.ports
             .api_keys
-            .update_api_key(principal.user.id, key_id, changes, self.now())
+            .update_api_key_audited(principal.user.id, key_id, changes, self.now(), Some(event))
             .await
             .map_err(|e| key_error(e, id))
     }
@@ -250,12 +272,24 @@ impl Directory {
         id: &str,
     ) -> Result<(), ServiceError> {
         let key_id = parse_id(id)?;
+        let event = self
+            .event(principal, AuditAction::ApiKeyDelete)
+            .on_user(principal.user.id);
         self.ports
             .api_keys
-            .delete_api_key(principal.user.id, key_id)
+            .delete_api_key_audited(principal.user.id, key_id, Some(event))
             .await
             .map_err(|e| key_error(e, id))
     }
+}
+
+/// The fields a new key sets, for its audit event (the secret is never among them).
+fn key_fields(key: &NewApiKey) -> Vec<&'static str> {
+    let mut fields = vec!["name", "scopes"];
+    if key.expires_at.is_some() {
+        fields.push("expires_at");
+    }
+    fields
 }
 
 fn parse_id(raw: &str) -> Result<ApiKeyId, ServiceError> {

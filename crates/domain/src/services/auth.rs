@@ -3,7 +3,8 @@
 use super::ThrottleRules;
 use super::error::unexpected_user_store;
 use super::{Credential, Directory, Principal, ServiceError};
-use crate::entities::{NewSession, Session, User};
+use crate::audit::{Actor, ActorKind, AuditAction, AuditEvent, Origin};
+use crate::entities::{NewSession, Session, User, UserId};
 use crate::ports::{ThrottleScope, UserLookup, Verification};
 use crate::secrets::PasswordHash;
 use crate::secrets::{
@@ -56,8 +57,9 @@ impl Directory {
         &self,
         login: &str,
         password: &str,
-        client: Option<ClientAddress>,
+        origin: &Origin,
     ) -> Result<User, ServiceError> {
+        let client = origin.client();
         let lookup = if login.contains('@') {
             UserLookup::Email(login.to_owned())
         } else {
@@ -76,7 +78,7 @@ impl Directory {
             // Same cost as a wrong password.
             self.verify_guarded(LoginKey::of(login), client, None, password)
                 .await?;
-            return Err(ServiceError::Unauthenticated);
+            return self.sign_in_failed(origin, None).await;
         };
         let stored = user.password_hash.clone();
         // A remembered success is not a guess: it needs neither hashing nor the throttle.
@@ -91,7 +93,7 @@ impl Directory {
                 .verify_guarded(key, client, stored.as_ref(), password)
                 .await?
             {
-                Verification::Mismatch => return Err(ServiceError::Unauthenticated),
+                Verification::Mismatch => return self.sign_in_failed(origin, Some(user.id)).await,
                 Verification::Match { needs_rehash } => {
                     if let Some(stored) = &stored {
                         self.ports
@@ -105,9 +107,28 @@ impl Directory {
             }
         }
         if !user.is_active(self.now()) {
-            return Err(ServiceError::Unauthenticated);
+            return self.sign_in_failed(origin, Some(user.id)).await;
         }
         Ok(user)
+    }
+
+    /// Records a failed password check (the login is named only by the user it matched, as
+    /// people type passwords into login fields), then answers "unauthenticated". A throttled
+    /// attempt is refused before any check and records nothing.
+    async fn sign_in_failed<T>(
+        &self,
+        origin: &Origin,
+        user: Option<UserId>,
+    ) -> Result<T, ServiceError> {
+        let mut event = AuditEvent::new(
+            self.now(),
+            Actor::anonymous(),
+            origin,
+            AuditAction::SignInFailure,
+        );
+        event.target_user = user;
+        self.ports.audit.append_audit_event(event).await?;
+        Err(ServiceError::Unauthenticated)
     }
 
     /// Verifies `presented` against `stored` (`None`: no such user or no password, checked
@@ -243,13 +264,13 @@ impl Directory {
         &self,
         login: &str,
         password: &str,
-        client: Option<ClientAddress>,
+        origin: Origin,
     ) -> Result<Principal, ServiceError> {
-        let user = self.authenticate_password(login, password, client).await?;
+        let user = self.authenticate_password(login, password, &origin).await?;
         Ok(Principal {
             user,
             credential: Credential::Password,
-            client,
+            origin,
         })
     }
 
@@ -261,10 +282,10 @@ impl Directory {
         &self,
         login: &str,
         password: &str,
-        client: Option<ClientAddress>,
+        origin: &Origin,
     ) -> Result<(User, IssuedSession), ServiceError> {
-        let user = self.authenticate_password(login, password, client).await?;
-        let issued = self.issue_session(&user).await?;
+        let user = self.authenticate_password(login, password, origin).await?;
+        let issued = self.issue_session(&user, origin).await?;
         Ok((user, issued))
     }
 
@@ -272,19 +293,32 @@ impl Directory {
     ///
     /// # Errors
     /// Storage errors.
-    async fn issue_session(&self, user: &User) -> Result<IssuedSession, ServiceError> {
+    async fn issue_session(
+        &self,
+        user: &User,
+        origin: &Origin,
+    ) -> Result<IssuedSession, ServiceError> {
         let token = session_token_from(&self.random_bytes::<32>());
         let now = self.now();
+        let actor = Actor {
+            user: Some(user.id),
+            kind: ActorKind::Password,
+        };
+        let event =
+            AuditEvent::new(now, actor, origin, AuditAction::SessionCreate).on_user(user.id);
         let session = self
             .ports
             .sessions
-            .create_session(NewSession {
-                user_id: user.id,
-                token_digest: TokenDigest::of(&token),
-                created_at: now,
-                expires_at: now + self.settings.session_lifetime,
-                keep_at_most: self.settings.per_user.sessions.max(1),
-            })
+            .create_session_audited(
+                NewSession {
+                    user_id: user.id,
+                    token_digest: TokenDigest::of(&token),
+                    created_at: now,
+                    expires_at: now + self.settings.session_lifetime,
+                    keep_at_most: self.settings.per_user.sessions.max(1),
+                },
+                Some(event),
+            )
             .await?;
         Ok(IssuedSession {
             token: SecretString::from(token),
@@ -299,22 +333,24 @@ impl Directory {
     pub async fn authenticate_bearer(
         &self,
         value: &str,
-        client: Option<ClientAddress>,
+        origin: Origin,
     ) -> Result<Principal, ServiceError> {
-        let mut principal = match bearer_kind(value) {
-            BearerKind::Session => self.authenticate_session(value).await?,
-            BearerKind::ApiKey => self.authenticate_api_key(value).await?,
-            BearerKind::Unknown => return Err(ServiceError::Unauthenticated),
-        };
-        principal.client = client;
-        Ok(principal)
+        match bearer_kind(value) {
+            BearerKind::Session => self.authenticate_session(value, origin).await,
+            BearerKind::ApiKey => self.authenticate_api_key(value, origin).await,
+            BearerKind::Unknown => Err(ServiceError::Unauthenticated),
+        }
     }
 
     /// A session token: unexpired session of an active user.
     ///
     /// # Errors
     /// [`ServiceError::Unauthenticated`], storage errors.
-    pub async fn authenticate_session(&self, token: &str) -> Result<Principal, ServiceError> {
+    pub async fn authenticate_session(
+        &self,
+        token: &str,
+        origin: Origin,
+    ) -> Result<Principal, ServiceError> {
         let (session, user) = self
             .ports
             .sessions
@@ -328,7 +364,7 @@ impl Directory {
         Ok(Principal {
             user,
             credential: Credential::Session(session.id),
-            client: None,
+            origin,
         })
     }
 
@@ -337,7 +373,11 @@ impl Directory {
     ///
     /// # Errors
     /// [`ServiceError::Unauthenticated`], storage errors.
-    pub async fn authenticate_api_key(&self, key: &str) -> Result<Principal, ServiceError> {
+    pub async fn authenticate_api_key(
+        &self,
+        key: &str,
+        origin: Origin,
+    ) -> Result<Principal, ServiceError> {
         let identifier = api_key_identifier(key).ok_or(ServiceError::Unauthenticated)?;
         let (stored, user) = self
             .ports
@@ -367,7 +407,7 @@ impl Directory {
                 scopes: stored.scopes,
                 expires_at: stored.expires_at,
             },
-            client: None,
+            origin,
         })
     }
 
@@ -377,7 +417,13 @@ impl Directory {
     /// Storage errors.
     pub async fn sign_out(&self, principal: &Principal) -> Result<(), ServiceError> {
         if let Some(id) = principal.session() {
-            self.ports.sessions.delete_session(id).await?;
+            let event = self
+                .event(principal, AuditAction::SessionDelete)
+                .on_user(principal.user.id);
+            self.ports
+                .sessions
+                .delete_session_audited(id, Some(event))
+                .await?;
         }
         Ok(())
     }

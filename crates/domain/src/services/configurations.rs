@@ -2,6 +2,7 @@
 
 use super::error::{too_many, unexpected_configuration_store};
 use super::{Directory, NotFound, Principal, ServiceError};
+use crate::audit::AuditAction;
 use crate::entities::{Configuration, ConfigurationChanges, ConfigurationRef};
 use crate::listing::{Listed, PageRequest};
 use crate::ports::ConfigurationStoreError;
@@ -102,14 +103,19 @@ impl Directory {
                 "configuration input vanished".into(),
             ));
         };
+        let event = self
+            .event(principal, AuditAction::ConfigurationCreate)
+            .on_user(principal.user.id)
+            .with_fields(["key", "value"]);
         self.ports
             .configurations
-            .create_configuration(
+            .create_configuration_audited(
                 principal.user.id,
                 key.clone(),
                 value,
                 self.now(),
                 self.settings.per_user.configurations,
+                Some(event),
             )
             .await
             .map_err(|e| match e {
@@ -156,13 +162,22 @@ impl Directory {
             .map_err(|e| store_error(e, by, None))?;
         let (key, value) = parse_input(&input, false)?;
         let shown_key = key.clone();
+        let event = self
+            .event(principal, AuditAction::ConfigurationUpdate)
+            .on_user(principal.user.id)
+            .with_fields(
+                [("key", key.is_some()), ("value", value.is_some())]
+                    .into_iter()
+                    .filter_map(|(name, set)| set.then_some(name)),
+            );
         self.ports
             .configurations
-            .update_configuration(
+            .update_configuration_audited(
                 principal.user.id,
                 &r,
                 ConfigurationChanges { key, value },
                 self.now(),
+                Some(event),
             )
             .await
             .map_err(|e| store_error(e, by, shown_key.as_ref()))
@@ -178,9 +193,12 @@ impl Directory {
         by: &str,
     ) -> Result<(), ServiceError> {
         let r = parse_ref(by)?;
+        let event = self
+            .event(principal, AuditAction::ConfigurationDelete)
+            .on_user(principal.user.id);
         self.ports
             .configurations
-            .delete_configuration(principal.user.id, &r)
+            .delete_configuration_audited(principal.user.id, &r, Some(event))
             .await
             .map_err(|e| store_error(e, by, None))
     }

@@ -3,6 +3,7 @@
 //! business rule.
 
 mod api_keys;
+mod audit;
 mod auth;
 mod configurations;
 mod error;
@@ -21,10 +22,11 @@ pub use principal::{Audience, Credential, Principal};
 pub use user_fields::{CreateRules, UpdateRules, UserInput};
 pub use users::{CreateUserPermit, UserChangePermit, parse_user_ref};
 
+use crate::audit::{AuditAction, AuditEvent};
 use crate::listing::truncate_to_micros;
 use crate::ports::{
-    ApiKeyStore, AuthEvents, Clock, ConfigurationStore, CredentialCache, LoginFailureStore,
-    OsAccountSource, PasswordHasher, RandomSource, SessionStore, UserStore,
+    ApiKeyStore, AuditLog, AuthEvents, Clock, ConfigurationStore, CredentialCache,
+    LoginFailureStore, OsAccountSource, PasswordHasher, RandomSource, SessionStore, UserStore,
 };
 use crate::values::PasswordPolicy;
 use chrono::{DateTime, Duration, Utc};
@@ -55,6 +57,8 @@ pub struct Ports {
     pub login_failures: Arc<dyn LoginFailureStore>,
     /// Where the login throttle reports lock-outs and refusals.
     pub auth_events: Arc<dyn AuthEvents>,
+    /// The audit trail's own operations (events of changes go with the changes).
+    pub audit: Arc<dyn AuditLog>,
 }
 
 /// Tunable rules.
@@ -152,6 +156,11 @@ impl Directory {
     /// Now, at the microsecond precision every store keeps.
     fn now(&self) -> DateTime<Utc> {
         truncate_to_micros(self.ports.clock.now())
+    }
+
+    /// An event of `action` by `principal`, now, from the principal's origin.
+    fn event(&self, principal: &Principal, action: AuditAction) -> AuditEvent {
+        AuditEvent::new(self.now(), principal.actor(), &principal.origin, action)
     }
 
     fn random_bytes<const N: usize>(&self) -> [u8; N] {

@@ -3,6 +3,7 @@
 
 use super::users::UserChangePermit;
 use super::{Directory, ServiceError};
+use crate::audit::AuditAction;
 use crate::entities::{User, UserChanges};
 use crate::ports::Verification;
 use crate::values::{FieldViolation, Password, Violation, Violations};
@@ -91,7 +92,8 @@ impl Directory {
             password_hash: Some(self.ports.hasher.hash(password.expose()).await?),
             ..UserChanges::default()
         };
-        self.apply(target, changes, permit.password_revocation())
+        let event = self.event(permit.principal, AuditAction::UserUpdate);
+        self.apply(target, changes, permit.password_revocation(), event)
             .await
     }
 
@@ -106,7 +108,7 @@ impl Directory {
         let verdict = self
             .verify_guarded(
                 crate::values::LoginKey::of_user(user.id),
-                principal.client,
+                principal.client(),
                 user.password_hash.as_ref(),
                 presented,
             )

@@ -1,6 +1,7 @@
 //! Who is making a request, and how they proved it.
 
 use super::{Forbidden, ServiceError};
+use crate::audit::{Actor, ActorKind, Origin};
 use crate::entities::{ApiKeyId, SessionId, User};
 use crate::values::{ClientAddress, Scope, ScopeSet};
 use chrono::{DateTime, Utc};
@@ -39,9 +40,10 @@ pub struct Principal {
     pub user: User,
     /// The credential used.
     pub credential: Credential,
-    /// Where the request came from, when the HTTP layer knows (for the login throttle of a
-    /// later password check, such as v1's `current_password`).
-    pub client: Option<ClientAddress>,
+    /// Where the request came from: the family, the client's address (for the login
+    /// throttle of a later password check, such as v1's `current_password`) and the request
+    /// id, copied into the audit events the request causes.
+    pub origin: Origin,
 }
 
 impl Principal {
@@ -57,6 +59,23 @@ impl Principal {
             }
             _ => Ok(()),
         }
+    }
+
+    /// Who this principal is in the audit trail.
+    pub fn actor(&self) -> Actor {
+        Actor {
+            user: Some(self.user.id),
+            kind: match self.credential {
+                Credential::Password => ActorKind::Password,
+                Credential::Session(_) => ActorKind::Session,
+                Credential::ApiKey { .. } => ActorKind::ApiKey,
+            },
+        }
+    }
+
+    /// The client's address as the login throttle counts it.
+    pub fn client(&self) -> Option<ClientAddress> {
+        self.origin.client()
     }
 
     /// True when the user is an admin.

@@ -8,11 +8,12 @@ use crate::adapters::memory::MemoryStore;
 use crate::adapters::{
     FastHasher, FixedClock, InlineHasher, MemoryCredentialCache, SeededRandom, StaticOsAccounts,
 };
+use crate::audit::{Family, Origin};
 use crate::entities::{OsUser, User, UserId};
 use crate::listing::{Condition, Filter, PageRequest, UserField, UserQuery};
 use crate::ports::{ApiKeyStore, UserLookup};
 use crate::secrets::PasswordHash;
-use crate::values::{ClientAddress, Scope, Violation};
+use crate::values::{Scope, Violation};
 use chrono::{Duration, TimeZone, Utc};
 use futures_executor::block_on;
 use std::sync::Arc;
@@ -104,6 +105,7 @@ fn world_with_cost(cost: u32) -> World {
         }),
         login_failures: Arc::new(store.clone()),
         auth_events: Arc::new(crate::ports::NoAuthEvents),
+        audit: Arc::new(store.clone()),
     };
     let dir = Directory::new(ports, Settings::default());
     let user = block_on(dir.bootstrap_admin("admin", "admin-password"))
@@ -117,9 +119,14 @@ fn world_with_cost(cost: u32) -> World {
         admin: Principal {
             user,
             credential: Credential::Password,
-            client: None,
+            origin: v2(),
         },
     }
+}
+
+/// A v2 request with no known address.
+fn v2() -> Origin {
+    Origin::new(Family::V2, None)
 }
 
 fn input(username: &str, password: &str) -> UserInput {
@@ -146,6 +153,7 @@ impl World {
             os_accounts: Arc::new(StaticOsAccounts::default()),
             login_failures: Arc::new(self.store.clone()),
             auth_events: Arc::new(crate::ports::NoAuthEvents),
+            audit: Arc::new(self.store.clone()),
         };
         Directory::new(ports, Settings::default())
     }
@@ -159,7 +167,7 @@ impl World {
     }
 
     fn basic(&self, login: &str, password: &str) -> Result<Principal, ServiceError> {
-        block_on(self.dir.authenticate_basic(login, password, None))
+        block_on(self.dir.authenticate_basic(login, password, v2()))
     }
 
     fn as_user(&self, username: &str) -> Principal {
@@ -649,7 +657,7 @@ fn disabled_and_expired_users_cannot_authenticate_by_any_means() {
     let sam = w.create("sam");
     let p = w.as_user("sam");
     let key = w.key(&p, &[Scope::USERS_SHOW]).unwrap();
-    let (_, session) = block_on(w.dir.sign_in("sam", "password-1", None)).unwrap();
+    let (_, session) = block_on(w.dir.sign_in("sam", "password-1", &v2())).unwrap();
     let sam = w
         .update(
             &w.admin,
@@ -664,7 +672,7 @@ fn disabled_and_expired_users_cannot_authenticate_by_any_means() {
         w.basic("sam", "password-1"),
         Err(ServiceError::Unauthenticated)
     );
-    let bearer = |t: &str| block_on(w.dir.authenticate_bearer(t, None));
+    let bearer = |t: &str| block_on(w.dir.authenticate_bearer(t, v2()));
     assert_eq!(
         bearer(session.token.expose_secret()),
         Err(ServiceError::Unauthenticated)
@@ -715,20 +723,20 @@ fn disabled_and_expired_users_cannot_authenticate_by_any_means() {
 fn sessions_expire_and_sign_out_revokes_them() {
     let w = world();
     w.create("tom");
-    let (_, s) = block_on(w.dir.sign_in("tom", "password-1", None)).unwrap();
+    let (_, s) = block_on(w.dir.sign_in("tom", "password-1", &v2())).unwrap();
     let token = s.token.expose_secret().to_owned();
     assert!(token.starts_with("rcs_"));
-    let p = block_on(w.dir.authenticate_bearer(&token, None)).unwrap();
+    let p = block_on(w.dir.authenticate_bearer(&token, v2())).unwrap();
     assert_eq!(p.session(), Some(s.session.id));
     block_on(w.dir.sign_out(&p)).unwrap();
     assert_eq!(
-        block_on(w.dir.authenticate_bearer(&token, None)),
+        block_on(w.dir.authenticate_bearer(&token, v2())),
         Err(ServiceError::Unauthenticated)
     );
-    let (_, s) = block_on(w.dir.sign_in("tom", "password-1", None)).unwrap();
+    let (_, s) = block_on(w.dir.sign_in("tom", "password-1", &v2())).unwrap();
     w.clock.advance(Duration::hours(24));
     assert_eq!(
-        block_on(w.dir.authenticate_bearer(s.token.expose_secret(), None)),
+        block_on(w.dir.authenticate_bearer(s.token.expose_secret(), v2())),
         Err(ServiceError::Unauthenticated)
     );
     assert_eq!(block_on(w.dir.purge_expired_sessions()).unwrap(), 1);
@@ -738,9 +746,9 @@ fn sessions_expire_and_sign_out_revokes_them() {
 fn a_password_change_ends_every_other_session() {
     let w = world();
     let uma = w.create("uma");
-    let (_, s1) = block_on(w.dir.sign_in("uma", "password-1", None)).unwrap();
-    let (_, s2) = block_on(w.dir.sign_in("uma", "password-1", None)).unwrap();
-    let via_s1 = block_on(w.dir.authenticate_bearer(s1.token.expose_secret(), None)).unwrap();
+    let (_, s1) = block_on(w.dir.sign_in("uma", "password-1", &v2())).unwrap();
+    let (_, s2) = block_on(w.dir.sign_in("uma", "password-1", &v2())).unwrap();
+    let via_s1 = block_on(w.dir.authenticate_bearer(s1.token.expose_secret(), v2())).unwrap();
     w.update(
         &via_s1,
         &uma,
@@ -750,9 +758,9 @@ fn a_password_change_ends_every_other_session() {
         },
     )
     .unwrap();
-    assert!(block_on(w.dir.authenticate_bearer(s1.token.expose_secret(), None)).is_ok());
+    assert!(block_on(w.dir.authenticate_bearer(s1.token.expose_secret(), v2())).is_ok());
     assert_eq!(
-        block_on(w.dir.authenticate_bearer(s2.token.expose_secret(), None)),
+        block_on(w.dir.authenticate_bearer(s2.token.expose_secret(), v2())),
         Err(ServiceError::Unauthenticated)
     );
     assert_eq!(
@@ -815,12 +823,12 @@ fn weaker_hashes_are_rehashed_on_login() {
     // Same store, stronger hasher.
     let stronger = world_with_cost(5);
     let dir = w.directory_with_hasher(stronger.hasher.clone());
-    block_on(dir.authenticate_basic("xena", "password-1", None)).unwrap();
+    block_on(dir.authenticate_basic("xena", "password-1", v2())).unwrap();
     let now = block_on(w.dir.get_user(&w.admin, &UserLookup::Id(xena.id), "x")).unwrap();
     let new = now.password_hash.unwrap();
     assert_ne!(new, old);
     assert!(new.as_phc().starts_with("$test$c=5$"));
-    assert!(block_on(dir.authenticate_basic("xena", "password-1", None)).is_ok());
+    assert!(block_on(dir.authenticate_basic("xena", "password-1", v2())).is_ok());
 }
 
 /// A hasher that, while it computes a new hash, lets an admin change `victim`'s password:
@@ -870,7 +878,7 @@ fn a_rehash_never_overwrites_a_password_changed_in_between() {
         changed_to: changed_to.clone(),
     }));
     // The login with the old password succeeds and starts the upgrade of its weak hash…
-    block_on(dir.authenticate_basic("xena", "password-1", None)).unwrap();
+    block_on(dir.authenticate_basic("xena", "password-1", v2())).unwrap();
     // …but the password set meanwhile stays: the old one must not come back.
     let stored = block_on(w.dir.get_user(&w.admin, &UserLookup::Id(xena.id), "x")).unwrap();
     assert_eq!(stored.password_hash, Some(changed_to));
@@ -922,7 +930,7 @@ fn api_keys_are_shown_once_then_masked_and_verified_by_digest() {
         listed.items[0].secret_digest,
         crate::secrets::TokenDigest::of(&full)
     );
-    let p = block_on(w.dir.authenticate_bearer(&full, None)).unwrap();
+    let p = block_on(w.dir.authenticate_bearer(&full, v2())).unwrap();
     assert!(p.require(Scope::USERS_SHOW).is_ok());
     assert_eq!(
         p.require(Scope::USERS_INDEX),
@@ -934,11 +942,11 @@ fn api_keys_are_shown_once_then_masked_and_verified_by_digest() {
     forged.pop();
     forged.push(if full.ends_with('A') { 'B' } else { 'A' });
     assert_eq!(
-        block_on(w.dir.authenticate_bearer(&forged, None)),
+        block_on(w.dir.authenticate_bearer(&forged, v2())),
         Err(ServiceError::Unauthenticated)
     );
     assert_eq!(
-        block_on(w.dir.authenticate_bearer("garbage", None)),
+        block_on(w.dir.authenticate_bearer("garbage", v2())),
         Err(ServiceError::Unauthenticated)
     );
 }
@@ -968,7 +976,7 @@ fn keys_made_through_keys_cannot_exceed_the_maker() {
         .unwrap();
     let p = block_on(
         w.dir
-            .authenticate_bearer(maker.full_key.expose_secret(), None),
+            .authenticate_bearer(maker.full_key.expose_secret(), v2()),
     )
     .unwrap();
     assert!(w.key(&p, &[Scope::USERS_SHOW]).is_ok());
@@ -1009,21 +1017,21 @@ fn expired_keys_are_refused_and_use_is_recorded_at_most_once_a_minute() {
             .unwrap()
             .last_used_at
     };
-    block_on(w.dir.authenticate_bearer(&full, None)).unwrap();
+    block_on(w.dir.authenticate_bearer(&full, v2())).unwrap();
     let first = last_used().unwrap();
     w.clock.advance(Duration::seconds(30));
-    block_on(w.dir.authenticate_bearer(&full, None)).unwrap();
+    block_on(w.dir.authenticate_bearer(&full, v2())).unwrap();
     assert_eq!(
         last_used(),
         Some(first),
         "not written again within a minute"
     );
     w.clock.advance(Duration::seconds(31));
-    block_on(w.dir.authenticate_bearer(&full, None)).unwrap();
+    block_on(w.dir.authenticate_bearer(&full, v2())).unwrap();
     assert!(last_used().unwrap() > first);
     w.clock.advance(Duration::hours(1));
     assert_eq!(
-        block_on(w.dir.authenticate_bearer(&full, None)),
+        block_on(w.dir.authenticate_bearer(&full, v2())),
         Err(ServiceError::Unauthenticated)
     );
 }
@@ -1165,7 +1173,7 @@ fn admin_only_families_check_admin_before_scope() {
     let nia_key = w.key(&nia, &[Scope::USERS_INDEX]).unwrap();
     let nia_key = block_on(
         w.dir
-            .authenticate_bearer(nia_key.full_key.expose_secret(), None),
+            .authenticate_bearer(nia_key.full_key.expose_secret(), v2()),
     )
     .unwrap();
     let admin_only = Err(ServiceError::Forbidden(Forbidden::AdminOnly(
@@ -1187,7 +1195,7 @@ fn admin_only_families_check_admin_before_scope() {
     let key = w.key(&w.admin, &[Scope::USERS_INDEX]).unwrap();
     let key = block_on(
         w.dir
-            .authenticate_bearer(key.full_key.expose_secret(), None),
+            .authenticate_bearer(key.full_key.expose_secret(), v2()),
     )
     .unwrap();
     assert_eq!(key.admit(Audience::Admins, Scope::USERS_INDEX), Ok(()));
@@ -1233,10 +1241,10 @@ fn bootstrap_only_happens_once() {
 fn api_key_principals_may_not_be_confused_with_sessions() {
     let w = world();
     let k = w.key(&w.admin, &[Scope::SESSIONS_DESTROY]).unwrap();
-    let p = block_on(w.dir.authenticate_bearer(k.full_key.expose_secret(), None)).unwrap();
+    let p = block_on(w.dir.authenticate_bearer(k.full_key.expose_secret(), v2())).unwrap();
     assert_eq!(p.session(), None);
     block_on(w.dir.sign_out(&p)).unwrap();
-    assert!(block_on(w.dir.authenticate_bearer(k.full_key.expose_secret(), None)).is_ok());
+    assert!(block_on(w.dir.authenticate_bearer(k.full_key.expose_secret(), v2())).is_ok());
     let listed = block_on(w.store.list_api_keys(w.admin.user.id, PageRequest::first())).unwrap();
     assert_eq!(listed.total, 1);
 }
@@ -1261,7 +1269,7 @@ fn inputs_never_show_passwords_in_debug() {
 fn a_v1_password_change_ends_the_users_other_sessions() {
     let w = world();
     let bo = w.create("bo");
-    let (_, s1) = block_on(w.dir.sign_in("bo", "password-1", None)).unwrap();
+    let (_, s1) = block_on(w.dir.sign_in("bo", "password-1", &v2())).unwrap();
     let p = w.as_user("bo");
     block_on(w.dir.change_password_as(
         &p,
@@ -1274,7 +1282,7 @@ fn a_v1_password_change_ends_the_users_other_sessions() {
     ))
     .unwrap();
     assert_eq!(
-        block_on(w.dir.authenticate_bearer(s1.token.expose_secret(), None)),
+        block_on(w.dir.authenticate_bearer(s1.token.expose_secret(), v2())),
         Err(ServiceError::Unauthenticated)
     );
 }
@@ -1354,7 +1362,7 @@ fn an_api_key_never_sets_a_password() {
     let key = w.key(&w.admin, &everything).unwrap();
     let p = block_on(
         w.dir
-            .authenticate_bearer(key.full_key.expose_secret(), None),
+            .authenticate_bearer(key.full_key.expose_secret(), v2()),
     )
     .unwrap();
     let refused = Err(ServiceError::Forbidden(Forbidden::ApiKeyPassword));
@@ -1468,7 +1476,7 @@ fn a_key_made_or_changed_by_a_key_never_outlives_it() {
     .unwrap();
     let p = block_on(
         w.dir
-            .authenticate_bearer(maker.full_key.expose_secret(), None),
+            .authenticate_bearer(maker.full_key.expose_secret(), v2()),
     )
     .unwrap();
     let create = |e| block_on(w.dir.create_api_key(&p, key_expiring(e)));
@@ -1530,7 +1538,7 @@ fn a_key_made_or_changed_by_a_key_never_outlives_it() {
     assert_eq!(forever.key.expires_at, None);
     let q = block_on(
         w.dir
-            .authenticate_bearer(forever.full_key.expose_secret(), None),
+            .authenticate_bearer(forever.full_key.expose_secret(), v2()),
     )
     .unwrap();
     let made = block_on(w.dir.create_api_key(&q, key_expiring(None))).unwrap();
@@ -1542,10 +1550,13 @@ fn a_key_made_or_changed_by_a_key_never_outlives_it() {
 #[test]
 fn guessing_is_throttled_per_pair_until_the_window_passes() {
     let w = world();
-    let attacker = ClientAddress::from_ip("192.0.2.66".parse().unwrap());
-    let owner = ClientAddress::from_ip("198.51.100.1".parse().unwrap());
-    let try_from = |who: &ClientAddress, password: &str| {
-        block_on(w.dir.authenticate_basic("admin", password, Some(*who)))
+    let attacker: std::net::IpAddr = "192.0.2.66".parse().unwrap();
+    let owner: std::net::IpAddr = "198.51.100.1".parse().unwrap();
+    let try_from = |who: &std::net::IpAddr, password: &str| {
+        block_on(
+            w.dir
+                .authenticate_basic("admin", password, Origin::new(Family::V2, Some(*who))),
+        )
     };
     for _ in 0..10 {
         w.clock.advance(Duration::seconds(1));
@@ -1580,16 +1591,15 @@ fn guessing_is_throttled_per_pair_until_the_window_passes() {
         "the owner elsewhere"
     );
     // Without an address (an internal caller) nothing is throttled.
-    assert!(block_on(w.dir.authenticate_basic("admin", "admin-password", None)).is_ok());
+    assert!(block_on(w.dir.authenticate_basic("admin", "admin-password", v2())).is_ok());
 }
 
 #[test]
 fn v1_current_password_checks_are_throttled_too() {
     let w = world();
     w.create("vic");
-    let from = ClientAddress::from_ip("192.0.2.7".parse().unwrap());
     let vic = Principal {
-        client: Some(from),
+        origin: Origin::new(Family::V2, Some("192.0.2.7".parse().unwrap())),
         ..w.as_user("vic")
     };
     let lookup = UserLookup::Username("vic".into());

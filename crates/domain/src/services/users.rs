@@ -13,6 +13,7 @@ use super::user_fields::{
     FieldRules, ParsedFields, check_admin_only_fields, drop_unchanged, parse_user_fields,
 };
 use super::{CreateRules, Directory, Forbidden, NotFound, Principal, ServiceError, UpdateRules};
+use crate::audit::{Actor, AuditAction, AuditEvent, Origin};
 use crate::entities::{
     NewUser, SessionRevocation, User, UserChanges, UserId, UserUpdate, is_all_digits,
     parse_numeric_id,
@@ -26,6 +27,8 @@ use crate::values::{Email, ExternalId, FieldViolation, Username, Violation, Viol
 pub struct CreateUserPermit {
     /// The admin authenticated with an API key, which may not set passwords.
     by_api_key: bool,
+    /// The admin's event, to be completed with the new user.
+    event: AuditEvent,
 }
 
 /// The right of one principal to change one user, granted by
@@ -92,7 +95,13 @@ impl Directory {
             is_admin: Some(true),
             ..UserInput::default()
         };
-        self.insert_user(input, CreateRules::USERNAME_AND_PASSWORD)
+        let event = AuditEvent::new(
+            self.now(),
+            Actor::cli(),
+            &Origin::cli(),
+            AuditAction::UserCreate,
+        );
+        self.insert_user(input, CreateRules::USERNAME_AND_PASSWORD, event)
             .await
             .map(Some)
     }
@@ -108,6 +117,7 @@ impl Directory {
         principal.require_admin("create users")?;
         Ok(CreateUserPermit {
             by_api_key: principal.is_api_key(),
+            event: self.event(principal, AuditAction::UserCreate),
         })
     }
 
@@ -127,13 +137,14 @@ impl Directory {
         if permit.by_api_key && input.sets_password() && input.is_admin == Some(true) {
             return Err(ServiceError::Forbidden(Forbidden::ApiKeyAdminPassword));
         }
-        self.insert_user(input, rules).await
+        self.insert_user(input, rules, permit.event).await
     }
 
     async fn insert_user(
         &self,
         input: UserInput,
         rules: CreateRules,
+        event: AuditEvent,
     ) -> Result<User, ServiceError> {
         let ParsedFields {
             changes: c,
@@ -142,6 +153,11 @@ impl Directory {
             ..
         } = parse_user_fields(&input, rules.into(), &self.settings.password_policy);
         violations.into_result().map_err(ServiceError::Validation)?;
+        let mut fields = c.field_names();
+        if password.is_some() {
+            fields.push("password");
+        }
+        let event = event.with_fields(fields);
         let Some(username) = c.username else {
             return Err(ServiceError::Internal("username vanished".into()));
         };
@@ -170,7 +186,7 @@ impl Directory {
         let echo = echo_values(&new.username, new.email.as_ref(), new.external_id.as_ref());
         self.ports
             .users
-            .create_user(new)
+            .create_user_audited(new, Some(event))
             .await
             .map_err(|e| store_error(e, &echo, "?"))
     }
@@ -289,18 +305,24 @@ impl Directory {
             changes.password_hash = Some(self.ports.hasher.hash(password.expose()).await?);
             revoke = permit.password_revocation();
         }
-        self.apply(target, changes, revoke).await
+        let event = self.event(permit.principal, AuditAction::UserUpdate);
+        self.apply(target, changes, revoke, event).await
     }
 
+    /// Writes `changes` to `target` (ending sessions as `revoke_sessions` says) with `event`,
+    /// completed with the target and the changed fields' names, in one transaction. Nothing
+    /// to change writes nothing, not even an event.
     pub(super) async fn apply(
         &self,
         target: &User,
         changes: UserChanges,
         revoke_sessions: SessionRevocation,
+        event: AuditEvent,
     ) -> Result<User, ServiceError> {
         if changes.is_empty() && revoke_sessions == SessionRevocation::None {
             return Ok(target.clone());
         }
+        let event = event.on_user(target.id).with_fields(changes.field_names());
         let after = changes.apply_to(target);
         let echo = echo_values(
             &after.username,
@@ -309,13 +331,14 @@ impl Directory {
         );
         self.ports
             .users
-            .update_user(
+            .update_user_audited(
                 target.id,
                 UserUpdate {
                     changes,
                     revoke_sessions,
                     now: self.now(),
                 },
+                Some(event),
             )
             .await
             .map_err(|e| store_error(e, &echo, &target.id.to_string()))
@@ -337,7 +360,14 @@ impl Directory {
         let target = self.find(lookup, shown_ref).await?;
         self.ports
             .users
-            .delete_user(target.id, self.now())
+            .delete_user_audited(
+                target.id,
+                self.now(),
+                Some(
+                    self.event(principal, AuditAction::UserDelete)
+                        .on_user(target.id),
+                ),
+            )
             .await
             .map_err(|e| match e {
                 UserStoreError::NotFound => {

@@ -17,6 +17,8 @@ pub enum Controller {
     Configurations,
     /// Per-user API keys.
     ApiKeys,
+    /// The audit trail (admins only).
+    AuditEvents,
 }
 
 /// The actions of the scope catalog.
@@ -45,6 +47,7 @@ impl Controller {
             Self::Groups => "groups",
             Self::Configurations => "configurations",
             Self::ApiKeys => "api_keys",
+            Self::AuditEvents => "audit_events",
         }
     }
 }
@@ -119,6 +122,7 @@ scopes! {
     API_KEYS_CREATE = ApiKeys / Create,
     API_KEYS_UPDATE = ApiKeys / Update,
     API_KEYS_DESTROY = ApiKeys / Destroy,
+    AUDIT_EVENTS_INDEX = AuditEvents / Index,
 }
 
 impl Scope {
@@ -232,7 +236,7 @@ mod tests {
 
     #[test]
     fn catalog_has_the_nineteen_pairs_of_the_spec() {
-        assert_eq!(Scope::CATALOG.len(), 19);
+        assert_eq!(Scope::CATALOG.len(), 20);
         assert_eq!(Scope::parse("users", "index"), Ok(Scope::USERS_INDEX));
         assert_eq!(Scope::parse("groups", "systems"), Ok(Scope::GROUPS_SYSTEMS));
         assert_eq!(

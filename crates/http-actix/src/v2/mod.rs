@@ -6,6 +6,7 @@
 //! the [`envelope`].
 
 pub(crate) mod api_keys;
+mod audit;
 pub(crate) mod configurations;
 mod dto;
 pub(crate) mod envelope;
@@ -49,6 +50,7 @@ pub(crate) use family::V2;
     systems::list_os_users,
     systems::list_os_groups,
     meta::get_version,
+    audit::list_audit_events,
 ))]
 struct V2Api;
 
@@ -83,6 +85,7 @@ impl Mounted for V2 {
             .route::<systems::__path_list_os_users, _, _>(systems::list_os_users)
             .route::<systems::__path_list_os_groups, _, _>(systems::list_os_groups)
             .route::<meta::__path_get_version, _, _>(meta::get_version)
+            .route::<audit::__path_list_audit_events, _, _>(audit::list_audit_events)
             .route::<users::__path_list_users, _, _>(users::list_users)
             .route::<users::__path_create_user, _, _>(users::create_user)
             .route::<users::__path_get_user, _, _>(users::get_user)

@@ -8,7 +8,7 @@ use super::family::{V2Auth, V2Error, V2Result};
 use super::request_docs::{SignInRequest, TokenForm};
 use crate::auth::{session_cookie, session_cookie_removal};
 use crate::body::{JsonFields, JsonObject, read_form, read_json_object};
-use crate::client::client_address;
+use crate::client::request_origin;
 use crate::error::{Challenge, InvalidField, Problem};
 use crate::state::AppState;
 use actix_web::http::header::{AUTHORIZATION, CacheControl, CacheDirective};
@@ -148,7 +148,7 @@ pub(crate) async fn issue_token(
         .sign_in(
             &login,
             password.expose_secret(),
-            client_address(&req, &state.settings.trusted_proxies),
+            &request_origin(&req, &state.settings.trusted_proxies),
         )
         .await
         .map_err(sign_in_failure)?;
@@ -195,7 +195,7 @@ pub(crate) async fn sign_in(
         .sign_in(
             &login,
             password.expose_secret(),
-            client_address(&req, &state.settings.trusted_proxies),
+            &request_origin(&req, &state.settings.trusted_proxies),
         )
         .await
         .map_err(sign_in_failure)?;

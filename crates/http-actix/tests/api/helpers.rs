@@ -13,6 +13,7 @@ use base64::engine::general_purpose::STANDARD;
 use chrono::{DateTime, TimeZone, Utc};
 use rollcall_domain::adapters::memory::MemoryStore;
 use rollcall_domain::adapters::{FastHasher, FixedClock, SeededRandom, StaticOsAccounts};
+use rollcall_domain::audit::AuditEvent;
 use rollcall_domain::entities::{NewUser, OsGroup, OsUser, User, UserId, UserUpdate};
 use rollcall_domain::listing::{Listed, UserQuery};
 use rollcall_domain::ports::{BackendError, UserLookup, UserStore, UserStoreError};
@@ -70,10 +71,14 @@ impl SwitchableUsers {
 
 #[async_trait]
 impl UserStore for SwitchableUsers {
-    async fn create_user(&self, user: NewUser) -> Result<User, UserStoreError> {
+    async fn create_user_audited(
+        &self,
+        user: NewUser,
+        audit: Option<AuditEvent>,
+    ) -> Result<User, UserStoreError> {
         self.check()?;
         self.calls.create.fetch_add(1, Ordering::SeqCst);
-        self.inner.create_user(user).await
+        self.inner.create_user_audited(user, audit).await
     }
     async fn create_users(&self, users: Vec<NewUser>) -> Result<u64, UserStoreError> {
         self.check()?;
@@ -98,14 +103,24 @@ impl UserStore for SwitchableUsers {
         self.calls.walk.fetch_add(1, Ordering::SeqCst);
         self.inner.list_users_after(after, limit).await
     }
-    async fn update_user(&self, id: UserId, update: UserUpdate) -> Result<User, UserStoreError> {
+    async fn update_user_audited(
+        &self,
+        id: UserId,
+        update: UserUpdate,
+        audit: Option<AuditEvent>,
+    ) -> Result<User, UserStoreError> {
         self.check()?;
         self.calls.update.fetch_add(1, Ordering::SeqCst);
-        self.inner.update_user(id, update).await
+        self.inner.update_user_audited(id, update, audit).await
     }
-    async fn delete_user(&self, id: UserId, now: DateTime<Utc>) -> Result<(), UserStoreError> {
+    async fn delete_user_audited(
+        &self,
+        id: UserId,
+        now: DateTime<Utc>,
+        audit: Option<AuditEvent>,
+    ) -> Result<(), UserStoreError> {
         self.check()?;
-        self.inner.delete_user(id, now).await
+        self.inner.delete_user_audited(id, now, audit).await
     }
     async fn count_users(&self) -> Result<u64, UserStoreError> {
         self.check()?;
@@ -162,6 +177,7 @@ impl TestApp {
                 down: down.clone(),
                 calls: user_calls.clone(),
             }),
+            audit: Arc::new(store.clone()),
             sessions: Arc::new(store.clone()),
             api_keys: Arc::new(store.clone()),
             configurations: Arc::new(store.clone()),
