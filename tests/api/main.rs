@@ -11,6 +11,7 @@ mod application;
 mod audit;
 mod authorization;
 mod bad_input;
+mod cli;
 mod configurations;
 mod families;
 mod flows;

@@ -3,9 +3,13 @@
 //! results on stdout and diagnostics on stderr, and return the process's exit code:
 //! 0 done, 1 failed, 2 a configuration or usage problem.
 
+use crate::bootstrap::generate_password;
 use crate::settings::Settings;
-use crate::startup::{StartupError, open_store};
+use crate::startup::{StartupError, open_store, wire};
 use clap::Subcommand;
+use rollcall_domain::entities::User;
+use rollcall_system::OsRandom;
+use secrecy::{ExposeSecret, SecretString};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
@@ -28,6 +32,13 @@ pub enum Command {
         /// How long to wait for the answer.
         #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = crate::settings::parse_duration)]
         timeout: Duration,
+    },
+    /// Break-glass: give USERNAME a new generated password (printed once on stdout), enable
+    /// it, clear its expiry, make it an admin if no other active admin exists, and end its
+    /// sessions. Safe while the server runs; the server honours it at the next request.
+    RecoverAccount {
+        /// The account to recover.
+        username: String,
     },
     /// Write a consistent copy of the SQLite database to FILE, also while the server runs.
     /// On PostgreSQL, print the pg_dump command to use instead and exit 1.
@@ -63,6 +74,17 @@ pub async fn run(command: &Command, settings: &Settings) -> Result<(), CommandEr
             healthcheck(settings, url.as_deref(), *timeout).await
         }
         Command::Backup { file } => backup(settings, file).await,
+        Command::RecoverAccount { username } => {
+            let (user, password) = recover_account(settings, username).await?;
+            // stdout, never the log: shown once to the operator.
+            println!(
+                "Recovered {}: enabled, no expiry, sessions ended{}.\n  new password: {}",
+                user.username.as_str(),
+                if user.is_admin { ", admin" } else { "" },
+                password.expose_secret()
+            );
+            Ok(())
+        }
     }
 }
 
@@ -90,6 +112,25 @@ fn check_config(settings: &Settings) -> Result<(), CommandError> {
     println!("# The configuration is valid. Effective settings (secrets redacted):");
     print!("{text}");
     Ok(())
+}
+
+/// Recovers `username` (see [`Command::RecoverAccount`]) through the same directory rules as
+/// the server; returns the user as it now is and the generated password.
+///
+/// # Errors
+/// [`CommandError`] for an unknown user or a database failure.
+pub async fn recover_account(
+    settings: &Settings,
+    username: &str,
+) -> Result<(User, SecretString), CommandError> {
+    let store = open_store(settings, !settings.skip_migrations).await?;
+    let directory = wire(settings, &store).await?.directory;
+    let password = generate_password(&OsRandom);
+    let user = directory
+        .recover_account(username, password.expose_secret())
+        .await
+        .map_err(|e| CommandError::Failed(format!("cannot recover {username:?}: {e}")))?;
+    Ok((user, password))
 }
 
 /// The readiness URL for a server bound to `bind` (host:port): a wildcard host is reached on
@@ -149,6 +190,20 @@ async fn backup(settings: &Settings, file: &Path) -> Result<(), CommandError> {
             file.display()
         )));
     }
+    backup_database(settings, file).await?;
+    println!(
+        "Wrote a consistent copy of the database to {}",
+        file.display()
+    );
+    Ok(())
+}
+
+/// Copies the SQLite database of `settings` to `file` (which must not exist) with
+/// `VACUUM INTO`, also while the server writes.
+///
+/// # Errors
+/// [`CommandError`] for a database that cannot be opened or copied.
+pub async fn backup_database(settings: &Settings, file: &Path) -> Result<(), CommandError> {
     let store = open_store(settings, false).await?;
     store
         .backup_into(file)

@@ -10,6 +10,7 @@ mod error;
 mod os_accounts;
 mod passwords;
 mod principal;
+mod recovery;
 mod user_fields;
 mod users;
 

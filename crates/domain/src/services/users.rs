@@ -240,7 +240,11 @@ impl Directory {
             .map_err(unexpected_user_store)
     }
 
-    async fn find(&self, lookup: &UserLookup, shown_ref: &str) -> Result<User, ServiceError> {
+    pub(super) async fn find(
+        &self,
+        lookup: &UserLookup,
+        shown_ref: &str,
+    ) -> Result<User, ServiceError> {
         let not_found = || ServiceError::NotFound(NotFound::User(shown_ref.to_owned()));
         self.ports
             .users
