@@ -10,8 +10,8 @@
 //!
 //! Bearer values are routed by the domain by prefix (`rcs_` sessions, `rck_` API keys).
 
-use crate::client::request_origin;
 use crate::error::{Challenge, Family, FamilyError, Problem};
+use crate::request_log::request_origin;
 use crate::state::AppState;
 use actix_web::cookie::{Cookie, SameSite};
 use actix_web::dev::Payload;

@@ -11,24 +11,9 @@
 
 use actix_web::HttpRequest;
 use ipnet::IpNet;
-use rollcall_domain::audit::{Family, Origin};
 use std::net::IpAddr;
 
 const X_FORWARDED_FOR: &str = "x-forwarded-for";
-
-/// The context the domain records with a request's changes: its family (by path; the
-/// operations family's `/token` counts as v2, whose sign-in it is; outside a request, v2), the client's address and
-/// the request id.
-pub(crate) fn request_origin(req: &HttpRequest, trusted: &[IpNet]) -> Origin {
-    let family = crate::request_log::current_family()
-        .and_then(Family::parse)
-        .unwrap_or(Family::V2);
-    Origin {
-        family,
-        ip: client_ip_of(req, trusted),
-        request_id: crate::request_log::current_request_id().map(|id| id.to_string()),
-    }
-}
 
 /// The client's IP address for `req`, read as described above (also what the log records).
 pub(crate) fn client_ip_of(req: &HttpRequest, trusted: &[IpNet]) -> Option<IpAddr> {

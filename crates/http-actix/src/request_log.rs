@@ -16,6 +16,7 @@ use actix_web::dev::ServiceResponse;
 use actix_web::http::header::{HeaderValue, RETRY_AFTER, USER_AGENT};
 use actix_web::http::{StatusCode, Version};
 use actix_web::{Error, HttpRequest, ResponseError, web};
+use rollcall_domain::audit::{Family, Origin};
 use std::borrow::Cow;
 use std::fmt::{self, Write};
 use std::future::Future;
@@ -94,6 +95,20 @@ pub fn current_request_id() -> Option<RequestId> {
 /// The name of the family the request being handled belongs to; `None` outside a request.
 pub(crate) fn current_family() -> Option<&'static str> {
     REQUEST_FAMILY.try_with(|family| *family).ok()
+}
+
+/// The context the domain records with a request's changes: its family (by path; the
+/// operations family's `/token` counts as v2, whose sign-in it is; outside a request, v2), the client's address and
+/// the request id.
+pub(crate) fn request_origin(req: &HttpRequest, trusted: &[ipnet::IpNet]) -> Origin {
+    let family = current_family()
+        .and_then(Family::parse)
+        .unwrap_or(Family::V2);
+    Origin {
+        family,
+        ip: client_ip_of(req, trusted),
+        request_id: current_request_id().map(|id| id.to_string()),
+    }
 }
 
 /// Runs a request's handling with its id, readable inside it through [`current_request_id`],
