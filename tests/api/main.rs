@@ -20,6 +20,7 @@ mod health;
 mod helpers;
 mod instances;
 mod limits;
+mod metrics;
 mod openapi;
 mod sessions;
 mod slow_bodies;

@@ -604,13 +604,23 @@ pub enum ThrottleScope {
     Address,
 }
 
-/// Told about the login throttle's decisions; the server logs and counts them.
+/// Told about authentication as it happens: the login throttle's decisions, password checks,
+/// the Basic credential cache, sessions issued and API keys used. The server logs and counts
+/// them; every method but the throttle's two does nothing unless implemented.
 pub trait AuthEvents: Send + Sync + 'static {
     /// A failure just reached the threshold: `address` (for `login`, when the scope says so)
     /// is throttled from now on. Called once per lock-out.
     fn locked_out(&self, scope: ThrottleScope, login: &LoginKey, address: &ClientAddress);
     /// An attempt was refused without checking its password.
     fn throttled(&self, scope: ThrottleScope);
+    /// A password was checked by the hasher (not a remembered one): `matched` or not.
+    fn password_checked(&self, _matched: bool) {}
+    /// A Basic verification was looked up in the credential cache: `hit` or miss.
+    fn credential_cache(&self, _hit: bool) {}
+    /// A session was issued.
+    fn session_issued(&self) {}
+    /// An API key authenticated a request.
+    fn api_key_used(&self) {}
 }
 
 /// Ignores every event.

@@ -62,8 +62,9 @@ pub fn build_app(
                 let outcome = response.await;
                 log_outcome(request_id, &outcome);
                 let mut response = outcome?;
-                metrics.record(
+                metrics.record_request(
                     family,
+                    response.request().match_name(),
                     method.as_str(),
                     response.status().as_u16(),
                     started.elapsed(),

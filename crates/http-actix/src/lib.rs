@@ -47,7 +47,7 @@ mod v1;
 mod v2;
 
 pub use app::build_app;
-pub use metrics::{MetricsSource, RequestMetrics};
+pub use metrics::{Metrics, MetricsSource};
 pub use openapi::openapi;
 pub use request_log::{RequestId, current_request_id};
 pub use state::{AppState, HttpSettings, Readiness};

@@ -1,68 +1,176 @@
-//! Request counters for `GET /metrics`, in the Prometheus text exposition format: requests by
-//! family, method and status, with the time spent answering them. The counters live in
-//! [`AppState`](crate::AppState) so every worker of one server adds to the same numbers; they
-//! hold no user data (no paths, no names), only counts. Each thread counts in a table of its
-//! own (no lock shared between the HTTP workers on the hot path); `render` adds them up.
+//! `GET /metrics` through the `metrics` facade and `metrics-exporter-prometheus`: one
+//! [`Metrics`] per server (its own recorder, never a process-global one, so that servers in
+//! one process count apart), rendered by our own handler so the metrics token check stays.
+//!
+//! The HTTP layer records `rollcall_http_request_duration_seconds`, a histogram labelled by
+//! family, route pattern, method and status class; the rest of the server registers its own
+//! counters, gauges and histograms here ([`Metrics::counter`], …) and refreshes gauges that
+//! are read rather than counted ([`MetricsSource`]) just before each scrape. No label holds
+//! user data: route patterns (`/api/v2/users/{user_ref}`), never paths.
 
-use std::collections::BTreeMap;
-use std::fmt::Write as _;
-use std::sync::{Arc, Mutex, PoisonError};
+use metrics::{Counter, Gauge, Histogram, Key, KeyName, Label, Metadata, Recorder, SharedString};
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle, PrometheusRecorder};
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use thread_local::ThreadLocal;
 
-/// One series' labels: family, method, status.
-type Labels = (&'static str, &'static str, u16);
+/// Bucket bounds of every histogram, in seconds: from half a millisecond (a cached read) to
+/// ten seconds (far past any deadline).
+const BUCKETS: &[f64] = &[
+    0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
 
-/// One series: how many requests and how long they took in all.
-#[derive(Debug, Clone, Copy, Default)]
-struct Series {
-    count: u64,
-    seconds: f64,
-}
+/// The request histogram's name.
+const REQUEST_SECONDS: &str = "rollcall_http_request_duration_seconds";
 
-/// More series from outside the HTTP layer (the password hasher's queue, the login throttle),
-/// appended to the exposition text as they are.
+/// A gauge, counter or histogram read from outside the HTTP layer just before each scrape
+/// (the hashing queue's depth, the database pool).
 pub trait MetricsSource: Send + Sync + 'static {
-    /// Appends complete `# HELP`/`# TYPE`/sample lines to `out`.
-    fn render(&self, out: &mut String);
+    /// Brings the source's gauges (and any counters kept elsewhere) up to date.
+    fn sample(&self);
 }
 
-/// The counters of one server process.
-pub struct RequestMetrics {
+/// The request histograms one thread has looked up: by route pattern, then by family,
+/// method and status class. Lookups borrow the pattern, so recording allocates nothing once
+/// a series exists.
+type RequestSeries =
+    HashMap<Box<str>, Vec<((&'static str, &'static str, &'static str), Histogram)>>;
+
+/// The metrics of one server process.
+pub struct Metrics {
     started: Instant,
-    series: ThreadLocal<Mutex<BTreeMap<Labels, Series>>>,
+    recorder: PrometheusRecorder,
+    handle: PrometheusHandle,
+    uptime: Gauge,
     sources: Vec<Arc<dyn MetricsSource>>,
+    requests: ThreadLocal<RefCell<RequestSeries>>,
 }
 
-impl std::fmt::Debug for RequestMetrics {
+impl std::fmt::Debug for Metrics {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RequestMetrics")
+        f.debug_struct("Metrics")
             .field("sources", &self.sources.len())
             .finish_non_exhaustive()
     }
 }
 
-impl Default for RequestMetrics {
+impl Default for Metrics {
     fn default() -> Self {
-        Self {
-            started: Instant::now(),
-            series: ThreadLocal::new(),
-            sources: Vec::new(),
-        }
+        Self::new()
     }
 }
 
-impl RequestMetrics {
-    /// Adds a source whose series `/metrics` shows after the request counters.
+impl Metrics {
+    /// A fresh set of series.
+    pub fn new() -> Self {
+        let builder = PrometheusBuilder::new();
+        // The bounds are fixed, sorted and non-empty; should the builder still refuse them,
+        // histograms are rendered as summaries instead.
+        let builder = match builder.set_buckets(BUCKETS) {
+            Ok(with_buckets) => with_buckets,
+            Err(_) => PrometheusBuilder::new(),
+        };
+        let recorder = builder.build_recorder();
+        let handle = recorder.handle();
+        let metrics = Self {
+            started: Instant::now(),
+            uptime: Gauge::noop(),
+            recorder,
+            handle,
+            sources: Vec::new(),
+            requests: ThreadLocal::new(),
+        };
+        metrics.describe(
+            REQUEST_SECONDS,
+            "Time to answer a request, by API family, route pattern, method and status class.",
+        );
+        Self {
+            uptime: metrics.gauge(
+                "rollcall_uptime_seconds",
+                "Seconds since the server started.",
+                &[],
+            ),
+            ..metrics
+        }
+    }
+
+    /// Adds a source refreshed before each scrape.
     #[must_use]
     pub fn with_source(mut self, source: Arc<dyn MetricsSource>) -> Self {
         self.sources.push(source);
         self
     }
 
-    /// Counts one answered request.
-    pub(crate) fn record(&self, family: &'static str, method: &str, status: u16, took: Duration) {
-        // Only standard methods become labels, so clients cannot grow the map at will.
+    fn describe(&self, name: &'static str, help: &'static str) {
+        // The recorder keeps the first description of a name; describing again is harmless.
+        self.recorder.describe_counter(
+            KeyName::from_const_str(name),
+            None,
+            SharedString::const_str(help),
+        );
+    }
+
+    fn key(name: &'static str, labels: &[(&'static str, &'static str)]) -> Key {
+        let labels: Vec<Label> = labels.iter().map(|(k, v)| Label::new(*k, *v)).collect();
+        Key::from_parts(name, labels)
+    }
+
+    /// The counter `name{labels}`, described by `help`; it shows in every scrape from now on,
+    /// at 0 until counted.
+    pub fn counter(
+        &self,
+        name: &'static str,
+        help: &'static str,
+        labels: &[(&'static str, &'static str)],
+    ) -> Counter {
+        self.describe(name, help);
+        let counter = self
+            .recorder
+            .register_counter(&Self::key(name, labels), &metadata());
+        counter.increment(0);
+        counter
+    }
+
+    /// The gauge `name{labels}`, described by `help`.
+    pub fn gauge(
+        &self,
+        name: &'static str,
+        help: &'static str,
+        labels: &[(&'static str, &'static str)],
+    ) -> Gauge {
+        self.describe(name, help);
+        let gauge = self
+            .recorder
+            .register_gauge(&Self::key(name, labels), &metadata());
+        gauge.set(0.0);
+        gauge
+    }
+
+    /// The histogram `name{labels}` (in seconds, with the buckets above), described by `help`.
+    pub fn histogram(
+        &self,
+        name: &'static str,
+        help: &'static str,
+        labels: &[(&'static str, &'static str)],
+    ) -> Histogram {
+        self.describe(name, help);
+        self.recorder
+            .register_histogram(&Self::key(name, labels), &metadata())
+    }
+
+    /// Records one answered request. `route` is the matched route pattern, `None` for a path
+    /// no route matched.
+    pub(crate) fn record_request(
+        &self,
+        family: &'static str,
+        route: Option<&str>,
+        method: &str,
+        status: u16,
+        took: Duration,
+    ) {
+        // Only standard methods become labels, so clients cannot grow the series at will.
         let method = match method {
             "GET" => "GET",
             "POST" => "POST",
@@ -73,62 +181,62 @@ impl RequestMetrics {
             "OPTIONS" => "OPTIONS",
             _ => "OTHER",
         };
-        let mut series = self
-            .series
-            .get_or_default()
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        let entry = series.entry((family, method, status)).or_default();
-        entry.count += 1;
-        entry.seconds += took.as_secs_f64();
+        let class = match status {
+            100..=199 => "1xx",
+            200..=299 => "2xx",
+            300..=399 => "3xx",
+            400..=499 => "4xx",
+            _ => "5xx",
+        };
+        let route = route.unwrap_or("unmatched");
+        let mut series = self.requests.get_or_default().borrow_mut();
+        let labels = (family, method, class);
+        let found = series
+            .get(route)
+            .and_then(|by| by.iter().find(|(l, _)| *l == labels))
+            .map(|(_, h)| h.clone());
+        let histogram = match found {
+            Some(histogram) => histogram,
+            None => {
+                let key = Key::from_parts(
+                    REQUEST_SECONDS,
+                    vec![
+                        Label::new("family", family),
+                        Label::new("route", route.to_owned()),
+                        Label::new("method", method),
+                        Label::new("status_class", class),
+                    ],
+                );
+                let histogram = self.recorder.register_histogram(&key, &metadata());
+                series
+                    .entry(route.into())
+                    .or_default()
+                    .push((labels, histogram.clone()));
+                histogram
+            }
+        };
+        histogram.record(took.as_secs_f64());
+    }
+
+    /// Folds the values recorded since the last call into the histograms (bounded memory
+    /// between scrapes); the server calls it every few seconds.
+    pub fn run_upkeep(&self) {
+        self.handle.run_upkeep();
     }
 
     /// The exposition text.
     pub(crate) fn render(&self) -> String {
-        let mut out = String::new();
-        let mut series = BTreeMap::<Labels, Series>::new();
-        for table in &self.series {
-            let table = table.lock().unwrap_or_else(PoisonError::into_inner);
-            for (labels, s) in table.iter() {
-                let total = series.entry(*labels).or_default();
-                total.count += s.count;
-                total.seconds += s.seconds;
-            }
-        }
-        out.push_str(
-            "# HELP rollcall_http_requests_total Requests answered, by API family, method and status.\n\
-             # TYPE rollcall_http_requests_total counter\n",
-        );
-        for ((family, method, status), s) in &series {
-            let _ = writeln!(
-                out,
-                "rollcall_http_requests_total{{family=\"{family}\",method=\"{method}\",status=\"{status}\"}} {}",
-                s.count
-            );
-        }
-        out.push_str(
-            "# HELP rollcall_http_request_seconds_total Time spent answering requests, by API family, method and status.\n\
-             # TYPE rollcall_http_request_seconds_total counter\n",
-        );
-        for ((family, method, status), s) in &series {
-            let _ = writeln!(
-                out,
-                "rollcall_http_request_seconds_total{{family=\"{family}\",method=\"{method}\",status=\"{status}\"}} {:.6}",
-                s.seconds
-            );
-        }
-        let _ = write!(
-            out,
-            "# HELP rollcall_uptime_seconds Seconds since the server started.\n\
-             # TYPE rollcall_uptime_seconds gauge\n\
-             rollcall_uptime_seconds {:.3}\n",
-            self.started.elapsed().as_secs_f64()
-        );
         for source in &self.sources {
-            source.render(&mut out);
+            source.sample();
         }
-        out
+        self.uptime.set(self.started.elapsed().as_secs_f64());
+        self.handle.render()
     }
+}
+
+/// The metadata of every series (the Prometheus recorder ignores it).
+fn metadata() -> Metadata<'static> {
+    Metadata::new(module_path!(), metrics::Level::INFO, Some(module_path!()))
 }
 
 #[cfg(test)]
@@ -136,26 +244,63 @@ mod tests {
     use super::*;
 
     #[test]
-    fn counts_and_renders_series() {
-        let m = RequestMetrics::default();
-        m.record("v2", "GET", 200, Duration::from_millis(5));
-        m.record("v2", "GET", 200, Duration::from_millis(7));
-        m.record("application", "BREW", 405, Duration::from_millis(1));
-        let text = m.render();
-        assert!(text.contains(
-            "rollcall_http_requests_total{family=\"v2\",method=\"GET\",status=\"200\"} 2\n"
-        ));
-        assert!(text.contains(
-            "rollcall_http_request_seconds_total{family=\"v2\",method=\"GET\",status=\"200\"} 0.012000\n"
-        ));
-        assert!(text.contains("method=\"OTHER\",status=\"405\"} 1\n"));
+    fn requests_are_histograms_by_family_route_method_and_class() {
+        let m = Metrics::new();
+        m.record_request(
+            "v2",
+            Some("/api/v2/users"),
+            "GET",
+            200,
+            Duration::from_millis(5),
+        );
+        m.record_request(
+            "v2",
+            Some("/api/v2/users"),
+            "GET",
+            204,
+            Duration::from_millis(7),
+        );
+        m.record_request("application", None, "BREW", 405, Duration::from_millis(1));
         // Counts from other threads add up.
         std::thread::scope(|scope| {
-            scope.spawn(|| m.record("v2", "GET", 200, Duration::from_millis(3)));
+            scope.spawn(|| {
+                m.record_request(
+                    "v2",
+                    Some("/api/v2/users"),
+                    "GET",
+                    200,
+                    Duration::from_secs(3),
+                );
+            });
         });
-        assert!(m.render().contains(
-            "rollcall_http_requests_total{family=\"v2\",method=\"GET\",status=\"200\"} 3\n"
-        ));
-        assert!(text.contains("# TYPE rollcall_uptime_seconds gauge\nrollcall_uptime_seconds "));
+        let text = m.render();
+        let series = "rollcall_http_request_duration_seconds_count{family=\"v2\",route=\"/api/v2/users\",method=\"GET\",status_class=\"2xx\"} 3";
+        assert!(text.contains(series), "{text}");
+        assert!(text.contains(
+            "rollcall_http_request_duration_seconds_bucket{family=\"v2\",route=\"/api/v2/users\",method=\"GET\",status_class=\"2xx\",le=\"0.01\"} 2"
+        ), "{text}");
+        assert!(text.contains("route=\"unmatched\",method=\"OTHER\",status_class=\"4xx\""));
+        assert!(text.contains("# TYPE rollcall_http_request_duration_seconds histogram"));
+        assert!(text.contains("# TYPE rollcall_uptime_seconds gauge"));
+    }
+
+    #[test]
+    fn registered_counters_show_at_zero_and_sources_are_sampled() {
+        struct Source(Gauge);
+        impl MetricsSource for Source {
+            fn sample(&self) {
+                self.0.set(7.0);
+            }
+        }
+        let m = Metrics::new();
+        let c = m.counter("rollcall_test_total", "A test counter.", &[("kind", "a")]);
+        let gauge = m.gauge("rollcall_test_depth", "A test gauge.", &[]);
+        let m = m.with_source(Arc::new(Source(gauge)));
+        assert!(m.render().contains("rollcall_test_total{kind=\"a\"} 0"));
+        c.increment(2);
+        let text = m.render();
+        assert!(text.contains("rollcall_test_total{kind=\"a\"} 2"), "{text}");
+        assert!(text.contains("rollcall_test_depth 7"), "{text}");
+        assert!(text.contains("# HELP rollcall_test_total A test counter."));
     }
 }

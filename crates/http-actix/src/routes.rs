@@ -106,7 +106,11 @@ impl<F: Family> Routes<F> {
             let resource = endpoint
                 .routes
                 .into_iter()
-                .fold(web::resource(endpoint.path), |r, route| r.route(route));
+                // Named by its pattern: the metrics label of the requests it answers.
+                .fold(
+                    web::resource(endpoint.path.clone()).name(&endpoint.path),
+                    |r, route| r.route(route),
+                );
             cfg.service(resource.default_service(web::to(move || {
                 let allow = allow.clone();
                 async move {

@@ -1,7 +1,7 @@
 //! What every request handler shares: [`AppState`] (the use cases, the readiness probe, the
 //! HTTP settings, the request counters) and the limits every family applies.
 
-use crate::metrics::RequestMetrics;
+use crate::metrics::Metrics;
 use actix_web::web::Bytes;
 use ipnet::IpNet;
 use rollcall_domain::services::Directory;
@@ -65,7 +65,7 @@ pub struct AppState {
     /// HTTP settings.
     pub settings: HttpSettings,
     /// Request counters behind `/metrics`, shared by every worker of the server.
-    pub metrics: Arc<RequestMetrics>,
+    pub metrics: Arc<Metrics>,
 }
 
 /// The OpenAPI document served at `/openapi.json`, serialized once when the app is built (it

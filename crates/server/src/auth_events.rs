@@ -1,18 +1,23 @@
-//! The login throttle's events: each lock-out logged once (without the login, which may be a
-//! mistyped password, only its digest's first characters), and every refusal counted for
-//! `/metrics`.
+//! Authentication events: each lock-out of the login throttle logged once (without the login,
+//! which may be a mistyped password, only its digest's first characters), and everything the
+//! domain reports counted for `/metrics`: throttled attempts and lock-outs, password checks by
+//! outcome, Basic credential-cache hits and misses, sessions issued, API keys used.
 
 use rollcall_domain::ports::{AuthEvents, ThrottleScope};
 use rollcall_domain::values::{ClientAddress, LoginKey};
-use rollcall_http_actix::{MetricsSource, current_request_id};
-use std::fmt::Write as _;
-use std::sync::atomic::{AtomicU64, Ordering};
+use rollcall_http_actix::{Metrics, current_request_id};
 
-/// Logs lock-outs and counts them and the refused attempts.
-#[derive(Debug, Default)]
-pub(crate) struct ThrottleEvents {
-    lockouts: [AtomicU64; 2],
-    throttled: [AtomicU64; 2],
+/// A counter per throttle scope: `[login and address, address]`.
+type PerScope = [metrics::Counter; 2];
+
+/// Logs lock-outs and counts every event in the server's [`Metrics`].
+pub(crate) struct AuthMetrics {
+    lockouts: PerScope,
+    throttled: PerScope,
+    checks: [metrics::Counter; 3],
+    cache: [metrics::Counter; 2],
+    sessions: metrics::Counter,
+    api_keys: metrics::Counter,
 }
 
 fn slot(scope: ThrottleScope) -> (usize, &'static str) {
@@ -22,10 +27,48 @@ fn slot(scope: ThrottleScope) -> (usize, &'static str) {
     }
 }
 
-impl AuthEvents for ThrottleEvents {
+impl AuthMetrics {
+    /// Registers the series in `metrics`.
+    pub(crate) fn new(metrics: &Metrics) -> Self {
+        let per_scope = |name, help| {
+            [ThrottleScope::LoginFromAddress, ThrottleScope::Address]
+                .map(|scope| metrics.counter(name, help, &[("scope", slot(scope).1)]))
+        };
+        let checks = "rollcall_password_checks_total";
+        let checks_help = "Password checks: success and failure ran Argon2id; throttled were refused without checking.";
+        let cache = "rollcall_credential_cache_total";
+        let cache_help = "Basic verifications looked up in the credential cache, by result.";
+        Self {
+            lockouts: per_scope(
+                "rollcall_login_lockouts_total",
+                "Times a login and address, or an address, reached the throttle's threshold.",
+            ),
+            throttled: per_scope(
+                "rollcall_login_throttled_total",
+                "Password attempts refused by the login throttle without checking the password.",
+            ),
+            checks: ["success", "failure", "throttled"]
+                .map(|outcome| metrics.counter(checks, checks_help, &[("outcome", outcome)])),
+            cache: ["hit", "miss"]
+                .map(|result| metrics.counter(cache, cache_help, &[("result", result)])),
+            sessions: metrics.counter(
+                "rollcall_sessions_issued_total",
+                "Sessions issued by a password sign-in.",
+                &[],
+            ),
+            api_keys: metrics.counter(
+                "rollcall_api_key_uses_total",
+                "Requests authenticated by an API key.",
+                &[],
+            ),
+        }
+    }
+}
+
+impl AuthEvents for AuthMetrics {
     fn locked_out(&self, scope: ThrottleScope, login: &LoginKey, address: &ClientAddress) {
         let (i, name) = slot(scope);
-        self.lockouts[i].fetch_add(1, Ordering::Relaxed);
+        self.lockouts[i].increment(1);
         let request_id = current_request_id();
         match scope {
             ThrottleScope::LoginFromAddress => tracing::warn!(
@@ -45,35 +88,23 @@ impl AuthEvents for ThrottleEvents {
     }
 
     fn throttled(&self, scope: ThrottleScope) {
-        self.throttled[slot(scope).0].fetch_add(1, Ordering::Relaxed);
+        self.throttled[slot(scope).0].increment(1);
+        self.checks[2].increment(1);
     }
-}
 
-impl MetricsSource for ThrottleEvents {
-    fn render(&self, out: &mut String) {
-        out.push_str(
-            "# HELP rollcall_login_throttled_total Password attempts refused by the login throttle without checking the password.\n\
-             # TYPE rollcall_login_throttled_total counter\n",
-        );
-        for scope in [ThrottleScope::LoginFromAddress, ThrottleScope::Address] {
-            let (i, name) = slot(scope);
-            let _ = writeln!(
-                out,
-                "rollcall_login_throttled_total{{scope=\"{name}\"}} {}",
-                self.throttled[i].load(Ordering::Relaxed)
-            );
-        }
-        out.push_str(
-            "# HELP rollcall_login_lockouts_total Times a login and address, or an address, reached the throttle's threshold.\n\
-             # TYPE rollcall_login_lockouts_total counter\n",
-        );
-        for scope in [ThrottleScope::LoginFromAddress, ThrottleScope::Address] {
-            let (i, name) = slot(scope);
-            let _ = writeln!(
-                out,
-                "rollcall_login_lockouts_total{{scope=\"{name}\"}} {}",
-                self.lockouts[i].load(Ordering::Relaxed)
-            );
-        }
+    fn password_checked(&self, matched: bool) {
+        self.checks[usize::from(!matched)].increment(1);
+    }
+
+    fn credential_cache(&self, hit: bool) {
+        self.cache[usize::from(!hit)].increment(1);
+    }
+
+    fn session_issued(&self) {
+        self.sessions.increment(1);
+    }
+
+    fn api_key_used(&self) {
+        self.api_keys.increment(1);
     }
 }

@@ -4,7 +4,7 @@
 //! requests. Building is separate from running so that tests can bind port 0, read the port
 //! and run the server in the background.
 
-use crate::auth_events::ThrottleEvents;
+use crate::auth_events::AuthMetrics;
 use crate::bootstrap::{AdminBootstrap, bootstrap_admin};
 use crate::client::{ClientSocket, remember_socket};
 use crate::readiness::DatabaseReadiness;
@@ -15,7 +15,7 @@ use actix_web::dev::Service;
 use rollcall_domain::adapters::NoCredentialCache;
 use rollcall_domain::ports::{CredentialCache, HashError};
 use rollcall_domain::services::{self, Directory, Ports, ServiceError};
-use rollcall_http_actix::{AppState, HttpSettings, MetricsSource, RequestMetrics, build_app};
+use rollcall_http_actix::{AppState, HttpSettings, Metrics, MetricsSource, build_app};
 use rollcall_storage_diesel::{DieselStore, PoolOptions, StorageError, connect};
 use rollcall_system::{
     Argon2idHasher, BlockingHasher, FileOsAccounts, HashQueueStats, MokaCredentialCache, OsRandom,
@@ -89,7 +89,7 @@ impl Application {
         let Wiring {
             directory,
             hasher,
-            throttle_events,
+            metrics,
         } = wire(&settings, &store).await?;
 
         let admin = bootstrap_admin(&directory, &settings, &OsRandom)
@@ -114,6 +114,9 @@ impl Application {
             source,
         })?;
 
+        let hash_queue: Arc<dyn MetricsSource> =
+            Arc::new(HashQueueMetrics::new(&metrics, &hasher.stats()));
+        let pool: Arc<dyn MetricsSource> = Arc::new(PoolMetrics::new(&metrics, store.clone()));
         let state = AppState {
             directory: directory.clone(),
             readiness: Arc::new(DatabaseReadiness::new(store)),
@@ -124,11 +127,7 @@ impl Application {
                 body_read_timeout: settings.body_read_timeout,
                 trusted_proxies: settings.trusted_proxies.clone(),
             },
-            metrics: Arc::new(
-                RequestMetrics::default()
-                    .with_source(Arc::new(HashQueueMetrics(hasher.stats())))
-                    .with_source(throttle_events),
-            ),
+            metrics: Arc::new(metrics.with_source(hash_queue).with_source(pool)),
         };
         Ok(Self {
             listener,
@@ -183,6 +182,7 @@ impl Application {
     where
         F: Future<Output = ()> + Send + 'static,
     {
+        let metrics = self.state.metrics.clone();
         let server = http_server(
             self.state,
             self.listener,
@@ -196,8 +196,10 @@ impl Application {
             self.session_purge_interval,
             self.audit_retention,
         ));
+        let upkeep = tokio::spawn(metrics_upkeep(metrics));
         let served = server.await;
         purge.abort();
+        upkeep.abort();
         tracing::info!("rollcall stopped");
         served
     }
@@ -236,7 +238,8 @@ pub async fn open_store(settings: &Settings, migrate: bool) -> Result<DieselStor
 pub(crate) struct Wiring {
     pub(crate) directory: Directory,
     pub(crate) hasher: Arc<BlockingHasher<Argon2idHasher>>,
-    pub(crate) throttle_events: Arc<ThrottleEvents>,
+    /// The series the directory's events count into, for `/metrics`.
+    pub(crate) metrics: Metrics,
 }
 
 /// Wires the domain's directory to `store` and the system adapters as `settings` say: the
@@ -267,7 +270,7 @@ pub(crate) async fn wire(settings: &Settings, store: &DieselStore) -> Result<Wir
     ));
     let session_lifetime = chrono::Duration::from_std(settings.session_lifetime)
         .unwrap_or_else(|_| chrono::Duration::hours(24));
-    let throttle_events = Arc::new(ThrottleEvents::default());
+    let metrics = Metrics::new();
     let ports = Ports {
         users: Arc::new(store.clone()),
         sessions: Arc::new(store.clone()),
@@ -282,7 +285,7 @@ pub(crate) async fn wire(settings: &Settings, store: &DieselStore) -> Result<Wir
             &settings.group_file,
         )),
         login_failures: Arc::new(store.clone()),
-        auth_events: throttle_events.clone(),
+        auth_events: Arc::new(AuthMetrics::new(&metrics)),
         audit: Arc::new(store.clone()),
     };
     let directory = Directory::new(
@@ -299,7 +302,7 @@ pub(crate) async fn wire(settings: &Settings, store: &DieselStore) -> Result<Wir
     Ok(Wiring {
         directory,
         hasher,
-        throttle_events,
+        metrics,
     })
 }
 
@@ -314,28 +317,86 @@ fn throttle_rules(settings: &Settings) -> Option<services::ThrottleRules> {
     })
 }
 
-/// The password hasher's queue in `/metrics`.
-struct HashQueueMetrics(Arc<HashQueueStats>);
+/// The password hasher's queue in `/metrics`: the checks waiting now, those shed, and how
+/// long each waited for a thread.
+struct HashQueueMetrics {
+    stats: Arc<HashQueueStats>,
+    waiting: metrics::Gauge,
+    shed: [metrics::Counter; 3],
+}
+
+impl HashQueueMetrics {
+    fn new(metrics: &Metrics, stats: &Arc<HashQueueStats>) -> Self {
+        let wait = metrics.histogram(
+            "rollcall_hash_queue_wait_seconds",
+            "How long password checks waited for a hashing thread.",
+            &[],
+        );
+        stats.observe_waits(Box::new(move |waited| wait.record(waited.as_secs_f64())));
+        let shed = "rollcall_hash_queue_shed_total";
+        let help = "Password checks not run: the queue was full, the check waited past its deadline, or its client had gone.";
+        Self {
+            stats: Arc::clone(stats),
+            waiting: metrics.gauge(
+                "rollcall_hash_queue_waiting",
+                "Password checks waiting for a hashing thread.",
+                &[],
+            ),
+            shed: ["full", "deadline", "client_gone"]
+                .map(|reason| metrics.counter(shed, help, &[("reason", reason)])),
+        }
+    }
+}
 
 impl MetricsSource for HashQueueMetrics {
-    fn render(&self, out: &mut String) {
-        use std::fmt::Write as _;
-        let s = &self.0;
-        let _ = write!(
-            out,
-            "# HELP rollcall_hash_queue_waiting Password checks waiting for a hashing thread.\n\
-             # TYPE rollcall_hash_queue_waiting gauge\n\
-             rollcall_hash_queue_waiting {}\n\
-             # HELP rollcall_hash_queue_shed_total Password checks not run: the queue was full, the check waited past its deadline, or its client had gone.\n\
-             # TYPE rollcall_hash_queue_shed_total counter\n\
-             rollcall_hash_queue_shed_total{{reason=\"full\"}} {}\n\
-             rollcall_hash_queue_shed_total{{reason=\"deadline\"}} {}\n\
-             rollcall_hash_queue_shed_total{{reason=\"client_gone\"}} {}\n",
-            s.waiting(),
-            s.refused_full(),
-            s.expired(),
-            s.abandoned()
-        );
+    fn sample(&self) {
+        let s = &self.stats;
+        self.waiting.set(s.waiting() as f64);
+        for (counter, value) in self
+            .shed
+            .iter()
+            .zip([s.refused_full(), s.expired(), s.abandoned()])
+        {
+            counter.absolute(value);
+        }
+    }
+}
+
+/// The database pool in `/metrics`.
+struct PoolMetrics {
+    store: DieselStore,
+    in_use: metrics::Gauge,
+    idle: metrics::Gauge,
+    max: metrics::Gauge,
+    waiting: metrics::Gauge,
+}
+
+impl PoolMetrics {
+    fn new(metrics: &Metrics, store: DieselStore) -> Self {
+        let connections = "rollcall_db_pool_connections";
+        let help = "Database connections of the pool: in use, idle, and its ceiling.";
+        Self {
+            store,
+            in_use: metrics.gauge(connections, help, &[("state", "in_use")]),
+            idle: metrics.gauge(connections, help, &[("state", "idle")]),
+            max: metrics.gauge(connections, help, &[("state", "max")]),
+            waiting: metrics.gauge(
+                "rollcall_db_pool_waiting",
+                "Callers waiting for a database connection.",
+                &[],
+            ),
+        }
+    }
+}
+
+impl MetricsSource for PoolMetrics {
+    fn sample(&self) {
+        let status = self.store.pool_status();
+        self.in_use
+            .set(status.open.saturating_sub(status.idle) as f64);
+        self.idle.set(status.idle as f64);
+        self.max.set(status.max as f64);
+        self.waiting.set(status.waiting as f64);
     }
 }
 
@@ -401,6 +462,17 @@ async fn purge_periodically(directory: Directory, interval: Duration, audit_rete
             Ok(purged) => tracing::info!(purged, "deleted audit events past their retention"),
             Err(error) => tracing::warn!(%error, "could not delete old audit events"),
         }
+    }
+}
+
+/// Folds recorded histogram values into their buckets every five seconds, so memory stays
+/// bounded however long no one scrapes.
+async fn metrics_upkeep(metrics: Arc<Metrics>) {
+    let mut ticks = tokio::time::interval(Duration::from_secs(5));
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        metrics.run_upkeep();
     }
 }
 

@@ -45,4 +45,6 @@ mod users;
 
 pub use database_url::DatabaseUrl;
 pub use error::StorageError;
-pub use store::{DieselStore, PoolOptions, SQLITE_BUSY_TIMEOUT_MS, connect, run_migrations};
+pub use store::{
+    DieselStore, PoolOptions, PoolStatus, SQLITE_BUSY_TIMEOUT_MS, connect, run_migrations,
+};

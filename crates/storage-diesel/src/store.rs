@@ -113,6 +113,19 @@ impl fmt::Debug for DieselStore {
     }
 }
 
+/// A snapshot of the connection pool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolStatus {
+    /// Connections open (idle or in use).
+    pub open: usize,
+    /// Connections open and idle.
+    pub idle: usize,
+    /// The pool's ceiling.
+    pub max: usize,
+    /// Callers waiting for a connection.
+    pub waiting: usize,
+}
+
 /// Opens a pool on `url` and checks that one connection works. The backend is chosen by the
 /// scheme: `postgres://…` or `postgresql://…`, `sqlite://<path>` (the file and its directory
 /// are created when missing) or `sqlite::memory:` (migrated here, since nothing else can
@@ -192,6 +205,21 @@ impl DieselStore {
                 readers,
                 _memory_keeper: keeper.map(Mutex::new),
             }),
+        }
+    }
+
+    /// The connection pool now: connections open, idle and at most, and callers waiting for
+    /// one (for `/metrics`).
+    pub fn pool_status(&self) -> PoolStatus {
+        let status = match &self.inner.pools {
+            Pools::Postgres(pool) => pool.status(),
+            Pools::Sqlite(pool) => pool.status(),
+        };
+        PoolStatus {
+            open: status.size,
+            idle: status.available,
+            max: status.max_size,
+            waiting: status.waiting,
         }
     }
 

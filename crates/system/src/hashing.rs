@@ -25,7 +25,7 @@ use std::fmt;
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{self, TrySendError};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
 
@@ -68,16 +68,38 @@ impl Default for QueueBounds {
     }
 }
 
+/// Told how long each check waited for a hashing thread (the time from queueing to a thread
+/// taking it, run or dropped).
+pub type WaitObserver = Box<dyn Fn(Duration) + Send + Sync>;
+
 /// What the queue did, for metrics. Shared with the hasher; read at any time.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct HashQueueStats {
     waiting: AtomicUsize,
     refused_full: AtomicU64,
     expired: AtomicU64,
     abandoned: AtomicU64,
+    wait_observer: OnceLock<WaitObserver>,
+}
+
+impl fmt::Debug for HashQueueStats {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HashQueueStats")
+            .field("waiting", &self.waiting())
+            .field("refused_full", &self.refused_full())
+            .field("expired", &self.expired())
+            .field("abandoned", &self.abandoned())
+            .finish_non_exhaustive()
+    }
 }
 
 impl HashQueueStats {
+    /// Reports every check's wait to `observer` from now on (set once; later calls are
+    /// ignored).
+    pub fn observe_waits(&self, observer: WaitObserver) {
+        let _ = self.wait_observer.set(observer);
+    }
+
     /// Checks waiting in the queue now (not counting those running).
     pub fn waiting(&self) -> usize {
         self.waiting.load(Ordering::Relaxed)
@@ -187,6 +209,9 @@ impl<A: HashAlgorithm> BlockingHasher<A> {
         let stats = Arc::clone(&self.stats);
         let job: Job<A> = Box::new(move |algorithm: &A| {
             stats.waiting.fetch_sub(1, Ordering::Relaxed);
+            if let Some(observe) = stats.wait_observer.get() {
+                observe(queued_at.elapsed());
+            }
             if reply.is_closed() || alive.as_ref().is_some_and(|alive| !alive()) {
                 stats.abandoned.fetch_add(1, Ordering::Relaxed);
                 let _ = reply.send(Err(HashError::Abandoned));

@@ -17,6 +17,8 @@ mod system;
 
 pub use argon::{Argon2Params, Argon2idHasher};
 pub use credential_cache::MokaCredentialCache;
-pub use hashing::{BlockingHasher, ClientAlive, HashQueueStats, QueueBounds, for_client};
+pub use hashing::{
+    BlockingHasher, ClientAlive, HashQueueStats, QueueBounds, WaitObserver, for_client,
+};
 pub use os_accounts::{FileOsAccounts, parse_group_file, parse_passwd_file};
 pub use system::{OsRandom, SystemClock};

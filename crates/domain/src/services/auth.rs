@@ -87,6 +87,9 @@ impl Directory {
                 .credential_cache
                 .contains(user.id, stored, password)
         });
+        if stored.is_some() {
+            self.ports.auth_events.credential_cache(remembered);
+        }
         if !remembered {
             let key = LoginKey::of_user(user.id);
             match self
@@ -151,6 +154,9 @@ impl Directory {
             Verification::Match { .. } if stored.is_none() => Verification::Mismatch,
             verdict => verdict,
         };
+        self.ports
+            .auth_events
+            .password_checked(matches!(verdict, Verification::Match { .. }));
         if let Some(attempt) = attempt {
             match verdict {
                 Verification::Mismatch => self.record_failure(&attempt).await?,
@@ -320,6 +326,7 @@ impl Directory {
                 Some(event),
             )
             .await?;
+        self.ports.auth_events.session_issued();
         Ok(IssuedSession {
             token: SecretString::from(token),
             session,
@@ -400,6 +407,7 @@ impl Directory {
             // Bookkeeping only: a failure must not refuse an otherwise valid request.
             let _ = self.ports.api_keys.touch_api_key(stored.id, now).await;
         }
+        self.ports.auth_events.api_key_used();
         Ok(Principal {
             user,
             credential: Credential::ApiKey {
