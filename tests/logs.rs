@@ -14,7 +14,7 @@
 #[allow(dead_code, unused_imports, unused_macros)]
 mod helpers;
 
-use helpers::{Auth, Backend, spawn_app_with};
+use helpers::{ADMIN_PASSWORD, Auth, Backend, spawn_app_with};
 use reqwest::Method;
 use rollcall_server::settings::LogFormat;
 use rollcall_server::telemetry;
@@ -87,9 +87,14 @@ async fn request_derived_text_is_escaped_and_client_errors_are_info() {
         wrong.assert_status(401);
         wrong_ids.push(wrong.header("x-request-id").expect("a request id"));
     }
-    // A request that succeeds writes no line at all.
+    // A request that succeeds writes its access line only.
     let fine = app.get_me(&app.admin()).await;
     fine.assert_status(200);
+    // With the access log off, not even that.
+    let quiet_app = spawn_app_with(Backend::Sqlite, |s| s.access_log = false).await;
+    let quiet = quiet_app.get_me(&quiet_app.admin()).await;
+    quiet.assert_status(200);
+    drop(quiet_app);
 
     drop(app);
     let log = captured.text();
@@ -153,14 +158,34 @@ async fn request_derived_text_is_escaped_and_client_errors_are_info() {
     );
     assert_eq!(
         lines_of(&log, &wrong_ids[2]).len(),
-        2,
-        "that request's lines: the warning and its own failure:\n{log}"
+        3,
+        "that request's lines: the warning, its own failure and its access line:\n{log}"
     );
 
     let id = fine.header("x-request-id").expect("a request id");
+    let lines = lines_of(&log, &id);
+    assert_eq!(lines.len(), 1, "a success writes its access line:\n{log}");
+    let access = lines[0];
+    for field in [
+        " INFO ",
+        "rollcall::access",
+        "http.method=GET",
+        "http.route=/api/v2/users/me",
+        "http.status_code=200",
+        "duration_ms=",
+        "principal.kind=\"password\"",
+    ] {
+        assert!(access.contains(field), "{field} in {access}");
+    }
+    assert!(access.contains("principal.id=1"), "{access}");
+    assert!(
+        !log.contains(ADMIN_PASSWORD) && !log.contains("not-the-password"),
+        "no password reaches the log:\n{log}"
+    );
+    let id = quiet.header("x-request-id").expect("a request id");
     assert_eq!(
         lines_of(&log, &id),
         Vec::<&str>::new(),
-        "a success is not logged"
+        "access_log = false"
     );
 }

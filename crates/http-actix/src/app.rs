@@ -5,7 +5,7 @@ use crate::body::{self, HoldingBody};
 use crate::error::{ApiError, Problem};
 use crate::families;
 use crate::openapi::openapi_json;
-use crate::request_log::{RequestId, log_outcome, with_request_id};
+use crate::request_log::{RequestId, log_access, log_outcome, with_request_id};
 use crate::state::{AppState, OpenApiJson};
 use actix_web::body::MessageBody;
 use actix_web::dev::{Service, ServiceFactory, ServiceRequest, ServiceResponse};
@@ -36,6 +36,7 @@ pub fn build_app(
     >,
 > {
     let metrics = state.metrics.clone();
+    let access_log = state.settings.access_log;
     let document = openapi_json(state.directory.settings().password_policy);
     App::new()
         .app_data(web::Data::new(state))
@@ -62,6 +63,9 @@ pub fn build_app(
                 let outcome = response.await;
                 log_outcome(request_id, &outcome);
                 let mut response = outcome?;
+                if access_log {
+                    log_access(request_id, &response, started.elapsed());
+                }
                 metrics.record_request(
                     family,
                     response.request().match_name(),

@@ -11,12 +11,12 @@
 //! Bearer values are routed by the domain by prefix (`rcs_` sessions, `rck_` API keys).
 
 use crate::error::{Challenge, Family, FamilyError, Problem};
-use crate::request_log::request_origin;
+use crate::request_log::{PrincipalTag, request_origin};
 use crate::state::AppState;
 use actix_web::cookie::{Cookie, SameSite};
 use actix_web::dev::Payload;
 use actix_web::http::header::{AUTHORIZATION, HeaderMap, HeaderName, HeaderValue};
-use actix_web::{FromRequest, HttpRequest, web};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use actix_web_httpauth::headers::authorization::{Basic, Scheme};
 use rollcall_domain::services::{Principal, ServiceError};
 use secrecy::{ExposeSecret, SecretString};
@@ -169,6 +169,10 @@ impl<F: Family> FromRequest for Authenticated<F> {
         let req = req.clone();
         Box::pin(async move {
             let principal = authenticate(&req, F::BARE_CHALLENGES).await?;
+            req.extensions_mut().insert(PrincipalTag {
+                id: principal.user.id.get(),
+                kind: principal.actor().kind.as_str(),
+            });
             Ok(Self {
                 principal,
                 family: PhantomData,

@@ -15,7 +15,7 @@ use crate::state::AppState;
 use actix_web::dev::ServiceResponse;
 use actix_web::http::header::{HeaderValue, RETRY_AFTER, USER_AGENT};
 use actix_web::http::{StatusCode, Version};
-use actix_web::{Error, HttpRequest, ResponseError, web};
+use actix_web::{Error, HttpMessage, HttpRequest, ResponseError, web};
 use rollcall_domain::audit::{Family, Origin};
 use std::borrow::Cow;
 use std::fmt::{self, Write};
@@ -152,6 +152,40 @@ pub(crate) fn log_outcome<B>(id: RequestId, outcome: &Result<ServiceResponse<B>,
         let fields = request.map(RequestFields::of).unwrap_or_default();
         log_failure(id, status, shed, &fields, error.as_response_error());
     }
+}
+
+/// Who a request authenticated as, left in its extensions by the authentication extractor
+/// for the access line: the user's id and the credential's kind, never the credential.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct PrincipalTag {
+    /// The user's id.
+    pub id: i64,
+    /// `password`, `session` or `api_key`.
+    pub kind: &'static str,
+}
+
+/// The access line of an answered request, at INFO under the target `rollcall::access`
+/// (`access_log = false` turns it off): method, route pattern (never the path, which may hold
+/// names), status, duration, request id, and the principal's id and credential kind when the
+/// request authenticated. Nothing else of the request reaches it.
+pub(crate) fn log_access<B>(
+    id: RequestId,
+    response: &ServiceResponse<B>,
+    took: std::time::Duration,
+) {
+    let request = response.request();
+    let principal = request.extensions().get::<PrincipalTag>().copied();
+    tracing::info!(
+        target: "rollcall::access",
+        request_id = %id,
+        http.method = %escape_for_log(request.method().as_str()),
+        http.route = %request.match_name().unwrap_or("unmatched"),
+        http.status_code = response.status().as_u16(),
+        duration_ms = took.as_secs_f64() * 1000.0,
+        principal.id = principal.map(|p| p.id),
+        principal.kind = principal.map(|p| p.kind),
+        "request"
+    );
 }
 
 /// What the line of a failed request says about the request, each request-derived string

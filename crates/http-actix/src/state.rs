@@ -23,6 +23,8 @@ pub struct HttpSettings {
     /// How long a handler waits for the whole request body, from its first read to the last
     /// byte; a body that takes longer is answered 408 and the connection is closed.
     pub body_read_timeout: Duration,
+    /// Writes one INFO line per answered request (target `rollcall::access`).
+    pub access_log: bool,
     /// Reverse proxies whose `X-Forwarded-For` names the client (for the login throttle);
     /// none by default, so the peer is the client.
     pub trusted_proxies: Vec<IpNet>,
@@ -40,6 +42,7 @@ impl Default for HttpSettings {
             secure_cookies: false,
             metrics_token: None,
             body_read_timeout: Self::DEFAULT_BODY_READ_TIMEOUT,
+            access_log: true,
             trusted_proxies: Vec::new(),
         }
     }

@@ -479,6 +479,21 @@ pub struct Cli {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub secure_cookies: Option<bool>,
 
+    /// One INFO line per answered request (method, route, status, duration, request id,
+    /// principal) [default: true].
+    #[arg(
+        global = true,
+        long,
+        env = "ROLLCALL_ACCESS_LOG",
+        value_name = "BOOL",
+        value_parser = BoolishValueParser::new(),
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "true"
+    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub access_log: Option<bool>,
+
     /// Do not run database migrations at start-up [default: false].
     #[arg(
         global = true,
@@ -602,6 +617,7 @@ struct RawSettings {
     #[serde(default)]
     public_url: Option<String>,
     secure_cookies: bool,
+    access_log: bool,
     skip_migrations: bool,
     shutdown_timeout: DurationValue,
     body_read_timeout: DurationValue,
@@ -647,6 +663,7 @@ impl From<&Settings> for RawSettings {
             log_filter: s.log_filter.clone(),
             public_url: s.public_url.clone(),
             secure_cookies: s.secure_cookies,
+            access_log: s.access_log,
             skip_migrations: s.skip_migrations,
             shutdown_timeout: DurationValue::Seconds(s.shutdown_timeout.as_secs()),
             body_read_timeout: DurationValue::Seconds(s.body_read_timeout.as_secs()),
@@ -707,6 +724,8 @@ pub struct Settings {
     pub public_url: Option<String>,
     /// `secure_cookies`: mark the session cookie `Secure`.
     pub secure_cookies: bool,
+    /// `access_log`: one INFO line per answered request.
+    pub access_log: bool,
     /// `skip_migrations`: do not migrate at start-up.
     pub skip_migrations: bool,
     /// `shutdown_timeout`: how long in-flight requests get after a stop signal.
@@ -752,6 +771,7 @@ impl Default for Settings {
             log_filter: "info".to_owned(),
             public_url: None,
             secure_cookies: false,
+            access_log: true,
             skip_migrations: false,
             shutdown_timeout: Duration::from_secs(30),
             body_read_timeout: HttpSettings::DEFAULT_BODY_READ_TIMEOUT,
@@ -936,6 +956,7 @@ impl Settings {
             log_filter: raw.log_filter,
             public_url: raw.public_url,
             secure_cookies: raw.secure_cookies,
+            access_log: raw.access_log,
             skip_migrations: raw.skip_migrations,
             shutdown_timeout: raw.shutdown_timeout.parse("shutdown_timeout")?,
             body_read_timeout,

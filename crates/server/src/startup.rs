@@ -125,6 +125,7 @@ impl Application {
                 secure_cookies: settings.secure_cookies,
                 metrics_token: settings.metrics_token.clone(),
                 body_read_timeout: settings.body_read_timeout,
+                access_log: settings.access_log,
                 trusted_proxies: settings.trusted_proxies.clone(),
             },
             metrics: Arc::new(metrics.with_source(hash_queue).with_source(pool)),
