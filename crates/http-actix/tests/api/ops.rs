@@ -44,7 +44,7 @@ async fn openapi_document_and_swagger_ui_are_served() {
 }
 
 #[actix_web::test]
-async fn metrics_count_requests_by_family_and_status() {
+async fn metrics_count_requests_by_family_route_and_status_class() {
     let (_, app) = TestApp::start().await;
     send(&app, get_as("/api/v2/users/me", admin())).await;
     send(&app, TestRequest::get().uri("/api/v2/users/me")).await;
@@ -56,12 +56,19 @@ async fn metrics_count_requests_by_family_and_status() {
             .unwrap()
             .starts_with("text/plain; version=0.0.4")
     );
+    let count = "rollcall_http_request_duration_seconds_count";
     for line in [
-        "rollcall_http_requests_total{family=\"v2\",method=\"GET\",status=\"200\"} 1",
-        "rollcall_http_requests_total{family=\"v2\",method=\"GET\",status=\"401\"} 1",
-        "rollcall_http_requests_total{family=\"application\",method=\"GET\",status=\"401\"} 1",
+        format!(
+            "{count}{{family=\"v2\",route=\"/api/v2/users/me\",method=\"GET\",status_class=\"2xx\"}} 1"
+        ),
+        format!(
+            "{count}{{family=\"v2\",route=\"/api/v2/users/me\",method=\"GET\",status_class=\"4xx\"}} 1"
+        ),
+        format!(
+            "{count}{{family=\"application\",route=\"/api/application/users\",method=\"GET\",status_class=\"4xx\"}} 1"
+        ),
     ] {
-        assert!(r.text.contains(line), "{line} in\n{}", r.text);
+        assert!(r.text.contains(&line), "{line} in\n{}", r.text);
     }
 }
 
