@@ -6,8 +6,9 @@
 
 use crate::helpers::{Auth, Backend, both_backends, spawn_app, spawn_on, test_settings};
 use reqwest::Method;
+use rollcall_domain::services::LineOutcome;
 use rollcall_server::DatabaseUrl;
-use rollcall_server::commands::{backup_database, recover_account};
+use rollcall_server::commands::{backup_database, export_users, import_users, recover_account};
 use secrecy::ExposeSecret;
 use serde_json::json;
 
@@ -166,4 +167,216 @@ async fn a_backup_under_write_load_holds_every_acknowledged_write() {
             .await
             .assert_status(200);
     }
+}
+
+/// Every user of `db` as the export writes them, parsed.
+async fn exported(db: &crate::helpers::TestDatabase) -> Vec<serde_json::Value> {
+    let mut out = Vec::new();
+    export_users(&test_settings(db), &mut out)
+        .await
+        .expect("export");
+    String::from_utf8(out)
+        .expect("UTF-8")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON line"))
+        .collect()
+}
+
+fn line_of<'a>(users: &'a [serde_json::Value], username: &str) -> &'a serde_json::Value {
+    users
+        .iter()
+        .find(|u| u["username"] == username)
+        .unwrap_or_else(|| panic!("{username} in {users:?}"))
+}
+
+both_backends!(bcrypt_users_imported_sign_in_with_their_passwords_and_are_upgraded);
+async fn bcrypt_users_imported_sign_in_with_their_passwords_and_are_upgraded(backend: Backend) {
+    let app = spawn_app(backend).await;
+    // As Pterodactyl (Laravel) and Empire store them.
+    let laravel = bcrypt::hash("ptero-password-1", 4)
+        .expect("bcrypt")
+        .replacen("$2b$", "$2y$", 1);
+    let empire = bcrypt::hash("empire-password-1", 4).expect("bcrypt");
+    assert!(laravel.starts_with("$2y$04$") && empire.starts_with("$2b$04$"));
+    let file = format!(
+        "{}\n\n{}\n{}\n",
+        json!({"username": "ptero", "email": "ptero@example.com", "is_admin": false,
+               "password_hash": laravel, "external_id": "ptero-7"}),
+        json!({"username": "empire", "password_hash": empire, "first_name": "Em"}),
+        json!({"username": "nopass", "enabled": false}),
+    );
+    let report = import_users(&test_settings(&app.db), &file, false)
+        .await
+        .expect("import");
+    assert!(report.applied);
+    assert_eq!(report.count(|o| matches!(o, LineOutcome::Created)), 3);
+    assert_eq!(
+        report.lines.iter().map(|l| l.line).collect::<Vec<_>>(),
+        vec![1, 3, 4],
+        "blank lines are skipped, numbers are the file's"
+    );
+
+    for (name, password) in [
+        ("ptero", "ptero-password-1"),
+        ("empire", "empire-password-1"),
+    ] {
+        assert!(
+            line_of(&exported(&app.db).await, name)["password_hash"]
+                .as_str()
+                .is_some_and(|h| h.starts_with("$2"))
+        );
+        app.get_me(&Auth::basic(name, "wrong-password"))
+            .await
+            .assert_status(401);
+        app.get_me(&Auth::basic(name, password))
+            .await
+            .assert_status(200);
+        let stored = line_of(&exported(&app.db).await, name)["password_hash"].clone();
+        assert!(
+            stored.as_str().is_some_and(|h| h.starts_with("$argon2id$")),
+            "upgraded at the first sign-in: {stored}"
+        );
+        app.get_me(&Auth::basic(name, password))
+            .await
+            .assert_status(200);
+    }
+    // Imported changes are audited as the command line's.
+    let events = app
+        .call(
+            Method::GET,
+            "/api/v2/audit_events?action=user.create&limit=10",
+            &app.admin(),
+        )
+        .await
+        .json();
+    assert!(
+        events["audit_events"]
+            .as_array()
+            .expect("events")
+            .iter()
+            .any(|e| e["family"] == "cli" && e["actor"]["kind"] == "cli")
+    );
+}
+
+both_backends!(an_import_that_breaks_a_rule_changes_nothing);
+async fn an_import_that_breaks_a_rule_changes_nothing(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.make_user("taken", false).await;
+    let before = exported(&app.db).await;
+    let settings = test_settings(&app.db);
+    let files = [
+        // A username taken by another user (case-insensitively), after a good line.
+        format!(
+            "{}\n{}\n",
+            json!({"username": "zed"}),
+            json!({"username": "Taken", "uuid": "6f1c2b36-1d5e-4d0e-9d7a-5e4b8a9c0d11"})
+        ),
+        // The same e-mail twice in one file.
+        format!(
+            "{}\n{}\n",
+            json!({"username": "zed", "email": "z@example.com"}),
+            json!({"username": "zoe", "email": "Z@example.com"})
+        ),
+        // A bad e-mail, a plain-text password hash, a field that does not exist.
+        format!(
+            "{}\n{}\n{}\n",
+            json!({"username": "zed", "email": "not-an-address"}),
+            json!({"username": "zoe", "password_hash": "hunter2"}),
+            json!({"username": "zia", "pasword": "x"})
+        ),
+    ];
+    for file in files {
+        let report = import_users(&settings, &file, false)
+            .await
+            .expect("a report");
+        assert!(!report.applied, "{report:?}");
+        assert!(report.count(|o| matches!(o, LineOutcome::Refused(_))) >= 1);
+        assert_eq!(exported(&app.db).await, before, "nothing written:\n{file}");
+    }
+    // Demoting the only admin: refused as a whole by the last-admin rule.
+    let demote = format!(
+        "{}\n{}\n",
+        json!({"username": "zed"}),
+        json!({"username": "admin", "is_admin": false})
+    );
+    assert!(import_users(&settings, &demote, false).await.is_err());
+    assert_eq!(exported(&app.db).await, before);
+    // A dry run reports and writes nothing.
+    let dry = import_users(
+        &settings,
+        &format!("{}\n", json!({"username": "zed"})),
+        true,
+    )
+    .await
+    .expect("dry run");
+    assert!(!dry.applied);
+    assert_eq!(dry.count(|o| matches!(o, LineOutcome::Created)), 1);
+    assert_eq!(exported(&app.db).await, before);
+}
+
+both_backends!(export_then_import_into_an_empty_directory_keeps_every_field);
+async fn export_then_import_into_an_empty_directory_keeps_every_field(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.create_user(
+        &app.admin(),
+        &json!({
+            "username": "full", "password": "full-password-1", "email": "full@example.com",
+            "first_name": "Ful", "last_name": "Filled", "external_id": "ext-1",
+            "language": "fr", "is_admin": true, "enabled": true,
+            "expired_at": "2031-05-06T07:08:09.123456Z", "user_id": 1234, "group_id": 5678,
+            "source_type": "cli_ldap",
+        }),
+    )
+    .await
+    .assert_status(201);
+    app.make_user("plain", false).await;
+    let key_owner = Auth::bearer(&app.token("full", "full-password-1").await);
+    app.make_api_key(&key_owner, &[("users", "index")]).await;
+    let source = exported(&app.db).await;
+    assert_eq!(
+        line_of(&source, "full")["api_keys"][0]["scopes"][0]["controller"],
+        "users"
+    );
+    assert!(
+        !serde_json::to_string(&source)
+            .expect("json")
+            .contains("_secret")
+    );
+
+    let target = crate::helpers::TestDatabase::create(backend).await;
+    let file: String = source.iter().map(|u| format!("{u}\n")).collect();
+    let report = import_users(&test_settings(&target), &file, false)
+        .await
+        .expect("import");
+    assert_eq!(
+        report.count(|o| matches!(o, LineOutcome::Created)),
+        source.len()
+    );
+    let copied = exported(&target).await;
+    let strip = |users: &[serde_json::Value]| -> Vec<serde_json::Value> {
+        users
+            .iter()
+            .map(|u| {
+                let mut u = u.clone();
+                for assigned in ["id", "updated_at", "api_keys"] {
+                    u.as_object_mut().expect("an object").remove(assigned);
+                }
+                u
+            })
+            .collect()
+    };
+    assert_eq!(strip(&copied), strip(&source));
+    // Importing the same file again changes nothing.
+    let again = import_users(&test_settings(&target), &file, false)
+        .await
+        .expect("import");
+    assert_eq!(
+        again.count(|o| matches!(o, LineOutcome::Unchanged(_))),
+        source.len()
+    );
+    // The copied admin signs in with the original password.
+    let copy = spawn_on(backend, target, |_| {}).await;
+    copy.get_me(&Auth::basic("full", "full-password-1"))
+        .await
+        .assert_status(200);
 }

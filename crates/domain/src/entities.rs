@@ -311,6 +311,16 @@ pub struct UserUpdate {
     pub now: DateTime<Utc>,
 }
 
+/// One write of an import (`rollcall users import`), applied with the others of its file in
+/// one transaction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ImportWrite {
+    /// A new user.
+    Create(NewUser),
+    /// Changes to an existing user.
+    Update(UserId, UserUpdate),
+}
+
 /// A login session. The token itself is never stored, only its digest.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Session {

@@ -8,7 +8,8 @@
 use crate::audit::{AuditEvent, AuditQuery, AuditRecord};
 use crate::entities::{
     ApiKey, ApiKeyChanges, ApiKeyId, Configuration, ConfigurationChanges, ConfigurationRef,
-    NewApiKey, NewSession, NewUser, OsGroup, OsUser, Session, SessionId, User, UserId, UserUpdate,
+    ImportWrite, NewApiKey, NewSession, NewUser, OsGroup, OsUser, Session, SessionId, User, UserId,
+    UserUpdate,
 };
 use crate::listing::{Listed, PageRequest, UserQuery};
 use crate::secrets::{PasswordHash, TokenDigest};
@@ -179,6 +180,20 @@ pub trait UserStore: Send + Sync + 'static {
         id: UserId,
         now: DateTime<Utc>,
         audit: Option<AuditEvent>,
+    ) -> Result<(), UserStoreError>;
+
+    /// Applies every write of an import, in order, each with its event, in one transaction:
+    /// all of them or, on any error, none. Creates and updates follow the rules of
+    /// [`UserStore::create_user`] and [`UserStore::update_user`] (uniqueness, ended sessions),
+    /// and the last-admin rule holds for the import as a whole: when a lasting admin existed
+    /// before and none would after, nothing is written.
+    ///
+    /// # Errors
+    /// [`UserStoreError::Taken`], [`UserStoreError::NotFound`] (an updated user is gone),
+    /// [`UserStoreError::LastAdmin`], [`UserStoreError::Backend`].
+    async fn apply_import(
+        &self,
+        writes: Vec<(ImportWrite, AuditEvent)>,
     ) -> Result<(), UserStoreError>;
 
     /// How many users exist.

@@ -21,6 +21,57 @@ impl PasswordHash {
     pub fn as_phc(&self) -> &str {
         &self.0
     }
+
+    /// A hash brought in from another system (`rollcall users import`), checked for form
+    /// only: an Argon2id PHC string (`$argon2id$v=19$m=…,t=…,p=…$<salt>$<hash>`), or a bcrypt
+    /// modular-crypt string `$2a$`, `$2b$` or `$2y$` with a two-digit cost and 53 characters
+    /// of salt and hash (what Laravel and Python's bcrypt store). Whether it matches a
+    /// password is for the hasher to say at sign-in.
+    ///
+    /// # Errors
+    /// A sentence naming what is wrong.
+    pub fn imported(text: &str) -> Result<Self, &'static str> {
+        if let Some(rest) = text.strip_prefix("$argon2id$") {
+            let parts: Vec<&str> = rest.split('$').collect();
+            let b64 = |s: &str| {
+                !s.is_empty()
+                    && s.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/')
+            };
+            return match parts.as_slice() {
+                [version, params, salt, hash]
+                    if version.starts_with("v=")
+                        && params.starts_with("m=")
+                        && params.contains(",t=")
+                        && params.contains(",p=")
+                        && b64(salt)
+                        && b64(hash) =>
+                {
+                    Ok(Self(text.to_owned()))
+                }
+                _ => Err("not an Argon2id PHC string ($argon2id$v=19$m=…,t=…,p=…$salt$hash)"),
+            };
+        }
+        let bytes = text.as_bytes();
+        let bcrypt = bytes.len() == 60
+            && matches!(text.get(..4), Some("$2a$" | "$2b$" | "$2y$"))
+            && bytes[4].is_ascii_digit()
+            && bytes[5].is_ascii_digit()
+            && bytes[6] == b'$'
+            && bytes[7..]
+                .iter()
+                .all(|b| b.is_ascii_alphanumeric() || *b == b'.' || *b == b'/');
+        if bcrypt {
+            Ok(Self(text.to_owned()))
+        } else {
+            Err("neither an Argon2id PHC string nor a bcrypt hash ($2a$, $2b$ or $2y$)")
+        }
+    }
+
+    /// True for a bcrypt hash (imported; upgraded to Argon2id at the first sign-in).
+    pub fn is_bcrypt(&self) -> bool {
+        matches!(self.0.get(..4), Some("$2a$" | "$2b$" | "$2y$"))
+    }
 }
 
 impl fmt::Debug for PasswordHash {
@@ -135,6 +186,32 @@ pub fn api_key_identifier(key: &str) -> Option<&str> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn imported_hashes_are_argon2id_or_bcrypt_by_form() {
+        let argon = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHQ$RdescudvJCsgt3ub+b+dWRWJTmaaJObG";
+        let laravel = "$2y$10$92IXUNpkjO0rOQ5byMi.Ye4oKoEa3Ro9llC/.og/at2.uheWG/igi";
+        let python = "$2b$12$KIXQJQk5y1m6Qm1Qm1Qm1u5E6Q0Qm1Qm1Qm1Qm1Qm1Qm1Qm1Qm1Qa";
+        for ok in [argon, laravel, python, &laravel.replacen("$2y$", "$2a$", 1)] {
+            let hash = PasswordHash::imported(ok).unwrap();
+            assert_eq!(hash.as_phc(), ok);
+            assert_eq!(hash.is_bcrypt(), ok.starts_with("$2"));
+        }
+        for bad in [
+            "",
+            "plain-text-password",
+            "$argon2i$v=19$m=19456,t=2,p=1$c29tZXNhbHQ$RdescudvJCsgt3ub",
+            "$argon2id$v=19$c29tZXNhbHQ$RdescudvJCsgt3ub",
+            "$2x$10$92IXUNpkjO0rOQ5byMi.Ye4oKoEa3Ro9llC/.og/at2.uheWG/igi",
+            "$2y$10$92IXUNpkjO0rOQ5byMi.Ye4oKoEa3Ro9llC/.og/at2.uheWG/ig",
+            "$2y$1x$92IXUNpkjO0rOQ5byMi.Ye4oKoEa3Ro9llC/.og/at2.uheWG/igi",
+            "$2y$10$92IXUNpkjO0rOQ5byMi.Ye4oKoEa3Ro9llC/.og/at2.uheWG/ig\u{e9}",
+            "é$2y$10$92IXUNpkjO0rOQ5byMi.Ye4oKoEa3Ro9llC/.og/at2.uheWG/i",
+        ] {
+            assert!(PasswordHash::imported(bad).is_err(), "{bad:?}");
+        }
+    }
+
     use super::*;
 
     #[test]

@@ -6,10 +6,15 @@
 use crate::bootstrap::generate_password;
 use crate::settings::Settings;
 use crate::startup::{StartupError, open_store, wire};
+use crate::users_file;
 use clap::Subcommand;
 use rollcall_domain::entities::User;
+use rollcall_domain::listing::PageRequest;
+use rollcall_domain::ports::{ApiKeyStore, UserStore};
+use rollcall_domain::services::{ImportLine, ImportReport, LineOutcome};
 use rollcall_system::OsRandom;
 use secrecy::{ExposeSecret, SecretString};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
@@ -40,11 +45,35 @@ pub enum Command {
         /// The account to recover.
         username: String,
     },
+    /// Move users out of and into the directory (JSON Lines).
+    #[command(subcommand)]
+    Users(UsersCommand),
     /// Write a consistent copy of the SQLite database to FILE, also while the server runs.
     /// On PostgreSQL, print the pg_dump command to use instead and exit 1.
     Backup {
         /// Where to write the copy; must not exist yet.
         file: PathBuf,
+    },
+}
+
+/// `rollcall users …`.
+#[derive(Debug, Clone, PartialEq, Eq, Subcommand)]
+pub enum UsersCommand {
+    /// Write every user as JSON Lines: the v2 user fields, the stored password_hash, and
+    /// the user's API keys without their secrets.
+    Export {
+        /// Write to FILE (created, mode 0600) instead of stdout.
+        #[arg(long, short, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+    /// Read users as JSON Lines (the export's format; password_hash may be Argon2id or
+    /// bcrypt $2a$/$2b$/$2y$) and create or update them, all in one transaction or none.
+    Import {
+        /// The file to read.
+        file: PathBuf,
+        /// Check every line and report what would happen, writing nothing.
+        #[arg(long)]
+        dry_run: bool,
     },
 }
 
@@ -74,6 +103,40 @@ pub async fn run(command: &Command, settings: &Settings) -> Result<(), CommandEr
             healthcheck(settings, url.as_deref(), *timeout).await
         }
         Command::Backup { file } => backup(settings, file).await,
+        Command::Users(UsersCommand::Export { output }) => {
+            let written = match output {
+                Some(path) => {
+                    let file = create_private(path)?;
+                    let mut out = std::io::BufWriter::new(file);
+                    let n = export_users(settings, &mut out).await?;
+                    out.flush()
+                        .map_err(|e| CommandError::Failed(format!("{}: {e}", path.display())))?;
+                    n
+                }
+                None => {
+                    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+                    let n = export_users(settings, &mut out).await?;
+                    out.flush()
+                        .map_err(|e| CommandError::Failed(format!("stdout: {e}")))?;
+                    n
+                }
+            };
+            eprintln!("Exported {written} user(s).");
+            Ok(())
+        }
+        Command::Users(UsersCommand::Import { file, dry_run }) => {
+            let text = std::fs::read_to_string(file)
+                .map_err(|e| CommandError::Failed(format!("{}: {e}", file.display())))?;
+            let report = import_users(settings, &text, *dry_run).await?;
+            print_report(&report, *dry_run);
+            if report.count(|o| matches!(o, LineOutcome::Refused(_))) > 0 {
+                Err(CommandError::Failed(
+                    "the import was refused; nothing was written".into(),
+                ))
+            } else {
+                Ok(())
+            }
+        }
         Command::RecoverAccount { username } => {
             let (user, password) = recover_account(settings, username).await?;
             // stdout, never the log: shown once to the operator.
@@ -131,6 +194,125 @@ pub async fn recover_account(
         .await
         .map_err(|e| CommandError::Failed(format!("cannot recover {username:?}: {e}")))?;
     Ok((user, password))
+}
+
+/// Writes every user of the directory as JSON Lines to `out`, in id order; returns how many.
+///
+/// # Errors
+/// [`CommandError`] for a database or write failure.
+pub async fn export_users(settings: &Settings, out: &mut impl Write) -> Result<u64, CommandError> {
+    let store = open_store(settings, !settings.skip_migrations).await?;
+    let failed = |e: &dyn std::fmt::Display| CommandError::Failed(format!("export failed: {e}"));
+    let mut after = None;
+    let mut written = 0_u64;
+    loop {
+        let users = store
+            .list_users_after(after, PageRequest::MAX_LIMIT)
+            .await
+            .map_err(|e| failed(&e))?;
+        let Some(last) = users.last() else { break };
+        after = Some(last.id);
+        for user in &users {
+            let mut keys = Vec::new();
+            loop {
+                let offset = u64::try_from(keys.len()).unwrap_or(u64::MAX);
+                let page = store
+                    .list_api_keys(user.id, PageRequest::new(PageRequest::MAX_LIMIT, offset))
+                    .await
+                    .map_err(|e| failed(&e))?;
+                let done = page.items.is_empty()
+                    || u64::try_from(keys.len() + page.items.len()).unwrap_or(u64::MAX)
+                        >= page.total;
+                keys.extend(page.items);
+                if done {
+                    break;
+                }
+            }
+            writeln!(out, "{}", users_file::export_line(user, &keys)).map_err(|e| failed(&e))?;
+            written += 1;
+        }
+    }
+    Ok(written)
+}
+
+/// Reads an import file's text and imports it (see [`UsersCommand::Import`]); blank lines
+/// are skipped. A line that cannot be read is refused like one that breaks a rule.
+///
+/// # Errors
+/// [`CommandError`] for a database failure or a refusal of the whole import (the last admin,
+/// or a value taken meanwhile).
+pub async fn import_users(
+    settings: &Settings,
+    text: &str,
+    dry_run: bool,
+) -> Result<ImportReport, CommandError> {
+    let mut users = Vec::new();
+    let mut unreadable = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        match users_file::import_line(n + 1, line) {
+            Ok(user) => users.push(user),
+            Err(why) => unreadable.push(ImportLine {
+                line: n + 1,
+                username: String::new(),
+                outcome: LineOutcome::Refused(why),
+            }),
+        }
+    }
+    let store = open_store(settings, !settings.skip_migrations).await?;
+    let directory = wire(settings, &store).await?.directory;
+    // Unreadable lines refuse the import as surely as invalid ones: check the rest as a dry run.
+    let dry_run = dry_run || !unreadable.is_empty();
+    let mut report = directory
+        .import_users(users, dry_run)
+        .await
+        .map_err(|e| CommandError::Failed(format!("the import was refused as a whole: {e}")))?;
+    report.lines.extend(unreadable);
+    report.lines.sort_by_key(|l| l.line);
+    Ok(report)
+}
+
+fn print_report(report: &ImportReport, dry_run: bool) {
+    for line in &report.lines {
+        let (what, why) = match &line.outcome {
+            LineOutcome::Created => ("created", String::new()),
+            LineOutcome::Updated(id) => ("updated", format!(" (id {id})")),
+            LineOutcome::Unchanged(id) => ("unchanged", format!(" (id {id})")),
+            LineOutcome::Refused(why) => ("refused", format!(": {why}")),
+        };
+        println!("line {}: {what} {:?}{why}", line.line, line.username);
+    }
+    let count = |kind: fn(&LineOutcome) -> bool| report.count(kind);
+    println!(
+        "{} created, {} updated, {} unchanged, {} refused; {}",
+        count(|o| matches!(o, LineOutcome::Created)),
+        count(|o| matches!(o, LineOutcome::Updated(_))),
+        count(|o| matches!(o, LineOutcome::Unchanged(_))),
+        count(|o| matches!(o, LineOutcome::Refused(_))),
+        if report.applied {
+            "written in one transaction."
+        } else if dry_run {
+            "dry run, nothing written."
+        } else {
+            "nothing written."
+        }
+    );
+}
+
+/// Creates `path` for writing, readable by its owner only (it holds password hashes).
+fn create_private(path: &Path) -> Result<std::fs::File, CommandError> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options
+        .open(path)
+        .map_err(|e| CommandError::Failed(format!("{}: {e}", path.display())))
 }
 
 /// The readiness URL for a server bound to `bind` (host:port): a wildcard host is reached on

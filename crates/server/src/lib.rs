@@ -20,6 +20,7 @@ pub mod readiness;
 pub mod settings;
 pub mod startup;
 pub mod telemetry;
+pub mod users_file;
 
 pub use bootstrap::AdminBootstrap;
 pub use settings::{Cli, DatabaseUrl, LogFormat, Settings, SettingsError};

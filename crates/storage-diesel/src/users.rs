@@ -15,7 +15,9 @@ use diesel::prelude::*;
 use diesel::result::Error as DieselError;
 use diesel_async::RunQueryDsl;
 use rollcall_domain::audit::AuditEvent;
-use rollcall_domain::entities::{NewUser, SessionRevocation, User, UserId, UserUpdate};
+use rollcall_domain::entities::{
+    ImportWrite, NewUser, SessionRevocation, User, UserId, UserUpdate,
+};
 use rollcall_domain::invariants::deletion_needs_another_admin;
 use rollcall_domain::listing::{Listed, UserQuery};
 use rollcall_domain::ports::{UniqueUserField, UserLookup, UserStore, UserStoreError};
@@ -73,6 +75,82 @@ async fn create_user(
             Ok(row)
         });
     Ok(row.map_err(|e| e.resolve(user_error))?.into_user()?)
+}
+
+/// Ends the sessions of user `$id` that `$revocation` names, on `$conn` in the caller's
+/// transaction.
+macro_rules! end_sessions {
+    ($conn:expr, $id:expr, $revocation:expr) => {
+        let of_user = sessions::user_id.eq($id.get());
+        match $revocation {
+            SessionRevocation::None => {}
+            SessionRevocation::All => {
+                diesel::delete(sessions::table.filter(of_user))
+                    .execute($conn)
+                    .await?;
+            }
+            SessionRevocation::AllExcept(keep) => {
+                diesel::delete(
+                    sessions::table
+                        .filter(of_user)
+                        .filter(sessions::id.ne(keep.get())),
+                )
+                .execute($conn)
+                .await?;
+            }
+        }
+    };
+}
+
+async fn apply_import(
+    store: &DieselStore,
+    writes: Vec<(ImportWrite, AuditEvent)>,
+) -> Result<(), UserStoreError> {
+    let writes = &writes;
+    let result: Result<(), TxError<UserStoreError>> = in_write_transaction!(store, |conn, _Db| {
+        conn.lock_admin_changes().await?;
+        // No user has id 0: "other than 0" is every lasting admin.
+        let lasting_before: i64 = other_lasting_admins!(0_i64)
+            .count()
+            .get_result(conn)
+            .await?;
+        for (write, event) in writes {
+            match write {
+                ImportWrite::Create(new) => {
+                    let row: UserRow = diesel::insert_into(users::table)
+                        .values(NewUserRow::from_new(new))
+                        .returning(UserRow::as_returning())
+                        .get_result(conn)
+                        .await?;
+                    insert_audit!(conn, Some(event.clone().on_user(UserId(row.id))));
+                }
+                ImportWrite::Update(id, update) => {
+                    let before = conn
+                        .find_user_for_update(id.get())
+                        .await?
+                        .ok_or(TxError::Refused(UserStoreError::NotFound))?
+                        .into_user()
+                        .map_err(|e| TxError::Refused(e.into()))?;
+                    let plan = update.plan(&before);
+                    diesel::update(users::table.find(id.get()))
+                        .set(&NewUserRow::from_user(&plan.after))
+                        .execute(conn)
+                        .await?;
+                    end_sessions!(conn, id, plan.end_sessions);
+                    insert_audit!(conn, Some(event.clone().on_user(*id)));
+                }
+            }
+        }
+        let lasting_after: i64 = other_lasting_admins!(0_i64)
+            .count()
+            .get_result(conn)
+            .await?;
+        if lasting_before > 0 && lasting_after == 0 {
+            return Err(TxError::Refused(UserStoreError::LastAdmin));
+        }
+        Ok(())
+    });
+    result.map_err(|e| e.resolve(user_error))
 }
 
 async fn create_users(store: &DieselStore, users: Vec<NewUser>) -> Result<u64, UserStoreError> {
@@ -196,24 +274,7 @@ async fn update_user(
                 .returning(UserRow::as_returning())
                 .get_result(conn)
                 .await?;
-            let of_user = sessions::user_id.eq(id.get());
-            match plan.end_sessions {
-                SessionRevocation::None => {}
-                SessionRevocation::All => {
-                    diesel::delete(sessions::table.filter(of_user))
-                        .execute(conn)
-                        .await?;
-                }
-                SessionRevocation::AllExcept(keep) => {
-                    diesel::delete(
-                        sessions::table
-                            .filter(of_user)
-                            .filter(sessions::id.ne(keep.get())),
-                    )
-                    .execute(conn)
-                    .await?;
-                }
-            }
+            end_sessions!(conn, id, plan.end_sessions);
             insert_audit!(conn, audit);
             Ok(row)
         });
@@ -385,6 +446,14 @@ impl UserStore for DieselStore {
         audit: Option<AuditEvent>,
     ) -> Result<(), UserStoreError> {
         self.detached(move |store| async move { delete_user(&store, id, now, audit).await })
+            .await
+    }
+
+    async fn apply_import(
+        &self,
+        writes: Vec<(ImportWrite, AuditEvent)>,
+    ) -> Result<(), UserStoreError> {
+        self.detached(move |store| async move { apply_import(&store, writes).await })
             .await
     }
 

@@ -191,6 +191,15 @@ impl HashAlgorithm for Argon2idHasher {
     /// Verifies with the algorithm, version and parameters stored in the hash itself, as
     /// `argon2`'s own `verify_password` does, comparing in constant time.
     fn verify(&self, password: &str, hash: &PasswordHash) -> Result<Verification, HashError> {
+        if hash.is_bcrypt() {
+            // An imported hash: checked with bcrypt (which reads `$2y$` as `$2b$`, as PHP's
+            // does), and always upgraded to Argon2id once it matches.
+            return match bcrypt::verify(password, hash.as_phc()) {
+                Ok(true) => Ok(Verification::Match { needs_rehash: true }),
+                Ok(false) => Ok(Verification::Mismatch),
+                Err(e) => Err(phc_error(e)),
+            };
+        }
         let parsed = argon2::PasswordHash::new(hash.as_phc()).map_err(phc_error)?;
         let (Some(salt), Some(expected)) = (&parsed.salt, &parsed.hash) else {
             return Ok(Verification::Mismatch);
@@ -227,6 +236,25 @@ impl HashAlgorithm for Argon2idHasher {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn imported_bcrypt_hashes_verify_and_ask_for_a_rehash() {
+        let hasher = cheap(64);
+        let b = bcrypt::hash("laravel password", 4).unwrap();
+        for form in [
+            b.clone(),
+            b.replacen("$2b$", "$2y$", 1),
+            b.replacen("$2b$", "$2a$", 1),
+        ] {
+            let stored = PasswordHash::imported(&form).unwrap();
+            assert_eq!(
+                hasher.verify("laravel password", &stored),
+                Ok(Verification::Match { needs_rehash: true }),
+                "{form}"
+            );
+            assert_eq!(hasher.verify("wrong", &stored), Ok(Verification::Mismatch));
+        }
+    }
 
     fn cheap(memory_kib: u32) -> Argon2idHasher {
         Argon2idHasher::new(Argon2Params {

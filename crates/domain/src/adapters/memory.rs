@@ -16,8 +16,8 @@
 use crate::audit::{AuditEvent, AuditQuery, AuditRecord};
 use crate::entities::{
     ApiKey, ApiKeyChanges, ApiKeyId, Configuration, ConfigurationChanges, ConfigurationId,
-    ConfigurationRef, NewApiKey, NewSession, NewUser, Session, SessionId, SessionRevocation, User,
-    UserId, UserUpdate,
+    ConfigurationRef, ImportWrite, NewApiKey, NewSession, NewUser, Session, SessionId,
+    SessionRevocation, User, UserId, UserUpdate,
 };
 use crate::invariants::deletion_needs_another_admin;
 use crate::listing::{
@@ -46,7 +46,7 @@ pub struct MemoryStore {
 }
 
 /// The "tables". Ids come from counters that only grow, so they are never reused.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 struct State {
     users: BTreeMap<UserId, User>,
     sessions: BTreeMap<SessionId, Session>,
@@ -138,6 +138,46 @@ impl State {
         self.users
             .values()
             .any(|u| u.id != id && u.is_lasting_admin())
+    }
+
+    /// Ends the sessions of `user` that `revocation` names.
+    fn end_sessions(&mut self, user: UserId, revocation: SessionRevocation) {
+        match revocation {
+            SessionRevocation::None => {}
+            SessionRevocation::All => {
+                self.delete_sessions_where(user, |_| true);
+            }
+            SessionRevocation::AllExcept(keep) => {
+                self.delete_sessions_where(user, |s| s.id != keep);
+            }
+        }
+    }
+
+    /// Applies an import's writes in order (the caller restores the state on an error).
+    fn import(&mut self, writes: Vec<(ImportWrite, AuditEvent)>) -> Result<(), UserStoreError> {
+        let had_lasting_admin = self.users.values().any(User::is_lasting_admin);
+        for (write, event) in writes {
+            match write {
+                ImportWrite::Create(new) => {
+                    let user = self.insert_user(new)?;
+                    self.record(Some(event.on_user(user.id)));
+                }
+                ImportWrite::Update(id, update) => {
+                    let before = self.users.get(&id).ok_or(UserStoreError::NotFound)?;
+                    let plan = update.plan(before);
+                    if let Some(field) = self.clash(&plan.after, Some(id)) {
+                        return Err(UserStoreError::Taken(field));
+                    }
+                    self.users.insert(id, plan.after);
+                    self.end_sessions(id, plan.end_sessions);
+                    self.record(Some(event.on_user(id)));
+                }
+            }
+        }
+        if had_lasting_admin && !self.users.values().any(User::is_lasting_admin) {
+            return Err(UserStoreError::LastAdmin);
+        }
+        Ok(())
     }
 
     /// Deletes the sessions of `user` for which `doomed` holds; returns how many went.
@@ -390,15 +430,7 @@ impl UserStore for MemoryStore {
             return Err(UserStoreError::Taken(field));
         }
         state.users.insert(id, plan.after.clone());
-        match plan.end_sessions {
-            SessionRevocation::None => {}
-            SessionRevocation::All => {
-                state.delete_sessions_where(id, |_| true);
-            }
-            SessionRevocation::AllExcept(keep) => {
-                state.delete_sessions_where(id, |s| s.id != keep);
-            }
-        }
+        state.end_sessions(id, plan.end_sessions);
         state.record(audit);
         Ok(plan.after)
     }
@@ -424,6 +456,19 @@ impl UserStore for MemoryStore {
 
     async fn count_users(&self) -> Result<u64, UserStoreError> {
         Ok(self.lock()?.users.len() as u64)
+    }
+
+    async fn apply_import(
+        &self,
+        writes: Vec<(ImportWrite, AuditEvent)>,
+    ) -> Result<(), UserStoreError> {
+        let mut state = self.lock()?;
+        let saved = state.clone();
+        let result = state.import(writes);
+        if result.is_err() {
+            *state = saved;
+        }
+        result
     }
 
     async fn replace_password_hash(

@@ -71,6 +71,7 @@ mod api_keys;
 mod audit;
 pub mod builders;
 mod configurations;
+mod import;
 mod invariants;
 mod limits;
 mod listing;
@@ -83,6 +84,7 @@ mod users;
 pub use api_keys::*;
 pub use audit::*;
 pub use configurations::*;
+pub use import::*;
 pub use invariants::*;
 pub use limits::*;
 pub use listing::*;
@@ -240,6 +242,7 @@ macro_rules! storage_contract_tests {
             audited_writes_store_their_events,
             refused_writes_store_no_event,
             audit_events_filter_page_and_purge,
+            imports_apply_all_or_nothing,
             sessions_past_the_ceiling_end_the_oldest,
             api_keys_past_the_ceiling_are_refused,
             configurations_past_the_ceiling_are_refused,
@@ -304,6 +307,7 @@ mod tests {
             include_str!("limits.rs"),
             include_str!("lookups.rs"),
             include_str!("audit.rs"),
+            include_str!("import.rs"),
         ];
         let defined: Vec<&str> = sources
             .iter()

@@ -14,6 +14,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use rollcall_domain::adapters::memory::MemoryStore;
 use rollcall_domain::adapters::{FastHasher, FixedClock, SeededRandom, StaticOsAccounts};
 use rollcall_domain::audit::AuditEvent;
+use rollcall_domain::entities::ImportWrite;
 use rollcall_domain::entities::{NewUser, OsGroup, OsUser, User, UserId, UserUpdate};
 use rollcall_domain::listing::{Listed, UserQuery};
 use rollcall_domain::ports::{BackendError, UserLookup, UserStore, UserStoreError};
@@ -125,6 +126,14 @@ impl UserStore for SwitchableUsers {
     async fn count_users(&self) -> Result<u64, UserStoreError> {
         self.check()?;
         self.inner.count_users().await
+    }
+    async fn apply_import(
+        &self,
+        writes: Vec<(ImportWrite, AuditEvent)>,
+    ) -> Result<(), UserStoreError> {
+        self.check()?;
+        self.calls.update.fetch_add(1, Ordering::SeqCst);
+        self.inner.apply_import(writes).await
     }
     async fn replace_password_hash(
         &self,
