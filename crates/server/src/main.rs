@@ -27,12 +27,15 @@ async fn main() -> ExitCode {
     // Logs go to stderr; stdout carries only what a command prints (the one-time admin
     // password of `serve`, a recovered password, an export).
     let colour = std::io::stderr().is_terminal();
-    if let Err(error) = telemetry::init_tracing(
-        settings.log_format,
-        &settings.log_filter,
-        std::io::stderr,
-        colour,
-    ) {
+    // Lines go to stderr from a writer thread, in order; when it falls behind by 128k lines
+    // the workers wait rather than drop lines. The guard flushes what is left at exit.
+    let (stderr, _flush_at_exit) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .lossy(false)
+        .thread_name("rollcall-log")
+        .finish(std::io::stderr());
+    if let Err(error) =
+        telemetry::init_tracing(settings.log_format, &settings.log_filter, stderr, colour)
+    {
         eprintln!("{}", describe("logging", &error));
         return ExitCode::from(2);
     }

@@ -30,6 +30,7 @@ fn every_subcommand_has_help() {
         "check-config",
         "healthcheck",
         "recover-account",
+        "users",
         "backup",
     ] {
         assert!(text(&help.stdout).contains(command), "{command} in --help");
@@ -111,4 +112,40 @@ fn healthcheck_fails_when_nothing_answers() {
         ],
     );
     assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
+fn users_import_exits_1_when_a_line_is_refused_and_0_for_a_clean_dry_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("users.jsonl");
+    std::fs::write(&file, "{\"username\": \"ann\"}\n{\"username\": \"ANN\"}\n").unwrap();
+    let refused = rollcall(dir.path(), &["users", "import", file.to_str().unwrap()]);
+    assert_eq!(refused.status.code(), Some(1), "{}", text(&refused.stderr));
+    let report = text(&refused.stdout);
+    assert!(report.contains("line 2: refused"), "{report}");
+    assert!(report.contains("nothing written"), "{report}");
+    std::fs::write(&file, "{\"username\": \"ann\"}\n").unwrap();
+    let dry = rollcall(
+        dir.path(),
+        &["users", "import", file.to_str().unwrap(), "--dry-run"],
+    );
+    assert!(dry.status.success(), "{}", text(&dry.stderr));
+    assert!(text(&dry.stdout).contains("1 created"));
+    let out = dir.path().join("out.jsonl");
+    let export = rollcall(
+        dir.path(),
+        &["users", "export", "--output", out.to_str().unwrap()],
+    );
+    assert!(export.status.success(), "{}", text(&export.stderr));
+    assert_eq!(
+        std::fs::read_to_string(&out).unwrap(),
+        "",
+        "the dry run wrote nothing"
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&out).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "the export holds hashes: owner only");
+    }
 }
