@@ -373,7 +373,7 @@ start; release builds; wrk on the same machine as the servers.
 Method: ${rounds} interleaved round(s) of ${duration} per row (every row once per round, in the order of
 the tables), wrk with ${threads} threads and ${connections} connections; each figure is the median over the
 rounds, latencies in ms; ratios are to the bare actix-web hello (\`crates/bench-hello\`) of the
-same rounds. Rollcall: ${seed_users} seeded users, default log filter (info; failed requests are logged, successes write nothing), login throttle off
+same rounds. Rollcall: ${seed_users} seeded users, default log filter (info: the access line of every request, written by the log thread; failed requests a second line), login throttle off
 (\`ROLLCALL_LOGIN_THROTTLE=false\`, so that the wrong-password row measures Argon2id rather than
 429s), Argon2id at the defaults (19 MiB, 2 iterations, 1 lane) on one hashing thread per core.
 

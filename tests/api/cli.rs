@@ -380,3 +380,77 @@ async fn export_then_import_into_an_empty_directory_keeps_every_field(backend: B
         .await
         .assert_status(200);
 }
+
+both_backends!(every_subcommand_runs_against_the_configured_backend);
+async fn every_subcommand_runs_against_the_configured_backend(backend: Backend) {
+    use rollcall_server::commands::{Command, UsersCommand, run};
+    let app = spawn_app(backend).await;
+    app.make_user("kim", false).await;
+    let settings = test_settings(&app.db);
+    run(&Command::Migrate, &settings).await.expect("migrate");
+    run(&Command::CheckConfig, &settings)
+        .await
+        .expect("check-config");
+    let healthcheck = |url: String| Command::Healthcheck {
+        url: Some(url),
+        timeout: std::time::Duration::from_secs(5),
+    };
+    run(&healthcheck(format!("{}/readyz", app.address)), &settings)
+        .await
+        .expect("the running server is ready");
+    assert!(
+        run(
+            &healthcheck(format!("{}/no-such-probe", app.address)),
+            &settings
+        )
+        .await
+        .is_err(),
+        "a 404 is not healthy"
+    );
+    let dir = tempfile::tempdir().expect("a directory");
+    let export = dir.path().join("users.jsonl");
+    run(
+        &Command::Users(UsersCommand::Export {
+            output: Some(export.clone()),
+        }),
+        &settings,
+    )
+    .await
+    .expect("export");
+    run(
+        &Command::Users(UsersCommand::Import {
+            file: export.clone(),
+            dry_run: false,
+        }),
+        &settings,
+    )
+    .await
+    .expect("re-importing the export changes nothing and refuses nothing");
+    run(
+        &Command::RecoverAccount {
+            username: "kim".into(),
+        },
+        &settings,
+    )
+    .await
+    .expect("recover-account");
+    let backup = run(
+        &Command::Backup {
+            file: dir.path().join("copy.db"),
+        },
+        &settings,
+    )
+    .await;
+    match backend {
+        Backend::Sqlite => {
+            backup.expect("a SQLite backup");
+            assert!(dir.path().join("copy.db").exists());
+        }
+        Backend::Postgres => {
+            let advice = backup
+                .expect_err("PostgreSQL backups are pg_dump's")
+                .to_string();
+            assert!(advice.contains("pg_dump"), "{advice}");
+        }
+    }
+}
