@@ -344,6 +344,13 @@ async fn export_then_import_into_an_empty_directory_keeps_every_field(backend: B
     );
 
     let target = crate::helpers::TestDatabase::create(backend).await;
+    // The documented way into an empty directory: migrate, then import.
+    rollcall_server::commands::run(
+        &rollcall_server::commands::Command::Migrate,
+        &test_settings(&target),
+    )
+    .await
+    .expect("migrate");
     let file: String = source.iter().map(|u| format!("{u}\n")).collect();
     let report = import_users(&test_settings(&target), &file, false)
         .await
@@ -453,4 +460,61 @@ async fn every_subcommand_runs_against_the_configured_backend(backend: Backend) 
             assert!(advice.contains("pg_dump"), "{advice}");
         }
     }
+}
+
+both_backends!(imports_refuse_costly_hashes_and_one_uuid_written_twice);
+async fn imports_refuse_costly_hashes_and_one_uuid_written_twice(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let before = exported(&app.db).await;
+    let settings = test_settings(&app.db);
+    let costly = "$2y$31$92IXUNpkjO0rOQ5byMi.Ye4oKoEa3Ro9llC/.og/at2.uheWG/igi";
+    let files = [
+        format!("{}\n", json!({"username": "slow", "password_hash": costly})),
+        format!(
+            "{}\n{}\n",
+            json!({"username": "one", "uuid": "6f1c2b36-1d5e-4d0e-9d7a-5e4b8a9c0d11"}),
+            json!({"username": "two", "uuid": "6F1C2B361D5E4D0E9D7A5E4B8A9C0D11"})
+        ),
+        // Two lines for the admin: one by username, one by its UUID.
+        format!(
+            "{}\n{}\n",
+            json!({"username": "admin", "first_name": "A"}),
+            json!({"uuid": before[0]["uuid"], "username": "admin", "last_name": "B"})
+        ),
+    ];
+    for file in files {
+        let report = import_users(&settings, &file, false)
+            .await
+            .expect("a report");
+        assert!(!report.applied, "{report:?}");
+        assert_eq!(
+            report.count(|o| matches!(o, LineOutcome::Refused(_))),
+            1,
+            "{report:?}"
+        );
+        assert_eq!(exported(&app.db).await, before);
+    }
+}
+
+both_backends!(a_wrong_v1_current_password_is_audited_as_a_failed_check);
+async fn a_wrong_v1_current_password_is_audited_as_a_failed_check(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let lee = app.make_user("lee", false).await;
+    let response =
+        crate::v1::v1_change_password(&app, &lee.basic(), "lee", Some("not-it"), "new-password-1")
+            .await;
+    assert!(response.status.is_client_error(), "{}", response.status);
+    let events = app
+        .call(
+            Method::GET,
+            &format!(
+                "/api/v2/audit_events?action=sign_in.failure&target_user_id={}",
+                lee.id
+            ),
+            &app.admin(),
+        )
+        .await
+        .json();
+    assert_eq!(events["count"], 1, "{events}");
+    assert_eq!(events["audit_events"][0]["family"], "v1");
 }

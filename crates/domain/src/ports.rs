@@ -186,7 +186,8 @@ pub trait UserStore: Send + Sync + 'static {
     /// all of them or, on any error, none. Creates and updates follow the rules of
     /// [`UserStore::create_user`] and [`UserStore::update_user`] (uniqueness, ended sessions),
     /// and the last-admin rule holds for the import as a whole: when a lasting admin existed
-    /// before and none would after, nothing is written.
+    /// before, or any update takes an admin away, and none would be left after, nothing is
+    /// written.
     ///
     /// # Errors
     /// [`UserStoreError::Taken`], [`UserStoreError::NotFound`] (an updated user is gone),

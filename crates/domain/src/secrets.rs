@@ -40,14 +40,19 @@ impl PasswordHash {
             };
             return match parts.as_slice() {
                 [version, params, salt, hash]
-                    if version.starts_with("v=")
-                        && params.starts_with("m=")
-                        && params.contains(",t=")
-                        && params.contains(",p=")
-                        && b64(salt)
-                        && b64(hash) =>
+                    if version.starts_with("v=") && b64(salt) && b64(hash) =>
                 {
-                    Ok(Self(text.to_owned()))
+                    match argon2_costs(params) {
+                        Some((m, t, p)) if m <= MAX_IMPORTED_ARGON2_KIB && t <= 16 && p <= 16 => {
+                            Ok(Self(text.to_owned()))
+                        }
+                        Some(_) => {
+                            Err("an Argon2id hash costlier than 256 MiB, 16 passes or 16 lanes")
+                        }
+                        None => {
+                            Err("not an Argon2id PHC string ($argon2id$v=19$m=…,t=…,p=…$salt$hash)")
+                        }
+                    }
                 }
                 _ => Err("not an Argon2id PHC string ($argon2id$v=19$m=…,t=…,p=…$salt$hash)"),
             };
@@ -62,7 +67,14 @@ impl PasswordHash {
                 .iter()
                 .all(|b| b.is_ascii_alphanumeric() || *b == b'.' || *b == b'/');
         if bcrypt {
-            Ok(Self(text.to_owned()))
+            // Every sign-in pays the cost, on the shared hashing threads: each step doubles
+            // it (cost 10, Laravel's default, is about 60 ms; 15 about 2 s).
+            let cost = u32::from(bytes[4] - b'0') * 10 + u32::from(bytes[5] - b'0');
+            if (4..=15).contains(&cost) {
+                Ok(Self(text.to_owned()))
+            } else {
+                Err("a bcrypt hash whose cost is outside 4 to 15")
+            }
         } else {
             Err("neither an Argon2id PHC string nor a bcrypt hash ($2a$, $2b$ or $2y$)")
         }
@@ -78,6 +90,21 @@ impl fmt::Debug for PasswordHash {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("PasswordHash([redacted])")
     }
+}
+
+/// The most memory an imported Argon2id hash may ask for, in KiB (256 MiB): each sign-in of
+/// the user costs that much on a hashing thread.
+const MAX_IMPORTED_ARGON2_KIB: u64 = 256 * 1024;
+
+/// `m`, `t` and `p` of an Argon2 parameter string `m=…,t=…,p=…` (in that order).
+fn argon2_costs(params: &str) -> Option<(u64, u64, u64)> {
+    let mut values = params.split(',').map(|kv| kv.split_once('='));
+    let mut next = |key: &str| match values.next() {
+        Some(Some((k, v))) if k == key => v.parse::<u64>().ok(),
+        _ => None,
+    };
+    let costs = (next("m")?, next("t")?, next("p")?);
+    values.next().is_none().then_some(costs)
 }
 
 /// The SHA-256 digest of a token or API-key secret; the only form in which they are stored.
@@ -200,6 +227,11 @@ mod tests {
         for bad in [
             "",
             "plain-text-password",
+            "$argon2id$v=19$m=4194304,t=2,p=1$c29tZXNhbHQ$RdescudvJCsgt3ub+b+dWRWJTmaaJObG",
+            "$argon2id$v=19$m=19456,t=99,p=1$c29tZXNhbHQ$RdescudvJCsgt3ub+b+dWRWJTmaaJObG",
+            "$argon2id$v=19$m=19456,p=1,t=2$c29tZXNhbHQ$RdescudvJCsgt3ub+b+dWRWJTmaaJObG",
+            "$2y$31$92IXUNpkjO0rOQ5byMi.Ye4oKoEa3Ro9llC/.og/at2.uheWG/igi",
+            "$2y$03$92IXUNpkjO0rOQ5byMi.Ye4oKoEa3Ro9llC/.og/at2.uheWG/igi",
             "$argon2i$v=19$m=19456,t=2,p=1$c29tZXNhbHQ$RdescudvJCsgt3ub",
             "$argon2id$v=19$c29tZXNhbHQ$RdescudvJCsgt3ub",
             "$2x$10$92IXUNpkjO0rOQ5byMi.Ye4oKoEa3Ro9llC/.og/at2.uheWG/igi",

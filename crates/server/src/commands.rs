@@ -186,7 +186,7 @@ pub async fn recover_account(
     settings: &Settings,
     username: &str,
 ) -> Result<(User, SecretString), CommandError> {
-    let store = open_store(settings, !settings.skip_migrations).await?;
+    let store = open_existing(settings, !settings.skip_migrations).await?;
     let directory = wire(settings, &store).await?.directory;
     let password = generate_password(&OsRandom);
     let user = directory
@@ -201,7 +201,9 @@ pub async fn recover_account(
 /// # Errors
 /// [`CommandError`] for a database or write failure.
 pub async fn export_users(settings: &Settings, out: &mut impl Write) -> Result<u64, CommandError> {
-    let store = open_store(settings, !settings.skip_migrations).await?;
+    // Reading only: never migrates (a newer binary must not change the schema under an older
+    // server just to read).
+    let store = open_existing(settings, false).await?;
     let failed = |e: &dyn std::fmt::Display| CommandError::Failed(format!("export failed: {e}"));
     let mut after = None;
     let mut written = 0_u64;
@@ -261,7 +263,7 @@ pub async fn import_users(
             }),
         }
     }
-    let store = open_store(settings, !settings.skip_migrations).await?;
+    let store = open_existing(settings, !settings.skip_migrations).await?;
     let directory = wire(settings, &store).await?.directory;
     // Unreadable lines refuse the import as surely as invalid ones: check the rest as a dry run.
     let dry_run = dry_run || !unreadable.is_empty();
@@ -299,6 +301,27 @@ fn print_report(report: &ImportReport, dry_run: bool) {
             "nothing written."
         }
     );
+}
+
+/// Opens the configured database for a command that works on existing data: a SQLite file
+/// that does not exist is an error (a mistyped path must not become an empty database), and
+/// `migrate` says whether pending migrations are applied first.
+async fn open_existing(
+    settings: &Settings,
+    migrate: bool,
+) -> Result<rollcall_storage_diesel::DieselStore, CommandError> {
+    use rollcall_storage_diesel::database_url::DatabaseUrl;
+    if let Ok(DatabaseUrl::SqliteFile(path)) =
+        DatabaseUrl::parse(settings.database_url.expose_secret())
+        && !path.exists()
+    {
+        return Err(CommandError::Failed(format!(
+            "there is no database at {}; check database_url, or create it with \
+             `rollcall migrate` (or a first `rollcall serve`)",
+            path.display()
+        )));
+    }
+    Ok(open_store(settings, migrate).await?)
 }
 
 /// Creates `path` for writing, readable by its owner only (it holds password hashes).
@@ -366,12 +389,6 @@ async fn backup(settings: &Settings, file: &Path) -> Result<(), CommandError> {
             file.display(),
         )));
     }
-    if file.exists() {
-        return Err(CommandError::Failed(format!(
-            "{} exists; rollcall backup never overwrites a file",
-            file.display()
-        )));
-    }
     backup_database(settings, file).await?;
     println!(
         "Wrote a consistent copy of the database to {}",
@@ -386,16 +403,20 @@ async fn backup(settings: &Settings, file: &Path) -> Result<(), CommandError> {
 /// # Errors
 /// [`CommandError`] for a database that cannot be opened or copied.
 pub async fn backup_database(settings: &Settings, file: &Path) -> Result<(), CommandError> {
-    let store = open_store(settings, false).await?;
+    let store = open_existing(settings, false).await?;
+    // Created here, empty and owner-only (the copy holds password hashes and digests), and
+    // never over an existing file; `VACUUM INTO` accepts an existing empty file.
+    if file.exists() {
+        return Err(CommandError::Failed(format!(
+            "{} exists; rollcall backup never overwrites a file",
+            file.display()
+        )));
+    }
+    drop(create_private(file)?);
     store
         .backup_into(file)
         .await
-        .map_err(|e| CommandError::Failed(format!("backup to {} failed: {e}", file.display())))?;
-    println!(
-        "Wrote a consistent copy of the database to {}",
-        file.display()
-    );
-    Ok(())
+        .map_err(|e| CommandError::Failed(format!("backup to {} failed: {e}", file.display())))
 }
 
 /// An error's message followed by its causes, `: `-separated.

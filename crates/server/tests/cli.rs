@@ -81,6 +81,23 @@ fn migrate_applies_once_and_backup_copies_sqlite_but_not_postgres() {
     let backup = rollcall(dir.path(), &["backup", copy_arg]);
     assert!(backup.status.success(), "{}", text(&backup.stderr));
     assert!(copy.exists());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&copy).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "the copy holds hashes: owner only");
+    }
+    let elsewhere = rollcall(
+        dir.path(),
+        &[
+            "backup",
+            "x.db",
+            "--database-url",
+            "sqlite://no/such/file.db",
+        ],
+    );
+    assert_eq!(elsewhere.status.code(), Some(1));
+    assert!(!dir.path().join("no").exists(), "no database is created");
     let twice = rollcall(dir.path(), &["backup", copy_arg]);
     assert_eq!(twice.status.code(), Some(1), "never overwrites");
     let pg = rollcall(
@@ -118,6 +135,16 @@ fn healthcheck_fails_when_nothing_answers() {
 fn users_import_exits_1_when_a_line_is_refused_and_0_for_a_clean_dry_run() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("users.jsonl");
+    std::fs::write(&file, "{\"username\": \"ann\"}\n").unwrap();
+    let no_database = rollcall(dir.path(), &["users", "import", file.to_str().unwrap()]);
+    assert_eq!(no_database.status.code(), Some(1));
+    assert!(
+        text(&no_database.stderr).contains("there is no database"),
+        "a mistyped path does not become an empty database: {}",
+        text(&no_database.stderr)
+    );
+    assert!(!dir.path().join("data").exists());
+    assert!(rollcall(dir.path(), &["migrate"]).status.success());
     std::fs::write(&file, "{\"username\": \"ann\"}\n{\"username\": \"ANN\"}\n").unwrap();
     let refused = rollcall(dir.path(), &["users", "import", file.to_str().unwrap()]);
     assert_eq!(refused.status.code(), Some(1), "{}", text(&refused.stderr));

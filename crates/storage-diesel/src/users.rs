@@ -114,6 +114,8 @@ async fn apply_import(
             .count()
             .get_result(conn)
             .await?;
+        // As for one update: a change that takes an admin away needs a lasting admin left.
+        let mut needs_a_lasting_admin = lasting_before > 0;
         for (write, event) in writes {
             match write {
                 ImportWrite::Create(new) => {
@@ -132,6 +134,7 @@ async fn apply_import(
                         .into_user()
                         .map_err(|e| TxError::Refused(e.into()))?;
                     let plan = update.plan(&before);
+                    needs_a_lasting_admin |= plan.needs_another_admin;
                     diesel::update(users::table.find(id.get()))
                         .set(&NewUserRow::from_user(&plan.after))
                         .execute(conn)
@@ -145,7 +148,7 @@ async fn apply_import(
             .count()
             .get_result(conn)
             .await?;
-        if lasting_before > 0 && lasting_after == 0 {
+        if needs_a_lasting_admin && lasting_after == 0 {
             return Err(TxError::Refused(UserStoreError::LastAdmin));
         }
         Ok(())

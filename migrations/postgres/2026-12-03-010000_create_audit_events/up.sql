@@ -1,7 +1,7 @@
 -- The audit trail (docs/operations.md, "Audit trail"): one row per change to a user, key,
 -- configuration or session, written in the change's transaction, and one per password
 -- sign-in. Append-only: rows are never updated, only purged past the retention period.
--- `fields` is a JSON array of the changed fields' names, never their values. No foreign keys:
+-- `fields` holds the changed fields' names, comma-separated, never their values. No foreign keys:
 -- an event outlives the user it names.
 CREATE TABLE audit_events (
     id             BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,

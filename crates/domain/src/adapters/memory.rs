@@ -155,7 +155,7 @@ impl State {
 
     /// Applies an import's writes in order (the caller restores the state on an error).
     fn import(&mut self, writes: Vec<(ImportWrite, AuditEvent)>) -> Result<(), UserStoreError> {
-        let had_lasting_admin = self.users.values().any(User::is_lasting_admin);
+        let mut needs_a_lasting_admin = self.users.values().any(User::is_lasting_admin);
         for (write, event) in writes {
             match write {
                 ImportWrite::Create(new) => {
@@ -168,13 +168,14 @@ impl State {
                     if let Some(field) = self.clash(&plan.after, Some(id)) {
                         return Err(UserStoreError::Taken(field));
                     }
+                    needs_a_lasting_admin |= plan.needs_another_admin;
                     self.users.insert(id, plan.after);
                     self.end_sessions(id, plan.end_sessions);
                     self.record(Some(event.on_user(id)));
                 }
             }
         }
-        if had_lasting_admin && !self.users.values().any(User::is_lasting_admin) {
+        if needs_a_lasting_admin && !self.users.values().any(User::is_lasting_admin) {
             return Err(UserStoreError::LastAdmin);
         }
         Ok(())

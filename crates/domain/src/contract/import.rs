@@ -130,3 +130,30 @@ pub async fn imports_apply_all_or_nothing<S: Stores>(store: S) {
         .expect("root");
     assert!(root.enabled, "the admin was not disabled");
 }
+
+/// In a directory whose only admin has an expiry (no lasting admin, a state older data may
+/// be in), an import that disables that admin is refused as one update would be.
+pub async fn imports_do_not_take_the_last_admin_away_from_a_legacy_directory<S: Stores>(store: S) {
+    let temp = create(
+        &store,
+        crate::entities::NewUser {
+            expired_at: Some(at(1_000_000_000)),
+            ..new_admin("temp")
+        },
+    )
+    .await;
+    let disabled = UserChanges {
+        enabled: Some(false),
+        ..UserChanges::default()
+    };
+    assert_eq!(
+        store
+            .apply_import(vec![(
+                ImportWrite::Update(temp.id, change(disabled, at(3))),
+                event(AuditAction::UserUpdate),
+            )])
+            .await,
+        Err(UserStoreError::LastAdmin)
+    );
+    assert_eq!(events(&store).await, 0);
+}

@@ -243,6 +243,7 @@ macro_rules! storage_contract_tests {
             refused_writes_store_no_event,
             audit_events_filter_page_and_purge,
             imports_apply_all_or_nothing,
+            imports_do_not_take_the_last_admin_away_from_a_legacy_directory,
             sessions_past_the_ceiling_end_the_oldest,
             api_keys_past_the_ceiling_are_refused,
             configurations_past_the_ceiling_are_refused,

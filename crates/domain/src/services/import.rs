@@ -13,8 +13,9 @@ use crate::values::{FieldViolation, Violation, Violations};
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
 
-/// One user of an import file, as read from its line.
-#[derive(Debug, Clone, Default)]
+/// One user of an import file, as read from its line. `Debug` shows whether a hash was
+/// given, never the hash.
+#[derive(Clone, Default)]
 pub struct ImportedUser {
     /// The line number, for the report.
     pub line: usize,
@@ -28,6 +29,21 @@ pub struct ImportedUser {
     pub password_hash: Option<String>,
     /// When the user was created in the source system; now when absent.
     pub created_at: Option<DateTime<Utc>>,
+}
+
+impl std::fmt::Debug for ImportedUser {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ImportedUser")
+            .field("line", &self.line)
+            .field("input", &self.input)
+            .field("uuid", &self.uuid)
+            .field(
+                "password_hash",
+                &self.password_hash.as_ref().map(|_| "[redacted]"),
+            )
+            .field("created_at", &self.created_at)
+            .finish()
+    }
 }
 
 /// What an import did, or would do, with one line.
@@ -71,7 +87,7 @@ impl ImportReport {
 }
 
 /// A line's unique values, folded as the stores compare them.
-fn unique_keys(user: &ImportedUser, parsed: &crate::entities::UserChanges) -> Vec<String> {
+fn unique_keys(uuid: Option<uuid::Uuid>, parsed: &crate::entities::UserChanges) -> Vec<String> {
     let mut keys = Vec::new();
     if let Some(u) = &parsed.username {
         keys.push(format!("username {}", u.folded()));
@@ -82,8 +98,9 @@ fn unique_keys(user: &ImportedUser, parsed: &crate::entities::UserChanges) -> Ve
     if let Some(Some(x)) = &parsed.external_id {
         keys.push(format!("external_id {}", x.as_str()));
     }
-    if let Some(uuid) = &user.uuid {
-        keys.push(format!("uuid {}", uuid.to_ascii_lowercase()));
+    if let Some(uuid) = uuid {
+        // Parsed: the same UUID written two ways is one.
+        keys.push(format!("uuid {}", uuid.hyphenated()));
     }
     keys
 }
@@ -150,7 +167,7 @@ impl Directory {
                 Some(Ok(uuid)) => Some(uuid),
                 None => None,
             };
-            let clash = unique_keys(&user, &parsed.changes)
+            let clash = unique_keys(uuid, &parsed.changes)
                 .into_iter()
                 .find_map(|key| {
                     seen.insert(key.clone(), user.line)
@@ -169,6 +186,17 @@ impl Directory {
                 .await?
             {
                 lines.push(refuse(why));
+                continue;
+            }
+            // Two lines resolving to one user (one by UUID, one by username) would each be
+            // planned against the user as it was.
+            if let Some(target) = &existing
+                && let Some(other) = seen.insert(format!("user {}", target.id), user.line)
+            {
+                lines.push(refuse(format!(
+                    "user {} is also changed by line {other}",
+                    target.id
+                )));
                 continue;
             }
             match existing {

@@ -113,6 +113,14 @@ impl Directory {
                 presented,
             )
             .await?;
-        Ok(matches!(verdict, Verification::Match { .. }))
+        let matched = matches!(verdict, Verification::Match { .. });
+        if !matched {
+            // A failed password check like any other: in the audit trail.
+            let event = self
+                .event(principal, AuditAction::SignInFailure)
+                .on_user(user.id);
+            self.ports.audit.append_audit_event(event).await?;
+        }
+        Ok(matched)
     }
 }
