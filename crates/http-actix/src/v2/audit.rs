@@ -10,6 +10,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, Utc};
 use rollcall_domain::audit::{AuditAction, AuditQuery, AuditRecord};
 use rollcall_domain::entities::{UserId, parse_numeric_id};
+use rollcall_domain::listing::PageRequest;
 use rollcall_domain::values::Scope;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -80,11 +81,19 @@ pub(crate) struct AuditEventListResponse {
 
 /// The query: `limit`/`offset` and the filters; every bad parameter is reported at once.
 fn audit_query(query_string: &str) -> Result<AuditQuery, Problem> {
+    let mut errors = Vec::new();
+    let page = match query::page(query_string) {
+        Ok(page) => page,
+        Err(Problem::InvalidFields(fields)) => {
+            errors.extend(fields);
+            PageRequest::first()
+        }
+        Err(other) => return Err(other),
+    };
     let mut query = AuditQuery {
-        page: query::page(query_string)?,
+        page,
         ..AuditQuery::default()
     };
-    let mut errors = Vec::new();
     let user = |name: &str, value: &str, errors: &mut Vec<InvalidField>| {
         parse_numeric_id(value).map(UserId).or_else(|| {
             errors.push(InvalidField::invalid(
@@ -185,12 +194,12 @@ mod tests {
         assert_eq!(q.action, Some(AuditAction::UserUpdate));
         assert!(q.since.is_some() && q.until.is_none());
         assert_eq!(q.page.limit(), 5);
-        match audit_query("actor_user_id=x&action=nope&until=yesterday") {
+        match audit_query("limit=0&actor_user_id=x&action=nope&until=yesterday") {
             Err(Problem::InvalidFields(fields)) => {
                 let names: Vec<_> = fields.iter().map(|f| f.field.as_str()).collect();
-                assert_eq!(names, ["actor_user_id", "action", "until"]);
+                assert_eq!(names, ["limit", "actor_user_id", "action", "until"]);
             }
-            _ => panic!("three errors"),
+            _ => panic!("four errors, reported at once"),
         }
     }
 }
