@@ -217,6 +217,29 @@ impl UserChanges {
         self == &Self::default()
     }
 
+    /// A new user with the fields these changes set and every other at its default (a null
+    /// is the same as absent: enabled, not an admin, no expiry, the default language and
+    /// source type), the password hash included; `None` without a username.
+    pub fn into_new_user(self, uuid: Uuid, created_at: DateTime<Utc>) -> Option<NewUser> {
+        Some(NewUser {
+            uuid,
+            username: self.username?,
+            email: self.email.flatten(),
+            first_name: self.first_name.flatten(),
+            last_name: self.last_name.flatten(),
+            external_id: self.external_id.flatten(),
+            language: self.language.unwrap_or_default(),
+            is_admin: self.is_admin.unwrap_or(false),
+            enabled: self.enabled.unwrap_or(true),
+            expired_at: self.expired_at.flatten(),
+            posix_uid: self.posix_uid.flatten(),
+            posix_gid: self.posix_gid.flatten(),
+            source_type: self.source_type.unwrap_or_default(),
+            password_hash: self.password_hash,
+            created_at,
+        })
+    }
+
     /// The names (as the v2 family spells them) of the fields these changes set, for the
     /// audit trail; a new password hash is `password`.
     pub fn field_names(&self) -> Vec<&'static str> {

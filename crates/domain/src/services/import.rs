@@ -5,7 +5,7 @@
 use super::user_fields::{drop_unchanged, parse_user_fields};
 use super::{CreateRules, Directory, ServiceError, UserInput};
 use crate::audit::{Actor, AuditAction, AuditEvent, Origin};
-use crate::entities::{ImportWrite, NewUser, SessionRevocation, User, UserId, UserUpdate};
+use crate::entities::{ImportWrite, SessionRevocation, User, UserId, UserUpdate};
 use crate::listing::truncate_to_micros;
 use crate::ports::{UniqueUserField, UserLookup, UserStoreError};
 use crate::secrets::PasswordHash;
@@ -242,33 +242,16 @@ impl Directory {
                     });
                 }
                 None => {
-                    let mut fields = parsed.changes.field_names();
-                    if hash.is_some() {
-                        fields.push("password");
-                    }
-                    let c = parsed.changes;
-                    let Some(name) = c.username else {
+                    let mut c = parsed.changes;
+                    c.password_hash = hash;
+                    let fields = c.field_names();
+                    let uuid = uuid.unwrap_or_else(|| {
+                        uuid::Builder::from_random_bytes(self.random_bytes::<16>()).into_uuid()
+                    });
+                    let created_at = user.created_at.map_or(now, truncate_to_micros);
+                    let Some(new) = c.into_new_user(uuid, created_at) else {
                         lines.push(refuse("username can't be blank".into()));
                         continue;
-                    };
-                    let new = NewUser {
-                        uuid: uuid.unwrap_or_else(|| {
-                            uuid::Builder::from_random_bytes(self.random_bytes::<16>()).into_uuid()
-                        }),
-                        username: name,
-                        email: c.email.flatten(),
-                        first_name: c.first_name.flatten(),
-                        last_name: c.last_name.flatten(),
-                        external_id: c.external_id.flatten(),
-                        language: c.language.unwrap_or_default(),
-                        is_admin: c.is_admin.unwrap_or(false),
-                        enabled: c.enabled.unwrap_or(true),
-                        expired_at: c.expired_at.flatten(),
-                        posix_uid: c.posix_uid.flatten(),
-                        posix_gid: c.posix_gid.flatten(),
-                        source_type: c.source_type.unwrap_or_default(),
-                        password_hash: hash,
-                        created_at: user.created_at.map_or(now, truncate_to_micros),
                     };
                     writes.push((
                         ImportWrite::Create(new),

@@ -15,8 +15,7 @@ use super::user_fields::{
 use super::{CreateRules, Directory, Forbidden, NotFound, Principal, ServiceError, UpdateRules};
 use crate::audit::{Actor, AuditAction, AuditEvent, Origin};
 use crate::entities::{
-    NewUser, SessionRevocation, User, UserChanges, UserId, UserUpdate, is_all_digits,
-    parse_numeric_id,
+    SessionRevocation, User, UserChanges, UserId, UserUpdate, is_all_digits, parse_numeric_id,
 };
 use crate::listing::{Listed, PageRequest, UserQuery};
 use crate::ports::{UniqueUserField, UserLookup, UserStoreError};
@@ -147,41 +146,20 @@ impl Directory {
         event: AuditEvent,
     ) -> Result<User, ServiceError> {
         let ParsedFields {
-            changes: c,
+            changes: mut c,
             violations,
             password,
             ..
         } = parse_user_fields(&input, rules.into(), &self.settings.password_policy);
         violations.into_result().map_err(ServiceError::Validation)?;
-        let mut fields = c.field_names();
-        if password.is_some() {
-            fields.push("password");
-        }
-        let event = event.with_fields(fields);
-        let Some(username) = c.username else {
-            return Err(ServiceError::Internal("username vanished".into()));
-        };
-        let password_hash = match &password {
+        c.password_hash = match &password {
             Some(p) => Some(self.ports.hasher.hash(p.expose()).await?),
             None => None,
         };
-        // What the request left out takes its default; a null is the same as absent.
-        let new = NewUser {
-            uuid: uuid::Builder::from_random_bytes(self.random_bytes::<16>()).into_uuid(),
-            username,
-            email: c.email.flatten(),
-            first_name: c.first_name.flatten(),
-            last_name: c.last_name.flatten(),
-            external_id: c.external_id.flatten(),
-            language: c.language.unwrap_or_default(),
-            is_admin: c.is_admin.unwrap_or(false),
-            enabled: c.enabled.unwrap_or(true),
-            expired_at: c.expired_at.flatten(),
-            posix_uid: c.posix_uid.flatten(),
-            posix_gid: c.posix_gid.flatten(),
-            source_type: c.source_type.unwrap_or_default(),
-            password_hash,
-            created_at: self.now(),
+        let event = event.with_fields(c.field_names());
+        let uuid = uuid::Builder::from_random_bytes(self.random_bytes::<16>()).into_uuid();
+        let Some(new) = c.into_new_user(uuid, self.now()) else {
+            return Err(ServiceError::Internal("username vanished".into()));
         };
         let echo = echo_values(&new.username, new.email.as_ref(), new.external_id.as_ref());
         self.ports
