@@ -107,7 +107,7 @@ pub(crate) fn request_origin(req: &HttpRequest, trusted: &[ipnet::IpNet]) -> Ori
     Origin {
         family,
         ip: client_ip_of(req, trusted),
-        request_id: current_request_id().map(|id| id.to_string()),
+        request_id: current_request_id().map(|id| id.0),
     }
 }
 
