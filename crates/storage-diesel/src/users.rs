@@ -77,6 +77,19 @@ async fn create_user(
     Ok(row.map_err(|e| e.resolve(user_error))?.into_user()?)
 }
 
+/// User `$id`, read on `$conn` and kept from other writers until the caller's transaction
+/// ends; a missing user refuses the transaction with `NotFound`.
+macro_rules! locked_user {
+    ($conn:expr, $id:expr) => {
+        $conn
+            .find_user_for_update($id.get())
+            .await?
+            .ok_or(TxError::Refused(UserStoreError::NotFound))?
+            .into_user()
+            .map_err(|e| TxError::Refused(e.into()))?
+    };
+}
+
 /// Ends the sessions of user `$id` that `$revocation` names, on `$conn` in the caller's
 /// transaction.
 macro_rules! end_sessions {
@@ -127,12 +140,7 @@ async fn apply_import(
                     insert_audit!(conn, Some(event.clone().on_user(UserId(row.id))));
                 }
                 ImportWrite::Update(id, update) => {
-                    let before = conn
-                        .find_user_for_update(id.get())
-                        .await?
-                        .ok_or(TxError::Refused(UserStoreError::NotFound))?
-                        .into_user()
-                        .map_err(|e| TxError::Refused(e.into()))?;
+                    let before = locked_user!(conn, id);
                     let plan = update.plan(&before);
                     needs_a_lasting_admin |= plan.needs_another_admin;
                     diesel::update(users::table.find(id.get()))
@@ -256,12 +264,7 @@ async fn update_user(
             if lock_admins {
                 conn.lock_admin_changes().await?;
             }
-            let before = conn
-                .find_user_for_update(id.get())
-                .await?
-                .ok_or(TxError::Refused(UserStoreError::NotFound))?
-                .into_user()
-                .map_err(|e| TxError::Refused(e.into()))?;
+            let before = locked_user!(conn, id);
             let plan = update.plan(&before);
             if plan.needs_another_admin {
                 let others: i64 = other_lasting_admins!(id.get())
@@ -293,12 +296,7 @@ async fn delete_user(
 ) -> Result<(), UserStoreError> {
     let result: Result<(), TxError<UserStoreError>> = in_write_transaction!(store, |conn, _Db| {
         conn.lock_admin_changes().await?;
-        let user = conn
-            .find_user_for_update(id.get())
-            .await?
-            .ok_or(TxError::Refused(UserStoreError::NotFound))?
-            .into_user()
-            .map_err(|e| TxError::Refused(e.into()))?;
+        let user = locked_user!(conn, id);
         if deletion_needs_another_admin(&user, now) {
             let others: i64 = other_lasting_admins!(id.get())
                 .count()
