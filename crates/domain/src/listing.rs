@@ -4,7 +4,8 @@
 //! # Bounds
 //!
 //! One listing may ask for a bounded amount of work, whatever the family: at most
-//! [`MAX_FILTERS`] filters and [`MAX_SORT_KEYS`] sort keys ([`UserQuery::new`] checks both),
+//! [`MAX_FILTERS`] filters, nested at most [`MAX_FILTER_DEPTH`] deep, and [`MAX_SORT_KEYS`]
+//! sort keys ([`UserQuery::new`] and [`UserQuery::matching`] check them),
 //! at most [`MAX_LIST_VALUES`] values in an `In`/`NotIn` list ([`parse_list`]) and at most
 //! [`MAX_VALUE_LENGTH`] characters in any value or pattern as the client wrote it
 //! ([`parse_value`], [`parse_pattern`], [`contains_filter`]). Every family builds its queries
@@ -192,6 +193,12 @@ pub enum UserField {
     UpdatedAt,
     /// `expired_at`
     ExpiredAt,
+    /// `first_name`
+    FirstName,
+    /// `last_name`
+    LastName,
+    /// `language`
+    Language,
 }
 
 /// The type of a field's values.
@@ -224,6 +231,9 @@ impl UserField {
             Self::CreatedAt => "created_at",
             Self::UpdatedAt => "updated_at",
             Self::ExpiredAt => "expired_at",
+            Self::FirstName => "first_name",
+            Self::LastName => "last_name",
+            Self::Language => "language",
         }
     }
 
@@ -231,9 +241,14 @@ impl UserField {
     pub fn kind(self) -> FieldKind {
         match self {
             Self::Id | Self::UserId | Self::GroupId => FieldKind::Integer,
-            Self::Uuid | Self::Username | Self::Email | Self::ExternalId | Self::SourceType => {
-                FieldKind::Text
-            }
+            Self::Uuid
+            | Self::Username
+            | Self::Email
+            | Self::ExternalId
+            | Self::SourceType
+            | Self::FirstName
+            | Self::LastName
+            | Self::Language => FieldKind::Text,
             Self::IsAdmin | Self::Enabled => FieldKind::Boolean,
             Self::CreatedAt | Self::UpdatedAt | Self::ExpiredAt => FieldKind::Timestamp,
         }
@@ -243,7 +258,13 @@ impl UserField {
     pub fn is_nullable(self) -> bool {
         matches!(
             self,
-            Self::Email | Self::ExternalId | Self::UserId | Self::GroupId | Self::ExpiredAt
+            Self::Email
+                | Self::ExternalId
+                | Self::UserId
+                | Self::GroupId
+                | Self::ExpiredAt
+                | Self::FirstName
+                | Self::LastName
         )
     }
 }
@@ -335,6 +356,9 @@ pub enum ListingError {
     /// More than [`MAX_FILTERS`] filters.
     #[error("At most {MAX_FILTERS} filters are allowed.")]
     TooManyFilters,
+    /// Nesting deeper than [`MAX_FILTER_DEPTH`].
+    #[error("A filter may nest at most {MAX_FILTER_DEPTH} levels deep.")]
+    FilterTooDeep,
     /// More than [`MAX_SORT_KEYS`] sort keys.
     #[error("At most {MAX_SORT_KEYS} sort keys are allowed.")]
     TooManySortKeys,
@@ -356,7 +380,7 @@ impl ListingError {
             }
             Self::TooManyValues(field) | Self::ValueTooLong(field) => field.as_str().to_owned(),
             Self::InvalidSort(_) | Self::TooManySortKeys => "sort_by".to_owned(),
-            Self::TooManyFilters => "filters".to_owned(),
+            Self::TooManyFilters | Self::FilterTooDeep => "filters".to_owned(),
         }
     }
 
@@ -370,6 +394,9 @@ impl ListingError {
             },
             Self::TooManySortKeys => Violation::TooMany {
                 max: max(MAX_SORT_KEYS),
+            },
+            Self::FilterTooDeep => Violation::TooMany {
+                max: max(MAX_FILTER_DEPTH),
             },
             Self::TooManyValues(_) => Violation::TooMany {
                 max: max(MAX_LIST_VALUES),
@@ -629,11 +656,111 @@ impl SortOrder {
     }
 }
 
-/// A user listing: every filter must hold; sorted; one page.
+/// The deepest nesting of `All`, `Any` and `Not` in one [`FilterExpr`]. Chains of one
+/// operator are one level (a parser flattens `a and b and c`), so real filters stay within
+/// three or four levels; the bound keeps every recursion over an expression short.
+pub const MAX_FILTER_DEPTH: usize = 16;
+
+/// What a listing keeps: a boolean expression over [`Filter`]s.
+///
+/// The logic is two-valued: a filter is true or false for every user (a comparison with a
+/// null field is false, see [`Condition`]), `Not` is true exactly when its operand is false,
+/// and `All`/`Any` are the usual AND and OR. Every store evaluates it alike; the storage
+/// contract kit checks that they do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FilterExpr {
+    /// One filter.
+    Test(Filter),
+    /// Every operand holds (true when there is none).
+    All(Vec<FilterExpr>),
+    /// At least one operand holds (false when there is none).
+    Any(Vec<FilterExpr>),
+    /// The operand does not hold.
+    Not(Box<FilterExpr>),
+}
+
+impl FilterExpr {
+    /// Every one of `filters` holds.
+    pub fn all_of(filters: Vec<Filter>) -> Self {
+        Self::All(filters.into_iter().map(Self::Test).collect())
+    }
+
+    /// The expression that keeps every user.
+    pub fn always() -> Self {
+        Self::All(Vec::new())
+    }
+
+    /// True for the expression that keeps every user without testing anything ([`always`](Self::always)).
+    pub fn is_always(&self) -> bool {
+        matches!(self, Self::All(operands) if operands.is_empty())
+    }
+
+    /// The filters in the expression, in order.
+    pub fn tests(&self) -> Vec<&Filter> {
+        fn walk<'a>(expr: &'a FilterExpr, out: &mut Vec<&'a Filter>) {
+            match expr {
+                FilterExpr::Test(filter) => out.push(filter),
+                FilterExpr::All(operands) | FilterExpr::Any(operands) => {
+                    for operand in operands {
+                        walk(operand, out);
+                    }
+                }
+                FilterExpr::Not(operand) => walk(operand, out),
+            }
+        }
+        let mut out = Vec::new();
+        walk(self, &mut out);
+        out
+    }
+
+    /// Levels of `All`, `Any` and `Not` above the deepest filter (0 for a lone filter).
+    pub fn depth(&self) -> usize {
+        match self {
+            Self::Test(_) => 0,
+            Self::All(operands) | Self::Any(operands) => {
+                1 + operands.iter().map(Self::depth).max().unwrap_or(0)
+            }
+            Self::Not(operand) => 1 + operand.depth(),
+        }
+    }
+
+    /// Evaluates the expression, `test` deciding each filter (evaluation stops as soon as the
+    /// result is known).
+    ///
+    /// # Errors
+    /// The first error of `test`.
+    pub fn evaluate<E>(
+        &self,
+        test: &mut impl FnMut(&Filter) -> Result<bool, E>,
+    ) -> Result<bool, E> {
+        Ok(match self {
+            Self::Test(filter) => test(filter)?,
+            Self::All(operands) => {
+                for operand in operands {
+                    if !operand.evaluate(test)? {
+                        return Ok(false);
+                    }
+                }
+                true
+            }
+            Self::Any(operands) => {
+                for operand in operands {
+                    if operand.evaluate(test)? {
+                        return Ok(true);
+                    }
+                }
+                false
+            }
+            Self::Not(operand) => !operand.evaluate(test)?,
+        })
+    }
+}
+
+/// A user listing: the users the filter expression keeps, sorted, one page.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UserQuery {
-    /// Conditions, all of which must hold.
-    pub filters: Vec<Filter>,
+    /// What to keep.
+    pub filter: FilterExpr,
     /// Order.
     pub sort: SortOrder,
     /// Page.
@@ -641,10 +768,10 @@ pub struct UserQuery {
 }
 
 impl UserQuery {
-    /// A listing, refused when it exceeds the bounds on its size: more than [`MAX_FILTERS`]
-    /// filters or more than [`MAX_SORT_KEYS`] sort keys. (The bounds on each value are
-    /// checked where the value is read: [`parse_value`], [`parse_list`], [`parse_pattern`],
-    /// [`contains_filter`].)
+    /// A listing of the users for whom every one of `filters` holds, refused when it exceeds
+    /// the bounds on its size: more than [`MAX_FILTERS`] filters or more than
+    /// [`MAX_SORT_KEYS`] sort keys. (The bounds on each value are checked where the value is
+    /// read: [`parse_value`], [`parse_list`], [`parse_pattern`], [`contains_filter`].)
     ///
     /// # Errors
     /// Every bound exceeded: [`ListingError::TooManyFilters`], [`ListingError::TooManySortKeys`].
@@ -653,19 +780,33 @@ impl UserQuery {
         sort: SortOrder,
         page: PageRequest,
     ) -> Result<Self, Vec<ListingError>> {
+        Self::matching(FilterExpr::all_of(filters), sort, page)
+    }
+
+    /// A listing of the users `filter` keeps, refused when it exceeds the bounds on its size:
+    /// more than [`MAX_FILTERS`] filters, nesting deeper than [`MAX_FILTER_DEPTH`], or more
+    /// than [`MAX_SORT_KEYS`] sort keys.
+    ///
+    /// # Errors
+    /// Every bound exceeded: [`ListingError::TooManyFilters`], [`ListingError::FilterTooDeep`],
+    /// [`ListingError::TooManySortKeys`].
+    pub fn matching(
+        filter: FilterExpr,
+        sort: SortOrder,
+        page: PageRequest,
+    ) -> Result<Self, Vec<ListingError>> {
         let mut errors = Vec::new();
-        if filters.len() > MAX_FILTERS {
+        if filter.tests().len() > MAX_FILTERS {
             errors.push(ListingError::TooManyFilters);
+        }
+        if filter.depth() > MAX_FILTER_DEPTH {
+            errors.push(ListingError::FilterTooDeep);
         }
         if sort.keys().len() > MAX_SORT_KEYS {
             errors.push(ListingError::TooManySortKeys);
         }
         if errors.is_empty() {
-            Ok(Self {
-                filters,
-                sort,
-                page,
-            })
+            Ok(Self { filter, sort, page })
         } else {
             Err(errors)
         }
@@ -675,7 +816,7 @@ impl UserQuery {
 impl Default for UserQuery {
     fn default() -> Self {
         Self {
-            filters: Vec::new(),
+            filter: FilterExpr::always(),
             sort: SortOrder::default(),
             page: PageRequest::first(),
         }
@@ -835,7 +976,7 @@ mod tests {
         };
         let page = PageRequest::first();
         let q = UserQuery::new(filters(MAX_FILTERS), keys(MAX_SORT_KEYS), page).unwrap();
-        assert_eq!((q.filters.len(), q.sort.keys().len()), (32, 8));
+        assert_eq!((q.filter.tests().len(), q.sort.keys().len()), (32, 8));
         assert_eq!(
             UserQuery::new(filters(MAX_FILTERS + 1), keys(1), page),
             Err(vec![ListingError::TooManyFilters])
@@ -866,6 +1007,68 @@ mod tests {
             ListingError::TooManySortKeys.violation(),
             Violation::TooMany { max: 8 }
         );
+    }
+
+    #[test]
+    fn expressions_evaluate_two_valued_and_are_bounded_in_depth() {
+        let test = |n: i64| {
+            FilterExpr::Test(Filter {
+                field: UserField::Id,
+                condition: Condition::Eq(FilterValue::Integer(n)),
+            })
+        };
+        let truth = |expr: &FilterExpr| {
+            expr.evaluate(&mut |f: &Filter| {
+                Ok::<_, ()>(f.condition == Condition::Eq(FilterValue::Integer(1)))
+            })
+            .unwrap()
+        };
+        assert!(truth(&FilterExpr::always()));
+        assert!(!truth(&FilterExpr::Any(vec![])));
+        assert!(truth(&FilterExpr::Any(vec![test(0), test(1)])));
+        assert!(!truth(&FilterExpr::All(vec![test(0), test(1)])));
+        assert!(truth(&FilterExpr::Not(Box::new(test(0)))));
+        assert!(!truth(&FilterExpr::Not(Box::new(FilterExpr::Any(vec![
+            test(2),
+            test(1)
+        ])))));
+        let mut seen = 0;
+        let stopped = FilterExpr::Any(vec![test(1), test(2), test(3)])
+            .evaluate(&mut |_: &Filter| {
+                seen += 1;
+                Ok::<_, ()>(true)
+            })
+            .unwrap();
+        assert!(stopped);
+        assert_eq!(seen, 1, "evaluation stops once the result is known");
+        let err = FilterExpr::All(vec![test(1)]).evaluate(&mut |_: &Filter| Err("boom"));
+        assert_eq!(err, Err("boom"));
+
+        let mut deep = test(1);
+        for _ in 0..MAX_FILTER_DEPTH {
+            deep = FilterExpr::Not(Box::new(deep));
+        }
+        assert_eq!(deep.depth(), MAX_FILTER_DEPTH);
+        assert_eq!(deep.tests().len(), 1);
+        let page = PageRequest::first();
+        assert!(UserQuery::matching(deep.clone(), SortOrder::default(), page).is_ok());
+        let too_deep = FilterExpr::All(vec![deep]);
+        assert_eq!(
+            UserQuery::matching(too_deep, SortOrder::default(), page),
+            Err(vec![ListingError::FilterTooDeep])
+        );
+        let wide = FilterExpr::Any((0..=32).map(test).collect());
+        assert_eq!(wide.depth(), 1);
+        assert_eq!(
+            UserQuery::matching(wide, SortOrder::default(), page),
+            Err(vec![ListingError::TooManyFilters])
+        );
+        assert_eq!(
+            ListingError::FilterTooDeep.to_string(),
+            "A filter may nest at most 16 levels deep."
+        );
+        assert!(UserQuery::default().filter.is_always());
+        assert!(!FilterExpr::Any(vec![]).is_always());
     }
 
     #[test]

@@ -29,7 +29,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{Bool, Nullable, Text};
 use diesel::sqlite::Sqlite;
 use rollcall_domain::listing::{
-    Condition, Direction, Filter, FilterValue, SortKey, UserField, like_matches,
+    Condition, Direction, Filter, FilterExpr, FilterValue, SortKey, UserField, like_matches,
 };
 use rollcall_domain::ports::BackendError;
 use rollcall_domain::values::SourceType;
@@ -37,6 +37,13 @@ use rollcall_domain::values::SourceType;
 diesel::define_sql_function! {
     /// SQL `lower(text)`.
     fn lower(text: Text) -> Text;
+}
+
+diesel::define_sql_function! {
+    /// SQL `coalesce(condition, fallback)` on a condition: its value, or `fallback` when it
+    /// is null.
+    #[sql_name = "coalesce"]
+    fn coalesce_condition(condition: Nullable<Bool>, fallback: Bool) -> Bool;
 }
 
 diesel::define_sql_function! {
@@ -57,6 +64,16 @@ pub(crate) trait UserListing: Backend + Sized {
     /// [`BackendError::Internal`] when a value's type does not match its field (the listing
     /// parsers never produce that).
     fn predicate(filter: &Filter) -> Result<UserPredicate<Self>, BackendError>;
+
+    /// The SQL condition of a filter expression: its filters as [`predicate`](Self::predicate)
+    /// builds them, joined with `AND` and `OR`; a `Not` negates its operand with null read as
+    /// false (`NOT coalesce(operand, false)`), so that the logic stays two-valued as the
+    /// domain defines it, and a trigram narrowing (false where the LIKE is null) changes no
+    /// result even under a negation.
+    ///
+    /// # Errors
+    /// As [`predicate`](Self::predicate).
+    fn expression(expr: &FilterExpr) -> Result<UserPredicate<Self>, BackendError>;
 
     /// Appends the sort keys, in order, to `query`.
     fn order_by<'a>(
@@ -384,6 +401,51 @@ macro_rules! impl_user_listing {
                     UserField::ExpiredAt => {
                         compare!($db, field, users::expired_at, condition, timestamp)
                     }
+                    UserField::FirstName => {
+                        compare_text!($db, field, users::first_name, lower_nullable, condition)
+                    }
+                    UserField::LastName => {
+                        compare_text!($db, field, users::last_name, lower_nullable, condition)
+                    }
+                    UserField::Language => {
+                        compare_text!($db, field, users::language, lower, condition)
+                    }
+                })
+            }
+
+            fn expression(expr: &FilterExpr) -> Result<UserPredicate<Self>, BackendError> {
+                Ok(match expr {
+                    FilterExpr::Test(filter) => Self::predicate(filter)?,
+                    FilterExpr::All(operands) => {
+                        let mut joined: UserPredicate<Self> =
+                            Box::new(true.into_sql::<Nullable<Bool>>());
+                        for (i, operand) in operands.iter().enumerate() {
+                            let next = Self::expression(operand)?;
+                            joined = if i == 0 {
+                                next
+                            } else {
+                                Box::new(joined.and(next))
+                            };
+                        }
+                        joined
+                    }
+                    FilterExpr::Any(operands) => {
+                        let mut joined: UserPredicate<Self> =
+                            Box::new(false.into_sql::<Nullable<Bool>>());
+                        for (i, operand) in operands.iter().enumerate() {
+                            let next = Self::expression(operand)?;
+                            joined = if i == 0 {
+                                next
+                            } else {
+                                Box::new(joined.or(next))
+                            };
+                        }
+                        joined
+                    }
+                    FilterExpr::Not(operand) => Box::new(
+                        diesel::dsl::not(coalesce_condition(Self::expression(operand)?, false))
+                            .nullable(),
+                    ),
                 })
             }
 
@@ -415,6 +477,13 @@ macro_rules! impl_user_listing {
                         UserField::ExpiredAt => {
                             sort!(query, users::expired_at, d, nullable, $asc, $desc)
                         }
+                        UserField::FirstName => {
+                            sort!(query, users::first_name, d, nullable, $asc, $desc)
+                        }
+                        UserField::LastName => {
+                            sort!(query, users::last_name, d, nullable, $asc, $desc)
+                        }
+                        UserField::Language => sort!(query, users::language, d),
                     };
                 }
                 query

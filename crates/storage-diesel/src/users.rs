@@ -207,9 +207,9 @@ async fn list_users(
     let (rows, total): (Vec<UserRow>, i64) = with_connection!(store, |conn, Db| {
         let mut page = users::table.into_boxed::<Db>();
         let mut count = users::table.into_boxed::<Db>();
-        for filter in &query.filters {
-            page = page.filter(<Db as UserListing>::predicate(filter)?);
-            count = count.filter(<Db as UserListing>::predicate(filter)?);
+        if !query.filter.is_always() {
+            page = page.filter(<Db as UserListing>::expression(&query.filter)?);
+            count = count.filter(<Db as UserListing>::expression(&query.filter)?);
         }
         let offset = query.page.offset();
         let sorted = <Db as UserListing>::order_by(page, &keys)
@@ -234,7 +234,7 @@ async fn list_users(
         }
         .map_err(user_error)?;
         // Unfiltered, the total is the trigger-kept count rather than a scan of every row.
-        let total = if query.filters.is_empty() {
+        let total = if query.filter.is_always() {
             user_count::table
                 .select(user_count::n)
                 .get_result(conn)

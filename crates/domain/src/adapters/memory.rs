@@ -258,6 +258,15 @@ fn cell(user: &User, field: UserField) -> Option<Cell> {
         UserField::CreatedAt => Some(Cell::Timestamp(user.created_at)),
         UserField::UpdatedAt => Some(Cell::Timestamp(user.updated_at)),
         UserField::ExpiredAt => user.expired_at.map(Cell::Timestamp),
+        UserField::FirstName => user
+            .first_name
+            .as_ref()
+            .map(|n| Cell::Text(n.as_str().to_owned())),
+        UserField::LastName => user
+            .last_name
+            .as_ref()
+            .map(|n| Cell::Text(n.as_str().to_owned())),
+        UserField::Language => Some(Cell::Text(user.language.as_str().to_owned())),
     }
 }
 
@@ -385,13 +394,9 @@ impl UserStore for MemoryStore {
         let state = self.lock()?;
         let mut rows = Vec::new();
         for user in state.users.values() {
-            let mut keep = true;
-            for filter in &query.filters {
-                if !matches(user, filter.field, &filter.condition)? {
-                    keep = false;
-                    break;
-                }
-            }
+            let keep = query
+                .filter
+                .evaluate(&mut |filter| matches(user, filter.field, &filter.condition))?;
             if keep {
                 rows.push(user.clone());
             }

@@ -2,13 +2,15 @@
 //! semantics, case-insensitive LIKE with escapes, sorting with NULL placement and ties, paging.
 
 use super::Stores;
-use super::builders::{at, at_micros, change, email, external_id, new_admin, new_user, uuid_from};
+use super::builders::{
+    at, at_micros, change, email, external_id, language, new_admin, new_user, person, uuid_from,
+};
 use super::probes::{assert_matches, create, filter, listed, matching, sorted};
 use crate::entities::{NewUser, UserChanges};
 use crate::listing::{
-    Condition, Direction, Filter, FilterValue, MAX_FILTERS, MAX_LIST_VALUES, MAX_SORT_KEYS,
-    MAX_VALUE_LENGTH, PageRequest, SortKey, SortOrder, UserField, UserQuery, contains_filter,
-    escape_like, like_matches, parse_list, parse_pattern, parse_value,
+    Condition, Direction, Filter, FilterExpr, FilterValue, MAX_FILTERS, MAX_LIST_VALUES,
+    MAX_SORT_KEYS, MAX_VALUE_LENGTH, PageRequest, SortKey, SortOrder, UserField, UserQuery,
+    contains_filter, escape_like, like_matches, parse_list, parse_pattern, parse_value,
 };
 use crate::values::{PosixId, SourceType};
 
@@ -532,7 +534,7 @@ fn text_of(user: &crate::entities::User, field: UserField) -> Option<String> {
 async fn assert_patterns_match_plain_like<S: Stores>(store: &S, patterns: &[&str], when: &str) {
     let everyone = store
         .list_users(&UserQuery {
-            filters: vec![],
+            filter: FilterExpr::always(),
             sort: SortOrder::default(),
             page: PageRequest::new(PageRequest::MAX_LIMIT, 0),
         })
@@ -673,7 +675,7 @@ pub async fn pattern_search_matches_plain_like<S: Stores>(store: S) {
             let f = filter(UserField::Username, Condition::Eq(text(name)));
             store
                 .list_users(&UserQuery {
-                    filters: vec![f],
+                    filter: FilterExpr::Test(f),
                     sort: SortOrder::default(),
                     page: PageRequest::new(1, 0),
                 })
@@ -848,6 +850,125 @@ pub async fn filters_on_timestamp_fields<S: Stores>(store: S) {
     assert_matches(&store, updated, Condition::Lt(time(later)), &["a", "c"]).await;
 }
 
+/// Filter expressions are the set algebra of their filters: `All` keeps the users every
+/// operand keeps, `Any` those any operand keeps, `Not` every user its operand does not keep,
+/// nulls included (the logic is two-valued: `Not` of a comparison with a null field keeps the
+/// user). Checked on nullable text fields, on LIKEs a trigram index narrows, and on nesting.
+pub async fn filter_expressions_are_the_set_algebra_of_their_filters<S: Stores>(store: S) {
+    use std::collections::BTreeSet;
+    let user = |name: &str, mail: Option<&str>, first: Option<&str>, lang: &str| NewUser {
+        email: mail.map(email),
+        first_name: first.map(person),
+        language: language(lang),
+        ..new_user(name)
+    };
+    for new in [
+        user("ann", Some("ann@example.org"), Some("Ann"), "en"),
+        user("bob", None, Some("Bob"), "fr"),
+        user("cyd", Some("cyd@mail999.net"), None, "en-GB"),
+        user("dan", Some("dan@example.org"), None, "de"),
+        user("eve", None, None, "en"),
+    ] {
+        create(&store, new).await;
+    }
+    let everyone: BTreeSet<String> = ["ann", "bob", "cyd", "dan", "eve"].map(String::from).into();
+    let leaves = [
+        filter(UserField::Email, Condition::Like("%example%".into())),
+        filter(UserField::Email, Condition::Like("%999%".into())),
+        filter(UserField::Email, Condition::NotLike("%example%".into())),
+        filter(UserField::FirstName, Condition::Eq(text("Bob"))),
+        filter(UserField::FirstName, Condition::Like("a%".into())),
+        filter(UserField::LastName, Condition::IsNull),
+        filter(UserField::Language, Condition::Like("en%".into())),
+        filter(UserField::Username, Condition::Gt(text("bob"))),
+    ];
+    let mut kept = Vec::new();
+    for leaf in &leaves {
+        kept.push(
+            matching(&store, vec![leaf.clone()])
+                .await
+                .into_iter()
+                .collect::<BTreeSet<String>>(),
+        );
+    }
+    assert_eq!(kept[0], ["ann", "dan"].map(String::from).into());
+    assert_eq!(
+        kept[2],
+        ["cyd"].map(String::from).into(),
+        "null matches no NotLike"
+    );
+    assert_eq!(kept[6], ["ann", "cyd", "eve"].map(String::from).into());
+    fn expected(
+        expr: &FilterExpr,
+        leaves: &[Filter],
+        kept: &[BTreeSet<String>],
+        everyone: &BTreeSet<String>,
+    ) -> BTreeSet<String> {
+        match expr {
+            FilterExpr::Test(f) => {
+                let i = leaves.iter().position(|l| l == f).expect("a known leaf");
+                kept[i].clone()
+            }
+            FilterExpr::All(ops) => ops.iter().fold(everyone.clone(), |acc, op| {
+                acc.intersection(&expected(op, leaves, kept, everyone))
+                    .cloned()
+                    .collect()
+            }),
+            FilterExpr::Any(ops) => ops.iter().fold(BTreeSet::new(), |acc, op| {
+                acc.union(&expected(op, leaves, kept, everyone))
+                    .cloned()
+                    .collect()
+            }),
+            FilterExpr::Not(op) => everyone
+                .difference(&expected(op, leaves, kept, everyone))
+                .cloned()
+                .collect(),
+        }
+    }
+    let t = |i: usize| FilterExpr::Test(leaves[i].clone());
+    let not = |e: FilterExpr| FilterExpr::Not(Box::new(e));
+    let expressions = [
+        FilterExpr::Any(vec![t(0), t(1)]),
+        not(t(0)),
+        not(t(1)),
+        not(t(2)),
+        not(not(t(0))),
+        FilterExpr::All(vec![t(6), not(t(0))]),
+        FilterExpr::Any(vec![t(3), FilterExpr::All(vec![t(4), t(6)])]),
+        not(FilterExpr::Any(vec![t(3), t(4)])),
+        FilterExpr::All(vec![
+            not(t(1)),
+            FilterExpr::Any(vec![t(5), t(7)]),
+            not(t(3)),
+        ]),
+        FilterExpr::Any(vec![]),
+        not(FilterExpr::Any(vec![])),
+        FilterExpr::All(vec![]),
+        not(FilterExpr::All(vec![t(0), not(t(6))])),
+    ];
+    for expr in expressions {
+        let query = UserQuery::matching(
+            expr.clone(),
+            SortOrder::default(),
+            PageRequest::new(PageRequest::MAX_LIMIT, 0),
+        )
+        .expect("within the bounds");
+        let (names, total) = listed(&store, &query).await;
+        let got: BTreeSet<String> = names.iter().cloned().collect();
+        assert_eq!(got.len(), names.len(), "no user twice for {expr:?}");
+        assert_eq!(total, names.len() as u64, "total for {expr:?}");
+        assert_eq!(got, expected(&expr, &leaves, &kept, &everyone), "{expr:?}");
+    }
+    // The one case worth naming: a negated LIKE on a nullable column keeps the nulls.
+    let (names, _) = listed(
+        &store,
+        &UserQuery::matching(not(t(1)), SortOrder::default(), PageRequest::new(1000, 0))
+            .expect("within the bounds"),
+    )
+    .await;
+    assert_eq!(names, ["ann", "bob", "dan", "eve"]);
+}
+
 /// Several filters must all hold, and `total` counts the users matching all of them.
 pub async fn filters_combine_with_and<S: Stores>(store: S) {
     for (name, admin, enabled) in [
@@ -874,7 +995,7 @@ pub async fn filters_combine_with_and<S: Stores>(store: S) {
     ];
     assert_eq!(matching(&store, filters.clone()).await, ["ann", "anne"]);
     let query = UserQuery {
-        filters,
+        filter: FilterExpr::all_of(filters),
         sort: SortOrder::default(),
         page: PageRequest::new(1, 1),
     };
@@ -1017,7 +1138,7 @@ pub async fn deep_pages_agree_with_shallow_ones<S: Stores>(store: S) {
             listed(
                 &store,
                 &UserQuery {
-                    filters,
+                    filter: FilterExpr::all_of(filters),
                     sort: sort(keys),
                     page: PageRequest::new(limit, offset),
                 },
@@ -1070,7 +1191,7 @@ pub async fn pages_with_offset_limit_and_total<S: Stores>(store: S) {
         create(&store, new_user(name)).await;
     }
     let page = |limit: u32, offset: u64, filters, order| UserQuery {
-        filters,
+        filter: FilterExpr::all_of(filters),
         sort: order,
         page: PageRequest::new(limit, offset),
     };

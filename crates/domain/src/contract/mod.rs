@@ -33,9 +33,10 @@
 //!   unique exactly. Many users may have no e-mail or no external id. Configuration keys are
 //!   unique per user, exactly (case-sensitively). API-key identifiers are unique across users.
 //! - **Timestamps** keep microseconds; the kit builds only microsecond-precise instants.
-//! - **Filters** use SQL's three-valued logic: a NULL field matches no comparison, negated
-//!   ones included (`Ne`, `NotIn`, `NotLike`); only `IsNull` matches it and `IsNotNull` matches
-//!   every non-null value. `Eq`/`Ne`/`Gt`/`Ge`/`Lt`/`Le`/`In`/`NotIn` on text compare **bytes**
+//! - **Filters**: a NULL field matches no comparison, negated ones included (`Ne`, `NotIn`,
+//!   `NotLike`); only `IsNull` matches it and `IsNotNull` matches every non-null value. Filter
+//!   expressions are two-valued over that: `Not` keeps exactly the users its operand does not
+//!   keep, nulls included, and `All`/`Any` are intersection and union. `Eq`/`Ne`/`Gt`/`Ge`/`Lt`/`Le`/`In`/`NotIn` on text compare **bytes**
 //!   (`COLLATE "C"` on PostgreSQL, SQLite's default `BINARY`), so `Eq` is case-sensitive and
 //!   `"Bob" < "alice"`. `Like`/`NotLike` are case-insensitive (ASCII letters only, as SQL `lower()`
 //!   does) with `%`, `_` and the escape `\` (`ESCAPE '\'`), exactly as
@@ -212,6 +213,7 @@ macro_rules! storage_contract_tests {
             filters_on_boolean_fields,
             filters_on_timestamp_fields,
             filters_combine_with_and,
+            filter_expressions_are_the_set_algebra_of_their_filters,
             sorts_on_fields_in_both_directions_with_ties_by_id,
             sorts_nulls_first_ascending_and_last_descending,
             pages_with_offset_limit_and_total,

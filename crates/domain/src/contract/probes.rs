@@ -3,7 +3,7 @@
 
 use super::Stores;
 use crate::entities::{NewUser, User, UserId};
-use crate::listing::{Condition, Filter, PageRequest, SortOrder, UserField, UserQuery};
+use crate::listing::{Condition, Filter, FilterExpr, PageRequest, SortOrder, UserField, UserQuery};
 use crate::ports::UserLookup;
 use crate::secrets::TokenDigest;
 use chrono::{DateTime, Utc};
@@ -52,7 +52,7 @@ pub(super) async fn listed<S: Stores>(store: &S, query: &UserQuery) -> (Vec<Stri
 /// total equals the number of items.
 pub(super) async fn matching<S: Stores>(store: &S, filters: Vec<Filter>) -> Vec<String> {
     let query = UserQuery {
-        filters: filters.clone(),
+        filter: FilterExpr::all_of(filters.clone()),
         sort: SortOrder::default(),
         page: PageRequest::new(PageRequest::MAX_LIMIT, 0),
     };
@@ -79,7 +79,7 @@ pub(super) async fn assert_matches<S: Stores>(
 /// The usernames of every user in the order of `sort` (one page of 1000).
 pub(super) async fn sorted<S: Stores>(store: &S, sort: SortOrder) -> Vec<String> {
     let query = UserQuery {
-        filters: Vec::new(),
+        filter: FilterExpr::always(),
         sort: sort.clone(),
         page: PageRequest::new(PageRequest::MAX_LIMIT, 0),
     };

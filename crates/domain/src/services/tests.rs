@@ -10,7 +10,7 @@ use crate::adapters::{
 };
 use crate::audit::{Family, Origin};
 use crate::entities::{OsUser, User, UserId};
-use crate::listing::{Condition, Filter, PageRequest, UserField, UserQuery};
+use crate::listing::{Condition, Filter, FilterExpr, PageRequest, UserField, UserQuery};
 use crate::ports::{ApiKeyStore, UserLookup};
 use crate::secrets::PasswordHash;
 use crate::values::{Scope, Violation};
@@ -1115,10 +1115,10 @@ fn listing_uses_the_shared_filter_model() {
     w.create("bea");
     w.create("ben");
     let q = UserQuery {
-        filters: vec![Filter {
+        filter: FilterExpr::Test(Filter {
             field: UserField::Username,
             condition: Condition::Like("b%".into()),
-        }],
+        }),
         page: PageRequest::new(1, 0),
         ..UserQuery::default()
     };

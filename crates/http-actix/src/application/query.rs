@@ -253,10 +253,14 @@ mod tests {
             "filter%5Busername%5D=a_b&filter[email]=&sort=-uuid&page=2&per_page=5000&include=servers,other",
         )
         .unwrap();
-        assert_eq!(r.query.filters.len(), 1, "an empty filter is no filter");
-        assert_eq!(r.query.filters[0].field, UserField::Username);
         assert_eq!(
-            r.query.filters[0].condition,
+            r.query.filter.tests().len(),
+            1,
+            "an empty filter is no filter"
+        );
+        assert_eq!(r.query.filter.tests()[0].field, UserField::Username);
+        assert_eq!(
+            r.query.filter.tests()[0].condition,
             Condition::Like(r"%a\_b%".into())
         );
         assert_eq!(r.query.sort.keys()[0].field, UserField::Uuid);

@@ -163,11 +163,11 @@ mod tests {
             user_query("username=~al%25&id=%3E%3D2&is_admin=true&sort_by=username:desc&limit=10")
                 .unwrap();
         assert_eq!(q.page.limit(), 10);
-        assert_eq!(q.filters.len(), 3);
-        assert_eq!(q.filters[0].field, UserField::Username);
-        assert_eq!(q.filters[0].condition, Condition::Like("al%".into()));
+        assert_eq!(q.filter.tests().len(), 3);
+        assert_eq!(q.filter.tests()[0].field, UserField::Username);
+        assert_eq!(q.filter.tests()[0].condition, Condition::Like("al%".into()));
         assert_eq!(
-            q.filters[1].condition,
+            q.filter.tests()[1].condition,
             Condition::Ge(FilterValue::Integer(2))
         );
         assert_eq!(q.sort.keys()[0].direction, Direction::Desc);
