@@ -1,16 +1,22 @@
 #!/usr/bin/env python3
-"""Drive Rollcall from outside: the client walks and the OpenAPI fuzzer, each against the real
-`rollcall` binary started on a free loopback port over a fresh SQLite database.
+"""Drive Rollcall from outside: the client walks, the OpenAPI fuzzer and the SCIM compliance
+suite, each against the real `rollcall` binary started on a free loopback port over a fresh
+database (SQLite; the SCIM suite also on PostgreSQL).
 
     python3 tests/outside.py --binary target/debug/rollcall clients [NAME ...]
     python3 tests/outside.py --binary target/debug/rollcall fuzz
+    python3 tests/outside.py --binary target/debug/rollcall scim [sqlite] [postgres]
 
 `clients` runs every walk in tests/clients (or the named ones), each against a server of its
-own; `fuzz` runs schemathesis (tests/fuzz) against one server. The tools are installed at the
-versions pinned in tests/requirements.txt (one virtual environment for the Python walks and
-the fuzzer) and tests/clients/node/package-lock.json (`npm ci`) under --tools (default:
-target/outside-tools). Go comes from the system (`go`).
-Any failed walk or fuzzing finding makes the exit status non-zero.
+own; `fuzz` runs schemathesis (tests/fuzz) against one server; `scim` runs scim2-tester
+(tests/scim) against `/scim/v2` with an admin's API key, on a server over a fresh SQLite file
+and then, when TEST_DATABASE_URL is set, on a server over a fresh PostgreSQL database made for
+the run on that cluster (`rollcall_scim_<pid>`, dropped afterwards); naming a backend runs only
+that one (`postgres` needs TEST_DATABASE_URL). The tools are installed at the versions pinned
+in tests/requirements.txt (one virtual environment for the Python walks, the fuzzer and the
+SCIM suite) and tests/clients/node/package-lock.json (`npm ci`) under --tools (default:
+target/outside-tools). Go comes from the system (`go`), psql too for the PostgreSQL run.
+Any failed walk, fuzzing finding or failed SCIM check makes the exit status non-zero.
 """
 
 import argparse
@@ -22,6 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -43,9 +50,10 @@ def log(message):
 
 
 class Server:
-    """The real binary on 127.0.0.1:0 over a SQLite file in a temporary directory."""
+    """The real binary on 127.0.0.1:0 over a SQLite file in a temporary directory, or over the
+    database at `database_url` (a fresh PostgreSQL database the caller made) when given."""
 
-    def __init__(self, binary, extra_env=None):
+    def __init__(self, binary, extra_env=None, database_url=None):
         self.dir = tempfile.TemporaryDirectory(prefix="rollcall-outside-")
         base = Path(self.dir.name)
         (base / "passwd").write_text(PASSWD)
@@ -54,7 +62,7 @@ class Server:
         env.update(
             {
                 "ROLLCALL_BIND": "127.0.0.1:0",
-                "ROLLCALL_DATABASE_URL": f"sqlite://{base / 'rollcall.db'}",
+                "ROLLCALL_DATABASE_URL": database_url or f"sqlite://{base / 'rollcall.db'}",
                 "ROLLCALL_ADMIN_USERNAME": ADMIN_USERNAME,
                 "ROLLCALL_ADMIN_PASSWORD": ADMIN_PASSWORD,
                 "ROLLCALL_PASSWD_FILE": str(base / "passwd"),
@@ -249,11 +257,115 @@ def fuzz_server_env():
     }
 
 
+# Each backend's suite run (about 140 requests, seconds) must end within this; .ci/run gives
+# the whole command 600 s.
+SCIM_RUN_TIMEOUT_S = 240
+
+
+class PostgresDatabase:
+    """A fresh database on the cluster of TEST_DATABASE_URL, dropped on exit."""
+
+    def __init__(self, test_database_url):
+        parts = urllib.parse.urlsplit(test_database_url)
+        self.name = f"rollcall_scim_{os.getpid()}"
+        self.admin_url = urllib.parse.urlunsplit(parts._replace(path="/postgres"))
+        self.url = urllib.parse.urlunsplit(parts._replace(path=f"/{self.name}"))
+
+    def _psql(self, sql):
+        result = subprocess.run(
+            ["psql", self.admin_url, "-v", "ON_ERROR_STOP=1", "-qAtc", sql],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        if result.returncode != 0:
+            raise SystemExit(f"psql failed on {sql!r}: {result.stderr.strip()}")
+
+    def __enter__(self):
+        self._psql(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+        self._psql(f'CREATE DATABASE "{self.name}"')
+        return self
+
+    def __exit__(self, *exc):
+        self._psql(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+
+
+def run_scim(binary, tools, names):
+    known = ["sqlite", "postgres"]
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise SystemExit(f"unknown backends {unknown}; known: {known}")
+    test_database_url = os.environ.get("TEST_DATABASE_URL")
+    if "postgres" in names and not test_database_url:
+        raise SystemExit("the postgres backend needs TEST_DATABASE_URL")
+    backends = names or ["sqlite"] + (["postgres"] if test_database_url else [])
+    if not test_database_url and not names:
+        log("TEST_DATABASE_URL is not set: scim2-tester runs on SQLite only")
+    # `timeout` ends this command with SIGTERM: leave through the `with` blocks, which stop the
+    # server and drop the database.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    python = tools.python()
+    totals = {"passed": 0, "failed": 0}
+    failed = []
+    for backend in backends:
+        if backend == "postgres":
+            with PostgresDatabase(test_database_url) as database:
+                ok = scim_on(binary, python, backend, totals, database.url)
+        else:
+            ok = scim_on(binary, python, backend, totals, None)
+        if not ok:
+            failed.append(backend)
+    print(f"scim: {totals['passed']} passed, {totals['failed']} failed", flush=True)
+    if failed:
+        raise SystemExit(f"scim2-tester failed on {', '.join(failed)} (above)")
+
+
+def scim_on(binary, python, backend, totals, database_url):
+    """One suite run against a fresh server; True when every check passed."""
+    with (
+        Server(binary, database_url=database_url) as server,
+        tempfile.TemporaryDirectory() as tmp,
+    ):
+        counts = Path(tmp) / "counts.json"
+        env = dict(os.environ)
+        env.update(
+            {
+                "ROLLCALL_URL": server.url,
+                "ROLLCALL_ADMIN_USERNAME": ADMIN_USERNAME,
+                "ROLLCALL_ADMIN_PASSWORD": ADMIN_PASSWORD,
+                "SCIM_BACKEND": backend,
+                "SCIM_COUNTS_FILE": str(counts),
+            }
+        )
+        log(f"scim2-tester on {backend} against {server.url}/scim/v2")
+        started = time.monotonic()
+        try:
+            command = [str(python), str(HERE / "scim" / "run.py")]
+            result = subprocess.run(command, env=env, timeout=SCIM_RUN_TIMEOUT_S)
+            ok = result.returncode == 0
+        except subprocess.TimeoutExpired:
+            log(f"scim2-tester on {backend} did not finish within {SCIM_RUN_TIMEOUT_S} s")
+            ok = False
+        took = time.monotonic() - started
+        if counts.exists():
+            got = json.loads(counts.read_text())
+            totals["passed"] += got["passed"]
+            totals["failed"] += got["failed"]
+        elif not ok:
+            totals["failed"] += 1
+        if ok:
+            log(f"scim2-tester on {backend} passed in {took:.1f} s")
+        else:
+            log(f"scim2-tester on {backend} FAILED after {took:.1f} s; the server's log:")
+            print("\n".join(server.log_text().splitlines()[-200:]), flush=True)
+        return ok
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--binary", default=str(ROOT / "target/debug/rollcall"))
     parser.add_argument("--tools", default=str(ROOT / "target/outside-tools"))
-    parser.add_argument("what", choices=["clients", "fuzz"])
+    parser.add_argument("what", choices=["clients", "fuzz", "scim"])
     parser.add_argument("names", nargs="*")
     args = parser.parse_args()
     binary = str(Path(args.binary).resolve())
@@ -262,6 +374,8 @@ def main():
     tools = Tools(args.tools)
     if args.what == "clients":
         run_clients(binary, tools, args.names)
+    elif args.what == "scim":
+        run_scim(binary, tools, args.names)
     else:
         run_fuzz(binary, tools)
 

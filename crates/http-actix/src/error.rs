@@ -228,6 +228,15 @@ pub(crate) enum Problem {
     /// A request the family refuses outright (400): a sort or filter it does not know, a body
     /// of the wrong shape; a sentence in the family's own words.
     BadRequest(String),
+    /// A request refused by a named rule of the family's own grammar (400): a SCIM filter,
+    /// PATCH path or operation; `rule` is the rule's name in the family's terms (SCIM's
+    /// `scimType`: `invalidFilter`, `invalidPath`, `noTarget`, `mutability`, …).
+    Refused {
+        /// The rule.
+        rule: &'static str,
+        /// A sentence for the client.
+        message: String,
+    },
     /// The body is not of the media type the route takes (415).
     UnsupportedMediaType(String),
     /// The body is larger than the limit (413).
@@ -279,9 +288,10 @@ impl Problem {
             },
             Self::Unauthenticated { .. } => StatusCode::UNAUTHORIZED,
             Self::InvalidFields(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::MalformedJson(_) | Self::MalformedBody(_) | Self::BadRequest(_) => {
-                StatusCode::BAD_REQUEST
-            }
+            Self::MalformedJson(_)
+            | Self::MalformedBody(_)
+            | Self::BadRequest(_)
+            | Self::Refused { .. } => StatusCode::BAD_REQUEST,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::RequestTimeout { .. } => StatusCode::REQUEST_TIMEOUT,
@@ -326,9 +336,10 @@ impl Problem {
             Self::Unauthenticated { message, .. } => (*message).to_owned(),
             Self::InvalidFields(_) => "Validation failed.".to_owned(),
             Self::MalformedJson(cause) => format!("The request body is not valid JSON: {cause}."),
-            Self::MalformedBody(m) | Self::BadRequest(m) | Self::UnsupportedMediaType(m) => {
-                m.clone()
-            }
+            Self::MalformedBody(m)
+            | Self::BadRequest(m)
+            | Self::UnsupportedMediaType(m)
+            | Self::Refused { message: m, .. } => m.clone(),
             Self::PayloadTooLarge { limit } => {
                 format!("The request body is larger than the limit of {limit} bytes.")
             }

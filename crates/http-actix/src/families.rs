@@ -8,7 +8,7 @@
 
 use crate::error::{Family, FamilyRef};
 use crate::routes::Mounted;
-use crate::{application, ops, v1, v2};
+use crate::{application, ops, scim, v1, v2};
 use actix_web::web;
 
 macro_rules! families {
@@ -50,7 +50,13 @@ macro_rules! families {
     };
 }
 
-families!(v2::V2, v1::V1, application::Application, ops::Operations);
+families!(
+    v2::V2,
+    v1::V1,
+    application::Application,
+    scim::Scim,
+    ops::Operations
+);
 
 /// A mounted path as OpenAPI writes it: `{file:.+}` becomes `{file}`.
 #[cfg(test)]
@@ -111,6 +117,9 @@ mod tests {
         assert_eq!(name("/api/v10"), "operations");
         assert_eq!(name("/api/application/users/1"), "application");
         assert_eq!(name("/api/applications"), "operations");
+        assert_eq!(name("/scim/v2/Users/x"), "scim");
+        assert_eq!(name("/scim/v2"), "scim");
+        assert_eq!(name("/scim/v20"), "operations");
     }
 
     #[test]

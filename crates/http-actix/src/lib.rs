@@ -42,6 +42,7 @@ mod openapi_rules;
 mod ops;
 mod request_log;
 mod routes;
+mod scim;
 mod state;
 mod v1;
 mod v2;

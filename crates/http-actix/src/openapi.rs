@@ -39,6 +39,8 @@ use utoipa::{Modify, OpenApi};
         (name = "v2: meta", description = "Empire's server version route, which Starkiller reads after signing in."),
         (name = "v1: users", description = "Unryo portal API v1: users by username, HTTP Basic,             `{\"value\": …}` bodies, errors as a JSON string."),
         (name = "application: users", description = "Pterodactyl application API: admin-only,             API key as Bearer, Fractal-shaped bodies, `{\"errors\": [...]}` envelope."),
+        (name = "scim: discovery", description = "SCIM 2.0 (RFC 7643/7644) service provider configuration, resource types and schemas; no credentials."),
+        (name = "scim: users", description = "SCIM 2.0 Users for identity providers: admin-only, API key as Bearer or Basic, `application/scim+json`, SCIM error envelope."),
     )
 )]
 struct ApiDoc;
@@ -196,6 +198,8 @@ mod tests {
                 "application: "
             } else if path.starts_with("/api/v2/") || path == "/token" {
                 "v2: "
+            } else if path.starts_with("/scim/v2/") {
+                "scim: "
             } else {
                 "operations"
             };
@@ -212,7 +216,12 @@ mod tests {
     #[test]
     fn public_routes_need_no_credentials() {
         let doc = openapi_value(PasswordPolicy::default());
-        for path in ["/healthz", "/token"] {
+        for path in [
+            "/healthz",
+            "/token",
+            "/scim/v2/ServiceProviderConfig",
+            "/scim/v2/Schemas",
+        ] {
             let op = doc["paths"][path]
                 .as_object()
                 .unwrap()

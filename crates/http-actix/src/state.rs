@@ -2,6 +2,7 @@
 //! HTTP settings, the request counters) and the limits every family applies.
 
 use crate::metrics::Metrics;
+use actix_web::HttpRequest;
 use actix_web::web::Bytes;
 use ipnet::IpNet;
 use rollcall_domain::services::Directory;
@@ -78,3 +79,35 @@ pub(crate) struct OpenApiJson(pub Result<Bytes, String>);
 
 /// The largest request body accepted, in bytes (api.md: 64 KiB; 413 beyond).
 pub(crate) const BODY_LIMIT: usize = 64 * 1024;
+
+/// The absolute base of the links a family writes (application pages, SCIM locations): `ROLLCALL_PUBLIC_URL` when set, else
+/// the request's scheme and host (as actix-web reads them, `Forwarded`/`X-Forwarded-*`
+/// included).
+pub(crate) fn base_url(req: &HttpRequest, settings: &HttpSettings) -> String {
+    match &settings.public_url {
+        Some(url) => url.trim_end_matches('/').to_owned(),
+        None => {
+            let info = req.connection_info();
+            format!("{}://{}", info.scheme(), info.host())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_base_url_prefers_the_configured_one() {
+        let req = actix_web::test::TestRequest::default()
+            .insert_header(("host", "req.example:8080"))
+            .to_http_request();
+        let mut settings = HttpSettings::default();
+        assert_eq!(base_url(&req, &settings), "http://req.example:8080");
+        settings.public_url = Some("https://dir.example.org/rollcall/".into());
+        assert_eq!(
+            base_url(&req, &settings),
+            "https://dir.example.org/rollcall"
+        );
+    }
+}

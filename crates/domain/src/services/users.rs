@@ -40,6 +40,12 @@ pub struct UserChangePermit<'a> {
 }
 
 impl UserChangePermit<'_> {
+    /// The user the change is for, as read when the permit was given (a family that
+    /// describes a change relative to the current state, such as a SCIM PATCH, reads it).
+    pub fn target(&self) -> &User {
+        &self.target
+    }
+
     /// True when principals change their own record.
     pub(super) fn is_self(&self) -> bool {
         self.principal.user.id == self.target.id

@@ -170,9 +170,9 @@ fn code_and_detail(problem: &Problem) -> (&'static str, String) {
             "BadRequestHttpException",
             format!("The JSON data passed in the request appears to be malformed: {cause}"),
         ),
-        Problem::MalformedBody(m) | Problem::BadRequest(m) => {
-            ("BadRequestHttpException", m.clone())
-        }
+        Problem::MalformedBody(m)
+        | Problem::BadRequest(m)
+        | Problem::Refused { message: m, .. } => ("BadRequestHttpException", m.clone()),
         Problem::UnsupportedMediaType(m) => ("UnsupportedMediaTypeHttpException", m.clone()),
         Problem::PayloadTooLarge { .. } => ("PostTooLargeException", problem.message()),
         // Symfony has no exception class of its own for 408.

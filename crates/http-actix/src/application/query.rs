@@ -11,8 +11,6 @@
 //! limit (rule `max`). Other parameters are ignored.
 
 use crate::error::{InvalidField, Problem};
-use crate::state::HttpSettings;
-use actix_web::HttpRequest;
 use rollcall_domain::listing::{
     Direction, ListingError, PageError, PageRequest, SortKey, SortOrder, UserField, UserQuery,
     contains_filter,
@@ -192,19 +190,6 @@ fn page_field(e: &PageError) -> InvalidField {
     }
 }
 
-/// The absolute base of the links this family writes: `ROLLCALL_PUBLIC_URL` when set, else
-/// the request's scheme and host (as actix-web reads them, `Forwarded`/`X-Forwarded-*`
-/// included).
-pub(crate) fn base_url(req: &HttpRequest, settings: &HttpSettings) -> String {
-    match &settings.public_url {
-        Some(url) => url.trim_end_matches('/').to_owned(),
-        None => {
-            let info = req.connection_info();
-            format!("{}://{}", info.scheme(), info.host())
-        }
-    }
-}
-
 /// The absolute URL of the same request on another page: every parameter kept as the client
 /// wrote it, every `page` replaced (or one added).
 pub(crate) fn page_url(base: &str, path: &str, query_string: &str, page: u64) -> String {
@@ -347,19 +332,5 @@ mod tests {
             "https://x.org/u?filter%5Bemail%5D=a%40b&page=3&per_page=5&flag"
         );
         assert_eq!(page_url("b", "/p", "pa%67e=9&x=1", 4), "b/p?page=4&x=1");
-    }
-
-    #[test]
-    fn the_base_url_prefers_the_configured_one() {
-        let req = actix_web::test::TestRequest::default()
-            .insert_header(("host", "req.example:8080"))
-            .to_http_request();
-        let mut settings = HttpSettings::default();
-        assert_eq!(base_url(&req, &settings), "http://req.example:8080");
-        settings.public_url = Some("https://dir.example.org/rollcall/".into());
-        assert_eq!(
-            base_url(&req, &settings),
-            "https://dir.example.org/rollcall"
-        );
     }
 }

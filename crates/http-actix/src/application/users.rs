@@ -8,10 +8,11 @@ use super::dto::{
 };
 use super::envelope::ApplicationErrorEnvelope;
 use super::family::{AUDIENCE, ApplicationAuth, ApplicationResult, CREATE_RULES, UPDATE_RULES};
-use super::query::{self, base_url, includes_servers, page_url};
+use super::query::{self, includes_servers, page_url};
 use crate::body::{JsonFields, JsonObject, read_json_value};
 use crate::error::Problem;
 use crate::state::AppState;
+use crate::state::base_url;
 use actix_web::{HttpRequest, HttpResponse, web};
 use rollcall_domain::entities::{User, UserId, parse_numeric_id};
 use rollcall_domain::ports::UserLookup;

@@ -86,7 +86,9 @@ pub(crate) fn message(problem: &Problem) -> String {
         Problem::Unauthenticated { .. } => UNAUTHORIZED.to_owned(),
         Problem::InvalidFields(fields) => validation_message(fields),
         Problem::MalformedJson(cause) => format!("invalid JSON: {cause}"),
-        Problem::MalformedBody(m) | Problem::BadRequest(m) => m.clone(),
+        Problem::MalformedBody(m)
+        | Problem::BadRequest(m)
+        | Problem::Refused { message: m, .. } => m.clone(),
         Problem::UnsupportedMediaType(_) => NOT_JSON.to_owned(),
         Problem::PayloadTooLarge { .. } => BODY_TOO_LARGE.to_owned(),
         Problem::RequestTimeout { .. } => REQUEST_TIMEOUT.to_owned(),

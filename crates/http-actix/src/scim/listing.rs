@@ -1,0 +1,332 @@
+//! A SCIM listing request (RFC 7644 §3.4.2 and §3.4.3), from a query string or a
+//! `SearchRequest` body, read into the domain's [`UserQuery`] and the response's projection:
+//! `filter` through [`super::filter`], `sortBy`/`sortOrder`, and the 1-based `startIndex`
+//! with `count`.
+//!
+//! Paging follows the RFC's leniency: a `startIndex` below 1 reads as 1, a negative `count`
+//! as 0 (a page with no resources, only `totalResults`), a `count` above
+//! [`PageRequest::MAX_LIMIT`] as that limit (the `filter.maxResults` of the service provider
+//! configuration); without `count` a page holds [`DEFAULT_COUNT`] resources.
+
+use super::filter::{FilterError, parse_filter, sort_field, to_listing};
+use super::resource::Projection;
+use crate::error::Problem;
+use rollcall_domain::listing::{
+    Direction, FilterExpr, ListingError, PageRequest, SortKey, SortOrder, UserQuery,
+};
+use serde_json::Value;
+
+/// Resources per page when the request names no `count`.
+pub(crate) const DEFAULT_COUNT: u32 = 100;
+
+/// The schema URN of a search body.
+pub(crate) const SEARCH_REQUEST_SCHEMA: &str =
+    "urn:ietf:params:scim:api:messages:2.0:SearchRequest";
+
+/// A listing request before it is read.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(crate) struct ListParams {
+    /// `filter`.
+    pub filter: Option<String>,
+    /// `sortBy`.
+    pub sort_by: Option<String>,
+    /// `sortOrder`.
+    pub sort_order: Option<String>,
+    /// `startIndex`, as written.
+    pub start_index: Option<String>,
+    /// `count`, as written.
+    pub count: Option<String>,
+    /// `attributes`, comma-separated.
+    pub attributes: Option<String>,
+    /// `excludedAttributes`, comma-separated.
+    pub excluded_attributes: Option<String>,
+}
+
+impl ListParams {
+    /// The parameters of a query string (names case-insensitive; the first of a repeated one
+    /// counts).
+    pub(crate) fn from_query(query_string: &str) -> Self {
+        let mut params = Self::default();
+        for (name, value) in url::form_urlencoded::parse(query_string.as_bytes()) {
+            let slot = match name.to_ascii_lowercase().as_str() {
+                "filter" => &mut params.filter,
+                "sortby" => &mut params.sort_by,
+                "sortorder" => &mut params.sort_order,
+                "startindex" => &mut params.start_index,
+                "count" => &mut params.count,
+                "attributes" => &mut params.attributes,
+                "excludedattributes" => &mut params.excluded_attributes,
+                _ => continue,
+            };
+            if slot.is_none() {
+                *slot = Some(value.into_owned());
+            }
+        }
+        params
+    }
+
+    /// The parameters of a `SearchRequest` body (RFC 7644 §3.4.3): `attributes` and
+    /// `excludedAttributes` are arrays of strings, `startIndex` and `count` numbers.
+    ///
+    /// # Errors
+    /// [`Problem::Refused`] `invalidSyntax` for a body that is not an object or whose members
+    /// have the wrong types; `invalidValue` when `schemas` does not name `SearchRequest`.
+    pub(crate) fn from_search_body(body: &Value) -> Result<Self, Problem> {
+        let syntax = |message: String| Problem::Refused {
+            rule: "invalidSyntax",
+            message,
+        };
+        let Value::Object(map) = body else {
+            return Err(syntax("The request body must be a JSON object.".into()));
+        };
+        let get = |name: &str| {
+            map.iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v)
+                .filter(|v| !v.is_null())
+        };
+        let names_search = get("schemas")
+            .and_then(Value::as_array)
+            .is_some_and(|s| s.iter().any(|v| v.as_str() == Some(SEARCH_REQUEST_SCHEMA)));
+        if !names_search {
+            return Err(Problem::Refused {
+                rule: "invalidValue",
+                message: format!("schemas must contain {SEARCH_REQUEST_SCHEMA}."),
+            });
+        }
+        let text = |name: &str| -> Result<Option<String>, Problem> {
+            match get(name) {
+                None => Ok(None),
+                Some(Value::String(s)) => Ok(Some(s.clone())),
+                Some(_) => Err(syntax(format!("{name} must be a string."))),
+            }
+        };
+        let number = |name: &str| -> Result<Option<String>, Problem> {
+            match get(name) {
+                None => Ok(None),
+                Some(Value::Number(n)) => Ok(Some(n.to_string())),
+                Some(_) => Err(syntax(format!("{name} must be an integer."))),
+            }
+        };
+        let list = |name: &str| -> Result<Option<String>, Problem> {
+            match get(name) {
+                None => Ok(None),
+                Some(Value::Array(items)) => {
+                    let mut names = Vec::with_capacity(items.len());
+                    for item in items {
+                        match item.as_str() {
+                            Some(s) => names.push(s),
+                            None => {
+                                return Err(syntax(format!("{name} must be an array of strings.")));
+                            }
+                        }
+                    }
+                    Ok(Some(names.join(",")))
+                }
+                Some(_) => Err(syntax(format!("{name} must be an array of strings."))),
+            }
+        };
+        Ok(Self {
+            filter: text("filter")?,
+            sort_by: text("sortBy")?,
+            sort_order: text("sortOrder")?,
+            start_index: number("startIndex")?,
+            count: number("count")?,
+            attributes: list("attributes")?,
+            excluded_attributes: list("excludedAttributes")?,
+        })
+    }
+}
+
+/// A listing request, read.
+#[derive(Debug)]
+pub(crate) struct ListRequest {
+    /// The domain query (when `count` is 0, a page of one whose items are not shown).
+    pub query: UserQuery,
+    /// The 1-based index of the first resource.
+    pub start_index: u64,
+    /// False when `count` is 0: the response carries only `totalResults`.
+    pub show_items: bool,
+    /// Which attributes to return.
+    pub projection: Projection,
+}
+
+/// A filter error as the SCIM refusal it is.
+pub(crate) fn filter_problem(e: FilterError) -> Problem {
+    let rule = match e {
+        FilterError::Invalid(_) => "invalidFilter",
+        FilterError::TooMany(_) => "tooMany",
+        FilterError::InvalidPath(_) => "invalidPath",
+    };
+    Problem::Refused {
+        rule,
+        message: e.to_string(),
+    }
+}
+
+fn invalid_value(message: String) -> Problem {
+    Problem::Refused {
+        rule: "invalidValue",
+        message,
+    }
+}
+
+/// An integer parameter: `None` when absent or empty.
+fn integer(raw: Option<&str>, name: &str) -> Result<Option<i64>, Problem> {
+    match raw.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(s) => s
+            .parse::<i64>()
+            .map(Some)
+            .map_err(|_| invalid_value(format!("{name} must be an integer."))),
+    }
+}
+
+/// Reads a listing request.
+///
+/// # Errors
+/// [`Problem::Refused`]: `invalidFilter` for a filter the grammar or the mapping refuses,
+/// `tooMany` beyond the listing's bounds, `invalidValue` for a bad `sortBy`, `sortOrder`,
+/// `startIndex` or `count`.
+pub(crate) fn list_request(params: &ListParams) -> Result<ListRequest, Problem> {
+    let filter = match params.filter.as_deref().map(str::trim) {
+        None | Some("") => FilterExpr::always(),
+        Some(raw) => {
+            to_listing(&parse_filter(raw).map_err(filter_problem)?).map_err(filter_problem)?
+        }
+    };
+    let direction = match params.sort_order.as_deref().map(str::trim) {
+        None | Some("") => Direction::Asc,
+        Some(s) if s.eq_ignore_ascii_case("ascending") => Direction::Asc,
+        Some(s) if s.eq_ignore_ascii_case("descending") => Direction::Desc,
+        Some(_) => {
+            return Err(invalid_value(
+                "sortOrder must be ascending or descending.".into(),
+            ));
+        }
+    };
+    let sort = match params.sort_by.as_deref().map(str::trim) {
+        None | Some("") => SortOrder::default(),
+        Some(path) => {
+            let field = sort_field(path).ok_or_else(|| {
+                invalid_value(format!(
+                    "sortBy names no attribute that can be sorted on: {}.",
+                    super::filter::excerpt(path)
+                ))
+            })?;
+            SortOrder::new(vec![SortKey { field, direction }])
+        }
+    };
+    let start_index = integer(params.start_index.as_deref(), "startIndex")?
+        .unwrap_or(1)
+        .max(1);
+    let count = integer(params.count.as_deref(), "count")?
+        .unwrap_or(i64::from(DEFAULT_COUNT))
+        .clamp(0, i64::from(PageRequest::MAX_LIMIT));
+    let start_index = u64::try_from(start_index).unwrap_or(1);
+    let show_items = count > 0;
+    let limit = u32::try_from(count.max(1)).unwrap_or(DEFAULT_COUNT);
+    let page = PageRequest::new(limit, start_index - 1);
+    let query = UserQuery::matching(filter, sort, page).map_err(|errors| {
+        let message = errors
+            .iter()
+            .map(ListingError::to_string)
+            .collect::<Vec<_>>()
+            .join(" ");
+        Problem::Refused {
+            rule: "tooMany",
+            message,
+        }
+    })?;
+    Ok(ListRequest {
+        query,
+        start_index,
+        show_items,
+        projection: Projection::new(
+            params.attributes.as_deref(),
+            params.excluded_attributes.as_deref(),
+        ),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rollcall_domain::listing::UserField;
+    use serde_json::json;
+
+    fn rule(p: Problem) -> &'static str {
+        match p {
+            Problem::Refused { rule, .. } => rule,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn paging_edges_read_leniently() {
+        let read = |q: &str| list_request(&ListParams::from_query(q)).unwrap();
+        let r = read("");
+        assert_eq!(
+            (r.start_index, r.query.page.limit(), r.show_items),
+            (1, 100, true)
+        );
+        let r = read("startIndex=0&count=-5");
+        assert_eq!(
+            (r.start_index, r.query.page.offset(), r.show_items),
+            (1, 0, false)
+        );
+        let r = read("StartIndex=11&COUNT=5000");
+        assert_eq!((r.query.page.offset(), r.query.page.limit()), (10, 1000));
+        assert_eq!(
+            rule(list_request(&ListParams::from_query("count=ten")).unwrap_err()),
+            "invalidValue"
+        );
+    }
+
+    #[test]
+    fn sorting_and_filters_map_to_the_domain() {
+        let r = list_request(&ListParams::from_query(
+            "sortBy=name.familyName&sortOrder=Descending&filter=userName%20sw%20%22a%22",
+        ))
+        .unwrap();
+        assert_eq!(
+            r.query.sort.keys(),
+            [SortKey {
+                field: UserField::LastName,
+                direction: Direction::Desc
+            }]
+        );
+        assert_eq!(r.query.filter.tests()[0].field, UserField::Username);
+        let refused = |q: &str| rule(list_request(&ListParams::from_query(q)).unwrap_err());
+        assert_eq!(refused("sortBy=password"), "invalidValue");
+        assert_eq!(refused("sortOrder=up"), "invalidValue");
+        assert_eq!(refused("filter=userName%20xx%20%22a%22"), "invalidFilter");
+        assert_eq!(refused("filter=nickName%20eq%20%22a%22"), "invalidFilter");
+    }
+
+    #[test]
+    fn search_bodies_read_like_query_strings() {
+        let params = ListParams::from_search_body(&json!({
+            "schemas": [SEARCH_REQUEST_SCHEMA], "attributes": ["userName", "emails"],
+            "filter": "active eq true", "startIndex": 2, "count": 3
+        }))
+        .unwrap();
+        assert_eq!(params.attributes.as_deref(), Some("userName,emails"));
+        assert_eq!(params.start_index.as_deref(), Some("2"));
+        let r = list_request(&params).unwrap();
+        assert_eq!((r.query.page.offset(), r.query.page.limit()), (1, 3));
+        assert_eq!(
+            rule(ListParams::from_search_body(&json!({"filter": "x"})).unwrap_err()),
+            "invalidValue"
+        );
+        assert_eq!(
+            rule(
+                ListParams::from_search_body(
+                    &json!({"schemas": [SEARCH_REQUEST_SCHEMA], "count": "3"})
+                )
+                .unwrap_err()
+            ),
+            "invalidSyntax"
+        );
+    }
+}
