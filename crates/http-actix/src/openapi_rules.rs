@@ -12,6 +12,8 @@
 //! Patterns are ECMA-262 and anchored. Where JSON Schema cannot say a rule (a byte limit, a
 //! uniqueness) the declared rule is the stricter one or the description says it.
 
+use crate::scim::listing::SEARCH_REQUEST_SCHEMA;
+use crate::scim::patch::{MAX_OPERATIONS, PATCH_OP_SCHEMA};
 use crate::v2::filters::FILTERABLE;
 use rollcall_domain::audit::AuditAction;
 use rollcall_domain::listing::{MAX_SORT_KEYS, MAX_VALUE_LENGTH, PageRequest};
@@ -239,7 +241,105 @@ fn property_rules(policy: PasswordPolicy) -> Vec<(&'static str, Vec<(&'static st
                 ),
             ],
         ),
+        // SCIM: the User body's attributes as the domain reads them.
+        (
+            "ScimUserRequest",
+            vec![
+                ("userName", username()),
+                ("externalId", text(true)),
+                (
+                    "emails",
+                    json!({"type": ["array", "null"], "maxItems": 1,
+                           "items": {"$ref": "#/components/schemas/ScimEmail"}}),
+                ),
+                ("preferredLanguage", language(true)),
+                ("locale", language(true)),
+                (
+                    "password",
+                    json!({"type": ["string", "null"], "format": "password",
+                           "maxLength": PasswordPolicy::MAX_CHARS,
+                           "pattern": format!("^(?:|[^\\u0000]{{{},}})$", policy.min_chars())}),
+                ),
+            ],
+        ),
+        (
+            "ScimName",
+            vec![("givenName", text(true)), ("familyName", text(true))],
+        ),
+        (
+            "ScimEmail",
+            vec![
+                ("value", email(false)),
+                (
+                    "type",
+                    json!({"type": ["string", "null"], "pattern": NO_NUL_PATTERN}),
+                ),
+            ],
+        ),
+        (
+            "ScimSearchRequest",
+            vec![
+                ("schemas", scim_schemas(SEARCH_REQUEST_SCHEMA)),
+                ("filter", scim_filter()),
+                ("sortBy", scim_sort_by()),
+                ("sortOrder", scim_sort_order()),
+            ],
+        ),
+        (
+            "ScimPatchRequest",
+            vec![
+                ("schemas", scim_schemas(PATCH_OP_SCHEMA)),
+                ("Operations", scim_patch_operations()),
+            ],
+        ),
     ]
+}
+
+/// A SCIM `schemas` list that must name `urn`.
+fn scim_schemas(urn: &str) -> Value {
+    json!({"type": "array", "items": {"type": "string"}, "contains": {"const": urn}})
+}
+
+/// The SCIM filters the document promises: one comparison of a text attribute with a plain
+/// value (the server takes the whole RFC 7644 grammar, described in the parameter's text;
+/// JSON Schema cannot say it), or none.
+fn scim_filter() -> Value {
+    json!({"type": ["string", "null"],
+           "pattern": r#"^(?:|(?:userName|externalId|emails\.value|name\.givenName|name\.familyName) (?:eq|ne|co|sw|ew) "[A-Za-z0-9@._-]{0,64}")$"#})
+}
+
+/// The attributes a SCIM listing sorts on.
+fn scim_sort_by() -> Value {
+    json!({"type": ["string", "null"], "enum": [
+        null, "", "id", "userName", "externalId", "name.givenName", "name.familyName", "emails",
+        "emails.value", "active", "preferredLanguage", "locale", "meta.created",
+        "meta.lastModified"]})
+}
+
+fn scim_sort_order() -> Value {
+    json!({"type": ["string", "null"], "enum": [null, "", "ascending", "descending"]})
+}
+
+/// The PATCH operations the document promises, each a path with a value of its type (the
+/// server takes every form of RFC 7644 §3.5.2, described in the schema's text).
+fn scim_patch_operations() -> Value {
+    let set = |path: &str, value: Value| {
+        json!({"type": "object", "required": ["op", "path", "value"],
+               "properties": {"op": {"enum": ["add", "replace"]}, "path": {"const": path},
+                              "value": value}})
+    };
+    json!({"type": "array", "minItems": 1, "maxItems": MAX_OPERATIONS, "items": {"oneOf": [
+        set("userName", username()),
+        set("externalId", text(false)),
+        set("name.givenName", text(false)),
+        set("name.familyName", text(false)),
+        set("preferredLanguage", language(false)),
+        set("active", boolean()),
+        {"type": "object", "required": ["op", "path"],
+         "properties": {"op": {"const": "remove"},
+                        "path": {"enum": ["externalId", "name", "name.givenName",
+                                          "name.familyName", "emails"]}}},
+    ]}})
 }
 
 /// Writes every rule into `doc` (the document as JSON).
@@ -333,6 +433,30 @@ pub(crate) fn apply(doc: &mut Value, policy: PasswordPolicy) {
     set_parameter(doc, app, "get", "sort", application_sort());
     for field in ["email", "uuid", "username", "external_id"] {
         set_parameter(doc, app, "get", &format!("filter[{field}]"), filter_value());
+    }
+    let scim = "/scim/v2/Users";
+    set_parameter(doc, scim, "get", "filter", scim_filter());
+    set_parameter(doc, scim, "get", "sortBy", scim_sort_by());
+    set_parameter(doc, scim, "get", "sortOrder", scim_sort_order());
+    for name in ["startIndex", "count"] {
+        set_parameter(
+            doc,
+            scim,
+            "get",
+            name,
+            json!({"type": "integer", "minimum": i64::MIN, "maximum": i64::MAX}),
+        );
+    }
+    for (path, method) in [(scim, "get"), ("/scim/v2/Users/{id}", "get")] {
+        for name in ["attributes", "excludedAttributes"] {
+            set_parameter(
+                doc,
+                path,
+                method,
+                name,
+                json!({"type": "string", "pattern": NO_NUL_PATTERN}),
+            );
+        }
     }
     for method in ["get", "put", "patch", "delete"] {
         set_parameter(

@@ -1636,4 +1636,37 @@ mod tests {
             &serde_json::json!("work")
         ));
     }
+
+    /// Every prefix of a set of tricky inputs, and each with a multi-byte character inserted
+    /// at every character boundary, parses or is refused; none panics (a panic would end the
+    /// worker's connection).
+    #[test]
+    fn no_input_panics_the_parsers() {
+        let seeds = [
+            r#"userName eq "ann" and (emails[type eq "work" and value co "@x"] or not (active eq true))"#,
+            r#"urn:ietf:params:scim:schemas:core:2.0:User:name.givenName sw "A\u00e9\"" or meta.created gt "2024-01-01T00:00:00Z""#,
+            r#"emails[value ew ".org"].value"#,
+            "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value",
+            "a[b[c eq 1]]",
+        ];
+        for seed in seeds {
+            let boundaries: Vec<usize> = seed
+                .char_indices()
+                .map(|(i, _)| i)
+                .chain([seed.len()])
+                .collect();
+            for &end in &boundaries {
+                let prefix = &seed[..end];
+                let _ = parse_filter(prefix).map(|f| to_listing(&f));
+                let _ = parse_path(prefix);
+                for odd in ["𐀀", "é", "\0", "\"", "\u{0}"] {
+                    for &at in boundaries.iter().filter(|&&b| b <= end) {
+                        let mutated = format!("{}{odd}{}", &prefix[..at], &prefix[at..]);
+                        let _ = parse_filter(&mutated).map(|f| to_listing(&f));
+                        let _ = parse_path(&mutated);
+                    }
+                }
+            }
+        }
+    }
 }

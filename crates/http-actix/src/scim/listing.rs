@@ -104,7 +104,15 @@ impl ListParams {
         let number = |name: &str| -> Result<Option<String>, Problem> {
             match get(name) {
                 None => Ok(None),
-                Some(Value::Number(n)) => Ok(Some(n.to_string())),
+                // An integral number written with a fraction (`978.0`) is that integer.
+                Some(Value::Number(n)) => match n.as_i64().or_else(|| {
+                    n.as_f64()
+                        .filter(|f| f.fract() == 0.0 && f.abs() < 9.0e18)
+                        .map(|f| f as i64)
+                }) {
+                    Some(i) => Ok(Some(i.to_string())),
+                    None => Err(syntax(format!("{name} must be an integer."))),
+                },
                 Some(_) => Err(syntax(format!("{name} must be an integer."))),
             }
         };
@@ -315,6 +323,20 @@ mod tests {
         assert_eq!(params.start_index.as_deref(), Some("2"));
         let r = list_request(&params).unwrap();
         assert_eq!((r.query.page.offset(), r.query.page.limit()), (1, 3));
+        let integral = ListParams::from_search_body(&json!({
+            "schemas": [SEARCH_REQUEST_SCHEMA], "startIndex": -25.0, "count": 978.0
+        }))
+        .unwrap();
+        assert_eq!(
+            (integral.start_index.as_deref(), integral.count.as_deref()),
+            (Some("-25"), Some("978"))
+        );
+        assert!(
+            ListParams::from_search_body(
+                &json!({"schemas": [SEARCH_REQUEST_SCHEMA], "count": 1.5})
+            )
+            .is_err()
+        );
         assert_eq!(
             rule(ListParams::from_search_body(&json!({"filter": "x"})).unwrap_err()),
             "invalidValue"

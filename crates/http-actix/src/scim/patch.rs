@@ -1228,4 +1228,60 @@ mod tests {
             Err(PatchError::NoTarget(_))
         ));
     }
+
+    /// PATCH bodies with odd paths and values of every JSON type are applied or refused; none
+    /// panics.
+    #[test]
+    fn no_operation_panics_the_patcher() {
+        let paths = [
+            "userName",
+            "name",
+            "name.givenName",
+            "emails",
+            "emails.value",
+            r#"emails[type eq "work"]"#,
+            r#"emails[type eq "work"].value"#,
+            r#"emails[value pr]"#,
+            "active",
+            "urn:ietf:params:scim:schemas:core:2.0:User:name.familyName𐀀",
+            "meta",
+            "id",
+            "𐀀",
+            "",
+        ];
+        let values = [
+            json!(null),
+            json!(true),
+            json!(7),
+            json!("x𐀀"),
+            json!([]),
+            json!([{"value": "a@x", "primary": "True"}, 3]),
+            json!({"givenName": [], "value": {}}),
+        ];
+        let base = json!({"schemas": [], "id": "1", "userName": "ann",
+                          "name": {"givenName": "Ann"}, "emails": [{"value": "a@x"}],
+                          "active": true});
+        for op in ["add", "replace", "remove", "Replace", "move"] {
+            for path in paths {
+                for value in &values {
+                    let body = json!({
+                        "schemas": [PATCH_OP_SCHEMA],
+                        "Operations": [{"op": op, "path": path, "value": value}]
+                    });
+                    if let Ok(ops) = parse_patch(&body) {
+                        let mut doc = base.as_object().unwrap().clone();
+                        let _ = apply_patch(&mut doc, &ops);
+                    }
+                    let no_path = json!({
+                        "schemas": [PATCH_OP_SCHEMA],
+                        "Operations": [{"op": op, "value": {path: value}}]
+                    });
+                    if let Ok(ops) = parse_patch(&no_path) {
+                        let mut doc = base.as_object().unwrap().clone();
+                        let _ = apply_patch(&mut doc, &ops);
+                    }
+                }
+            }
+        }
+    }
 }

@@ -113,13 +113,15 @@ impl Projection {
 /// A path without the core User schema's URN prefix.
 fn strip_urn(path: &str) -> &str {
     let prefix = USER_SCHEMA.len();
-    if path.len() > prefix
-        && path[..prefix].eq_ignore_ascii_case(USER_SCHEMA)
-        && path.as_bytes()[prefix] == b':'
-    {
-        &path[prefix + 1..]
-    } else {
-        path
+    match path.get(..prefix) {
+        Some(head)
+            if head.eq_ignore_ascii_case(USER_SCHEMA)
+                && path.as_bytes().get(prefix) == Some(&b':') =>
+        {
+            // The byte at `prefix` is an ASCII `:`, so the rest starts on a character boundary.
+            path.get(prefix + 1..).unwrap_or_default()
+        }
+        _ => path,
     }
 }
 
@@ -481,5 +483,12 @@ mod tests {
         );
         assert_eq!(urn.len(), 3, "attributes wins over excludedAttributes");
         assert_eq!(project(doc.clone(), &Projection::new(Some(""), None)), doc);
+        // Any text is a path: one with a multi-byte character where the URN would end.
+        let odd = format!("{}𐀀x", &USER_SCHEMA[..40]);
+        assert_eq!(strip_urn(&odd), odd);
+        assert_eq!(
+            project(doc.clone(), &Projection::new(None, Some(&odd))),
+            doc
+        );
     }
 }
