@@ -5,11 +5,11 @@
 //! These documents describe the server, not any user, and are served without
 //! authentication, as RFC 7644 §4 allows.
 
-use super::envelope::ScimErrorEnvelope;
+use super::envelope::{ScimErrorEnvelope, scim_json};
 use super::family::ScimResult;
 use super::filter::USER_SCHEMA;
+use super::listing::LIST_RESPONSE_SCHEMA;
 use super::resource::USER_RESOURCE_TYPE;
-use super::users::scim_json;
 use crate::state::{AppState, base_url};
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, web};
@@ -24,8 +24,6 @@ const SERVICE_PROVIDER_CONFIG_SCHEMA: &str =
 const RESOURCE_TYPE_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:ResourceType";
 /// The schema URN of a schema.
 const SCHEMA_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:Schema";
-/// The schema URN of a list.
-pub(crate) const LIST_RESPONSE_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
 
 /// Languages offered as `canonicalValues` of `preferredLanguage` (any language tag of at
 /// most 16 letters, `-` and `_` is accepted).

@@ -37,6 +37,13 @@ pub(crate) struct ScimErrorEnvelope {
     pub detail: String,
 }
 
+/// A response with a SCIM body (`application/scim+json`).
+pub(crate) fn scim_json<T: Serialize>(status: StatusCode, body: &T) -> HttpResponse {
+    HttpResponse::build(status)
+        .content_type(SCIM_JSON)
+        .body(serde_json::to_vec(body).unwrap_or_default())
+}
+
 /// The status SCIM answers with: validation failures are 400, a taken value 409.
 pub(crate) fn status(problem: &Problem) -> StatusCode {
     let fields = problem.invalid_fields();

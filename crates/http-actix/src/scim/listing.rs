@@ -19,6 +19,9 @@ use serde_json::Value;
 /// Resources per page when the request names no `count`.
 pub(crate) const DEFAULT_COUNT: u32 = 100;
 
+/// The schema URN of a list.
+pub(crate) const LIST_RESPONSE_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
+
 /// The schema URN of a search body.
 pub(crate) const SEARCH_REQUEST_SCHEMA: &str =
     "urn:ietf:params:scim:api:messages:2.0:SearchRequest";

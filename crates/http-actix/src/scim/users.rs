@@ -7,9 +7,9 @@
 //! use case.
 
 use super::dto::{ScimPatchRequest, ScimSearchRequest, ScimUser, ScimUserList, ScimUserRequest};
-use super::envelope::{SCIM_JSON, ScimErrorEnvelope};
+use super::envelope::{SCIM_JSON, ScimErrorEnvelope, scim_json};
 use super::family::{AUDIENCE, CREATE_RULES, ScimAuth, ScimResult, UPDATE_RULES};
-use super::listing::{ListParams, ListRequest, list_request};
+use super::listing::{LIST_RESPONSE_SCHEMA, ListParams, ListRequest, list_request};
 use super::patch::{PatchError, apply_patch, parse_patch};
 use super::resource::{Projection, object_body, project, render_user, user_input, version};
 use crate::body::read_json_value;
@@ -22,16 +22,8 @@ use rollcall_domain::entities::User;
 use rollcall_domain::ports::UserLookup;
 use rollcall_domain::services::Principal;
 use rollcall_domain::values::Scope;
-use serde::Serialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
-
-/// A response with a SCIM body (`application/scim+json`).
-pub(crate) fn scim_json<T: Serialize>(status: StatusCode, body: &T) -> HttpResponse {
-    HttpResponse::build(status)
-        .content_type(SCIM_JSON)
-        .body(serde_json::to_vec(body).unwrap_or_default())
-}
 
 /// The lookup of a path id: a UUID, else a UUID no user has (the nil UUID is never
 /// assigned), so that anything else is a 404 like an unknown id.
@@ -89,7 +81,7 @@ async fn listing(
         Vec::new()
     };
     let mut body = json!({
-        "schemas": [super::discovery::LIST_RESPONSE_SCHEMA],
+        "schemas": [LIST_RESPONSE_SCHEMA],
         "totalResults": listed.total,
         "startIndex": request.start_index,
         "itemsPerPage": resources.len(),
