@@ -108,6 +108,13 @@ measure() {
 /api/v2/users?limit=50&email=~%25999%25|50
 /api/application/users?per_page=50&filter%5Bemail%5D=99999|50
 /api/application/users?per_page=50&sort=-uuid|50
+/scim/v2/Users?filter=userName%20eq%20%22USER777777%22|5
+/scim/v2/Users?filter=externalId%20eq%20%22ext-777778%22|5
+/scim/v2/Users?filter=emails.value%20co%20%2299999%22&count=50|50
+/scim/v2/Users?filter=userName%20sw%20%22user99999%22%20or%20emails%20co%20%2288888%40%22&count=50|50
+/scim/v2/Users?filter=not%20(active%20eq%20true)&count=50|50
+/scim/v2/Users?startIndex=900001&count=50|100
+/scim/v2/Users?count=0|5
 ROWS
 
     # The v1 listing of every user: three times, memory sampled while it streams.
@@ -131,7 +138,7 @@ ROWS
     server_pid=""
 }
 
-echo "### A million users (issue 11)"
+echo "### A million users (issues 11 and 14)"
 echo
 echo "Single requests with curl on loopback, each path once untimed and then the median of ${reps} (the v1"
 echo "listing: of 3), Basic as the admin (credential cache hit), exact \`count\`/\`total\` in every list answer."
