@@ -783,6 +783,27 @@ impl TestApp {
         )
         .await
     }
+
+    // --- SCIM ---------------------------------------------------------------------------
+
+    /// A SCIM request to `path` (the whole path, `/scim/v2/…`); `body`, when given, is sent
+    /// as `application/scim+json`.
+    pub async fn scim(
+        &self,
+        method: Method,
+        path: &str,
+        auth: &Auth,
+        body: Option<Value>,
+    ) -> TestResponse {
+        let rb = self.request(method, path, auth);
+        let rb = match body {
+            Some(body) => rb
+                .header("Content-Type", "application/scim+json")
+                .body(serde_json::to_vec(&body).unwrap()),
+            None => rb,
+        };
+        self.send(rb).await
+    }
 }
 
 /// The keys of a JSON object, sorted.

@@ -22,6 +22,7 @@ mod instances;
 mod limits;
 mod metrics;
 mod openapi;
+mod scim;
 mod sessions;
 mod slow_bodies;
 mod startup;

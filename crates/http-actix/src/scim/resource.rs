@@ -302,7 +302,7 @@ fn email_of(value: &Value) -> Option<Option<String>> {
 
 /// Reads a User body into the domain's input. `replace` reads it as a whole new state (PUT,
 /// and the document a PATCH leaves): an absent `externalId`, `name` part or `emails` clears
-/// it. Otherwise (POST) absent means "not given". `active` and the language stay as they
+/// it, an absent `userName` is blank (it is required). Otherwise (POST) absent means "not given". `active` and the language stay as they
 /// are when absent (they always have a value). Wrongly typed attributes are listed as
 /// malformed under the domain's names, read-only and unknown attributes are ignored.
 pub(crate) fn user_input(body: JsonObject, replace: bool) -> UserInput {
@@ -354,7 +354,7 @@ pub(crate) fn user_input(body: JsonObject, replace: bool) -> UserInput {
         other => other,
     };
     let mut input = UserInput {
-        username: f.nullable_string("userName"),
+        username: f.nullable_string("userName").or(absent.clone()),
         external_id: f.nullable_string("externalId").or(absent),
         password: f.nullable_string("password"),
         first_name,
@@ -372,6 +372,35 @@ pub(crate) fn user_input(body: JsonObject, replace: bool) -> UserInput {
     }));
     input.malformed = malformed;
     input
+}
+
+/// The attributes a user always has (published as `required`): a PATCH may replace them but
+/// not remove them.
+const REQUIRED: &[&str] = &["userName", "active", "preferredLanguage"];
+
+/// Settles the document a PATCH left, given the `before` document it was applied to:
+/// `locale` written by the PATCH becomes `preferredLanguage` (they are one field, and only
+/// `preferredLanguage` is rendered, so a changed `locale` is the change), and a required
+/// attribute the PATCH removed is refused.
+///
+/// # Errors
+/// [`Problem::Refused`] `invalidValue` naming the removed attribute.
+pub(crate) fn settle_patched(doc: &mut JsonObject, before: &JsonObject) -> Result<(), Problem> {
+    if let Some(locale) = doc.remove("locale")
+        && doc.get("preferredLanguage") == before.get("preferredLanguage")
+        && !locale.is_null()
+    {
+        doc.insert("preferredLanguage".into(), locale);
+    }
+    for name in REQUIRED {
+        if doc.get(*name).is_none_or(Value::is_null) {
+            return Err(Problem::Refused {
+                rule: "invalidValue",
+                message: format!("{name} is required: it can be replaced but not removed."),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// Reads a JSON body that must be an object.
@@ -429,6 +458,35 @@ mod tests {
             (Some(None), Some(None), Some(None))
         );
         assert_eq!((replaced.enabled, replaced.language), (None, None));
+    }
+
+    #[test]
+    fn a_patched_locale_is_the_language_and_required_attributes_stay() {
+        let before = object(json!({"userName": "ann", "active": true, "preferredLanguage": "en"}));
+        let mut doc = before.clone();
+        doc.insert("locale".into(), json!("de"));
+        settle_patched(&mut doc, &before).unwrap();
+        assert_eq!(doc["preferredLanguage"], "de");
+        assert!(!doc.contains_key("locale"));
+        let mut both = before.clone();
+        both.insert("locale".into(), json!("de"));
+        both.insert("preferredLanguage".into(), json!("fr"));
+        settle_patched(&mut both, &before).unwrap();
+        assert_eq!(
+            both["preferredLanguage"], "fr",
+            "a changed preferredLanguage wins"
+        );
+        for name in REQUIRED {
+            let mut removed = before.clone();
+            removed.remove(*name);
+            match settle_patched(&mut removed, &before) {
+                Err(Problem::Refused { rule, message }) => {
+                    assert_eq!(rule, "invalidValue");
+                    assert!(message.starts_with(name), "{message}");
+                }
+                other => panic!("{name}: {other:?}"),
+            }
+        }
     }
 
     #[test]

@@ -11,7 +11,9 @@ use super::envelope::{SCIM_JSON, ScimErrorEnvelope, scim_json};
 use super::family::{AUDIENCE, CREATE_RULES, ScimAuth, ScimResult, UPDATE_RULES};
 use super::listing::{LIST_RESPONSE_SCHEMA, ListParams, ListRequest, list_request};
 use super::patch::{PatchError, apply_patch, parse_patch};
-use super::resource::{Projection, object_body, project, render_user, user_input, version};
+use super::resource::{
+    Projection, object_body, project, render_user, settle_patched, user_input, version,
+};
 use crate::body::read_json_value;
 use crate::error::Problem;
 use crate::state::{AppState, base_url};
@@ -368,8 +370,10 @@ pub(crate) async fn patch_user(
         .await?;
     let operations = parse_patch(&read_json_value(&req, payload).await?).map_err(patch_problem)?;
     let base = base_url(&req, &state.settings);
-    let mut doc = render_user(permit.target(), &base);
+    let before = render_user(permit.target(), &base);
+    let mut doc = before.clone();
     apply_patch(&mut doc, &operations).map_err(patch_problem)?;
+    settle_patched(&mut doc, &before)?;
     let user = state
         .directory
         .update_user(permit, user_input(doc, true), UPDATE_RULES)
