@@ -46,6 +46,20 @@ const ROUTES: &[(&str, &str)] = &[
     ("patch", "/api/application/users/{}"),
     ("delete", "/api/application/users/{}"),
     ("get", "/api/application/users/external/{}"),
+    // scim
+    ("get", "/scim/v2/ServiceProviderConfig"),
+    ("get", "/scim/v2/ResourceTypes"),
+    ("get", "/scim/v2/ResourceTypes/{}"),
+    ("get", "/scim/v2/Schemas"),
+    ("get", "/scim/v2/Schemas/{}"),
+    ("get", "/scim/v2/Users"),
+    ("post", "/scim/v2/Users"),
+    ("post", "/scim/v2/Users/.search"),
+    ("post", "/scim/v2/.search"),
+    ("get", "/scim/v2/Users/{}"),
+    ("put", "/scim/v2/Users/{}"),
+    ("patch", "/scim/v2/Users/{}"),
+    ("delete", "/scim/v2/Users/{}"),
     // operations
     ("get", "/healthz"),
     ("get", "/readyz"),
@@ -238,7 +252,14 @@ async fn openapi_is_valid_3_1_and_lists_every_route() {
         if path.starts_with("/openapi") || path.starts_with("/docs") {
             continue;
         }
-        let concrete = path.replace("{}", "1");
+        // The public discovery documents are found by their names.
+        let concrete = match path.as_str() {
+            "/scim/v2/ResourceTypes/{}" => path.replace("{}", "User"),
+            "/scim/v2/Schemas/{}" => {
+                path.replace("{}", "urn:ietf:params:scim:schemas:core:2.0:User")
+            }
+            _ => path.replace("{}", "1"),
+        };
         let method = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
         let response = app.call(method.clone(), &concrete, &Auth::None).await;
         // Without credentials a known route answers 401 (or 200 for public ones), never
