@@ -2171,6 +2171,59 @@ async fn routes_methods_and_bodies_answer_in_the_scim_envelope(backend: Backend)
     assert_eq!(list["totalResults"], 2, "nothing was made");
 }
 
+both_backends!(a_projection_over_its_bound_is_refused_before_any_write);
+/// `attributes`/`excludedAttributes` list at most 64 paths (400 `tooMany` beyond), and the
+/// check comes before the write: a refused PATCH or PUT changes nothing.
+async fn a_projection_over_its_bound_is_refused_before_any_write(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let idp = provisioning_key(&app).await;
+    let created = scim_create(&app, &idp, json!({"userName": "projected"})).await;
+    let id = created["id"].as_str().unwrap().to_owned();
+    let at_cap = vec!["userName"; 64].join(",");
+    let over = format!("{at_cap},emails");
+    let response = app
+        .scim(
+            Method::GET,
+            &format!("{}?attributes={at_cap}", user_path(&id)),
+            &idp,
+            None,
+        )
+        .await;
+    response.assert_status(200);
+    assert_eq!(response.json()["userName"], "projected");
+    for query in [
+        format!("attributes={over}"),
+        format!("excludedAttributes={over}"),
+    ] {
+        let response = app
+            .scim(Method::GET, &format!("{USERS}?{query}"), &idp, None)
+            .await;
+        assert_scim_type(&response, 400, "tooMany");
+        let response = app
+            .scim(
+                Method::PATCH,
+                &format!("{}?{query}", user_path(&id)),
+                &idp,
+                Some(json!({
+                    "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                    "Operations": [{"op": "replace", "path": "userName", "value": "changed"}]
+                })),
+            )
+            .await;
+        assert_scim_type(&response, 400, "tooMany");
+        let response = app
+            .scim(
+                Method::PUT,
+                &format!("{}?{query}", user_path(&id)),
+                &idp,
+                Some(json!({"userName": "changed"})),
+            )
+            .await;
+        assert_scim_type(&response, 400, "tooMany");
+    }
+    assert_eq!(scim_read(&app, &id).await, created);
+}
+
 both_backends!(a_created_user_has_location_etag_and_no_password);
 async fn a_created_user_has_location_etag_and_no_password(backend: Backend) {
     let app = spawn_app(backend).await;

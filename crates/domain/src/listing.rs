@@ -695,6 +695,46 @@ impl FilterExpr {
         matches!(self, Self::All(operands) if operands.is_empty())
     }
 
+    /// The negation of `expr`, in the simplest form that keeps the same users: of always,
+    /// never (and the reverse); of a negation, its operand; of a filter on a field that is
+    /// never null, the filter with the opposite condition (`Eq`↔`Ne`, `Gt`↔`Le`, `Ge`↔`Lt`,
+    /// `In`↔`NotIn`, `Like`↔`NotLike`, `IsNull`↔`IsNotNull`; on a boolean, `Ne b` is `Eq !b`),
+    /// which is exact there under the two-valued logic and lets a store use an index on the
+    /// field (`NOT (enabled = true)` becomes `enabled = false`). Anything else is `Not`.
+    pub fn negation(expr: Self) -> Self {
+        match expr {
+            Self::All(operands) if operands.is_empty() => Self::Any(operands),
+            Self::Any(operands) if operands.is_empty() => Self::All(operands),
+            Self::Not(operand) => *operand,
+            Self::Test(filter) if !filter.field.is_nullable() => {
+                let condition = match filter.condition {
+                    Condition::Eq(FilterValue::Boolean(b))
+                    | Condition::Ne(FilterValue::Boolean(b)) => {
+                        let was_eq = matches!(filter.condition, Condition::Eq(_));
+                        Condition::Eq(FilterValue::Boolean(if was_eq { !b } else { b }))
+                    }
+                    Condition::Eq(v) => Condition::Ne(v),
+                    Condition::Ne(v) => Condition::Eq(v),
+                    Condition::Gt(v) => Condition::Le(v),
+                    Condition::Ge(v) => Condition::Lt(v),
+                    Condition::Lt(v) => Condition::Ge(v),
+                    Condition::Le(v) => Condition::Gt(v),
+                    Condition::In(vs) => Condition::NotIn(vs),
+                    Condition::NotIn(vs) => Condition::In(vs),
+                    Condition::Like(p) => Condition::NotLike(p),
+                    Condition::NotLike(p) => Condition::Like(p),
+                    Condition::IsNull => Condition::IsNotNull,
+                    Condition::IsNotNull => Condition::IsNull,
+                };
+                Self::Test(Filter {
+                    field: filter.field,
+                    condition,
+                })
+            }
+            other => Self::Not(Box::new(other)),
+        }
+    }
+
     /// The filters in the expression, in order.
     pub fn tests(&self) -> Vec<&Filter> {
         fn walk<'a>(expr: &'a FilterExpr, out: &mut Vec<&'a Filter>) {
@@ -1069,6 +1109,82 @@ mod tests {
         );
         assert!(UserQuery::default().filter.is_always());
         assert!(!FilterExpr::Any(vec![]).is_always());
+    }
+
+    #[test]
+    fn negations_are_pushed_into_filters_on_fields_that_are_never_null() {
+        let on = |field, condition| FilterExpr::Test(Filter { field, condition });
+        let not = FilterExpr::negation;
+        let yes = FilterValue::Boolean(true);
+        assert_eq!(
+            not(on(UserField::Enabled, Condition::Eq(yes.clone()))),
+            on(
+                UserField::Enabled,
+                Condition::Eq(FilterValue::Boolean(false))
+            )
+        );
+        assert_eq!(
+            not(on(UserField::Enabled, Condition::Ne(yes.clone()))),
+            on(UserField::Enabled, Condition::Eq(yes))
+        );
+        assert_eq!(
+            not(on(UserField::Username, Condition::Like("a%".into()))),
+            on(UserField::Username, Condition::NotLike("a%".into()))
+        );
+        let id = |n| FilterValue::Integer(n);
+        assert_eq!(
+            not(on(UserField::Id, Condition::Gt(id(3)))),
+            on(UserField::Id, Condition::Le(id(3)))
+        );
+        // A nullable field keeps the `Not`: `NotLike` would drop the users without an e-mail.
+        let like = on(UserField::Email, Condition::Like("%x%".into()));
+        assert_eq!(not(like.clone()), FilterExpr::Not(Box::new(like.clone())));
+        assert_eq!(not(not(like.clone())), like);
+        assert_eq!(not(FilterExpr::always()), FilterExpr::Any(vec![]));
+        assert_eq!(not(FilterExpr::Any(vec![])), FilterExpr::always());
+        // Every negated condition keeps exactly the users the `Not` keeps, on every value.
+        let users = [1, 2, 3, 4];
+        for condition in [
+            Condition::Eq(id(2)),
+            Condition::Ne(id(2)),
+            Condition::Gt(id(2)),
+            Condition::Ge(id(2)),
+            Condition::Lt(id(2)),
+            Condition::Le(id(2)),
+            Condition::In(vec![id(1), id(3)]),
+            Condition::NotIn(vec![id(1), id(3)]),
+            Condition::IsNull,
+            Condition::IsNotNull,
+        ] {
+            let keep = |expr: &FilterExpr, user: i64| {
+                expr.evaluate(&mut |f: &Filter| {
+                    Ok::<_, ()>(match &f.condition {
+                        Condition::Eq(FilterValue::Integer(v)) => user == *v,
+                        Condition::Ne(FilterValue::Integer(v)) => user != *v,
+                        Condition::Gt(FilterValue::Integer(v)) => user > *v,
+                        Condition::Ge(FilterValue::Integer(v)) => user >= *v,
+                        Condition::Lt(FilterValue::Integer(v)) => user < *v,
+                        Condition::Le(FilterValue::Integer(v)) => user <= *v,
+                        Condition::In(vs) => vs.contains(&FilterValue::Integer(user)),
+                        Condition::NotIn(vs) => !vs.contains(&FilterValue::Integer(user)),
+                        Condition::IsNull => false,
+                        Condition::IsNotNull => true,
+                        other => panic!("{other:?}"),
+                    })
+                })
+                .unwrap()
+            };
+            let plain = FilterExpr::Not(Box::new(on(UserField::Id, condition.clone())));
+            let pushed = not(on(UserField::Id, condition.clone()));
+            assert!(matches!(pushed, FilterExpr::Test(_)), "{condition:?}");
+            for user in users {
+                assert_eq!(
+                    keep(&plain, user),
+                    keep(&pushed, user),
+                    "{condition:?} {user}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -197,7 +197,7 @@ fn integer(raw: Option<&str>, name: &str) -> Result<Option<i64>, Problem> {
 ///
 /// # Errors
 /// [`Problem::Refused`]: `invalidFilter` for a filter the grammar or the mapping refuses,
-/// `tooMany` beyond the listing's bounds, `invalidValue` for a bad `sortBy`, `sortOrder`,
+/// `tooMany` beyond the listing's or the projection's bounds, `invalidValue` for a bad `sortBy`, `sortOrder`,
 /// `startIndex` or `count`.
 pub(crate) fn list_request(params: &ListParams) -> Result<ListRequest, Problem> {
     let filter = match params.filter.as_deref().map(str::trim) {
@@ -253,10 +253,10 @@ pub(crate) fn list_request(params: &ListParams) -> Result<ListRequest, Problem> 
         query,
         start_index,
         show_items,
-        projection: Projection::new(
+        projection: Projection::read(
             params.attributes.as_deref(),
             params.excluded_attributes.as_deref(),
-        ),
+        )?,
     })
 }
 

@@ -92,7 +92,28 @@ pub(crate) enum Projection {
     Except(Vec<String>),
 }
 
+/// The most attribute paths one `attributes` or `excludedAttributes` may list. The User
+/// resource has a dozen paths; the bound keeps a response's projection work small whatever
+/// the request (each path is compared with each attribute of each of up to 1000 resources).
+pub(crate) const MAX_PROJECTED_PATHS: usize = 64;
+
 impl Projection {
+    /// [`Projection::new`], refused when a list names more than [`MAX_PROJECTED_PATHS`] paths.
+    ///
+    /// # Errors
+    /// [`Problem::Refused`] `tooMany`.
+    pub(crate) fn read(attributes: Option<&str>, excluded: Option<&str>) -> Result<Self, Problem> {
+        for (name, raw) in [("attributes", attributes), ("excludedAttributes", excluded)] {
+            if raw.is_some_and(|r| r.split(',').nth(MAX_PROJECTED_PATHS).is_some()) {
+                return Err(Problem::Refused {
+                    rule: "tooMany",
+                    message: format!("{name} may list at most {MAX_PROJECTED_PATHS} attributes."),
+                });
+            }
+        }
+        Ok(Self::new(attributes, excluded))
+    }
+
     /// Reads `attributes` and `excludedAttributes` (comma-separated paths, URN prefixes
     /// allowed); `attributes` wins when both are given, as the RFC says.
     pub(crate) fn new(attributes: Option<&str>, excluded: Option<&str>) -> Self {
@@ -541,6 +562,16 @@ mod tests {
         );
         assert_eq!(urn.len(), 3, "attributes wins over excludedAttributes");
         assert_eq!(project(doc.clone(), &Projection::new(Some(""), None)), doc);
+        let many = vec!["userName"; MAX_PROJECTED_PATHS].join(",");
+        assert!(Projection::read(Some(&many), None).is_ok());
+        let over = format!("{many},emails");
+        assert!(matches!(
+            Projection::read(None, Some(&over)),
+            Err(Problem::Refused {
+                rule: "tooMany",
+                ..
+            })
+        ));
         // Any text is a path: one with a multi-byte character where the URN would end.
         let odd = format!("{}𐀀x", &USER_SCHEMA[..40]);
         assert_eq!(strip_urn(&odd), odd);

@@ -54,9 +54,12 @@ fn user_response(
 }
 
 /// The projection of a single-resource request's query string.
-fn projection_of(req: &HttpRequest) -> Projection {
+///
+/// # Errors
+/// [`Problem::Refused`] `tooMany` beyond [`super::resource::MAX_PROJECTED_PATHS`] paths.
+fn projection_of(req: &HttpRequest) -> Result<Projection, Problem> {
     let params = ListParams::from_query(req.query_string());
-    Projection::new(
+    Projection::read(
         params.attributes.as_deref(),
         params.excluded_attributes.as_deref(),
     )
@@ -220,17 +223,14 @@ pub(crate) async fn get_user(
 ) -> ScimResult {
     let principal = auth.principal;
     principal.admit(AUDIENCE, Scope::USERS_SHOW)?;
+    // Read before any write, so that a refused projection changes nothing.
+    let projection = projection_of(&req)?;
     let user = state
         .directory
         .get_user(&principal, &by_uuid(&id), &id)
         .await?;
     let base = base_url(&req, &state.settings);
-    Ok(user_response(
-        StatusCode::OK,
-        &user,
-        &base,
-        &projection_of(&req),
-    ))
+    Ok(user_response(StatusCode::OK, &user, &base, &projection))
 }
 
 /// Creates a user: `userName` required.
@@ -258,6 +258,8 @@ pub(crate) async fn create_user(
 ) -> ScimResult {
     let principal = auth.principal;
     principal.admit(AUDIENCE, Scope::USERS_CREATE)?;
+    // Read before any write, so that a refused projection changes nothing.
+    let projection = projection_of(&req)?;
     let permit = state.directory.authorize_create_user(&principal)?;
     let body = object_body(read_json_value(&req, payload).await?)?;
     let user = state
@@ -269,7 +271,7 @@ pub(crate) async fn create_user(
         StatusCode::CREATED,
         &user,
         &base,
-        &projection_of(&req),
+        &projection,
     ))
 }
 
@@ -302,6 +304,8 @@ pub(crate) async fn replace_user(
 ) -> ScimResult {
     let principal = auth.principal;
     principal.admit(AUDIENCE, Scope::USERS_UPDATE)?;
+    // Read before any write, so that a refused projection changes nothing.
+    let projection = projection_of(&req)?;
     let permit = state
         .directory
         .authorize_user_change(&principal, &by_uuid(&id), &id)
@@ -312,12 +316,7 @@ pub(crate) async fn replace_user(
         .update_user(permit, user_input(body, true), UPDATE_RULES)
         .await?;
     let base = base_url(&req, &state.settings);
-    Ok(user_response(
-        StatusCode::OK,
-        &user,
-        &base,
-        &projection_of(&req),
-    ))
+    Ok(user_response(StatusCode::OK, &user, &base, &projection))
 }
 
 /// A PATCH refusal as the SCIM error it is.
@@ -364,6 +363,8 @@ pub(crate) async fn patch_user(
 ) -> ScimResult {
     let principal = auth.principal;
     principal.admit(AUDIENCE, Scope::USERS_UPDATE)?;
+    // Read before any write, so that a refused projection changes nothing.
+    let projection = projection_of(&req)?;
     let permit = state
         .directory
         .authorize_user_change(&principal, &by_uuid(&id), &id)
@@ -378,12 +379,7 @@ pub(crate) async fn patch_user(
         .directory
         .update_user(permit, user_input(doc, true), UPDATE_RULES)
         .await?;
-    Ok(user_response(
-        StatusCode::OK,
-        &user,
-        &base,
-        &projection_of(&req),
-    ))
+    Ok(user_response(StatusCode::OK, &user, &base, &projection))
 }
 
 /// Deletes a user with their sessions, keys and configurations.
