@@ -63,3 +63,9 @@ walks *names:
 fuzz:
     cargo build -p rollcall-server
     python3 tests/outside.py fuzz
+
+# The SCIM 2.0 compliance suite (tests/scim): scim2-tester against /scim/v2 of the debug
+# binary, on SQLite and, with TEST_DATABASE_URL set, on a fresh PostgreSQL database.
+scim *backends:
+    cargo build -p rollcall-server
+    python3 tests/outside.py scim {{backends}}
