@@ -23,7 +23,7 @@ use rollcall_domain::listing::{
     Condition, Filter, FilterExpr, FilterValue, ListingError, MAX_FILTER_DEPTH, MAX_FILTERS,
     UserField, escape_like, parse_value,
 };
-use serde_json::{Number, Value};
+use serde_json::{Map, Number, Value};
 use std::cmp::Ordering;
 use std::fmt;
 
@@ -938,9 +938,10 @@ fn rejects_null(expr: &FilterExpr) -> bool {
     }
 }
 
-/// The member `name` of a JSON object, case-insensitively.
-fn member<'v>(value: &'v Value, name: &str) -> Option<&'v Value> {
-    let object = value.as_object()?;
+/// The member `name` of a JSON object, exact case first, else case-insensitively (SCIM
+/// attribute names are case-insensitive, RFC 7643 §2.1). Every SCIM module reads members
+/// through it.
+pub(crate) fn member<'v>(object: &'v Map<String, Value>, name: &str) -> Option<&'v Value> {
     object.get(name).or_else(|| {
         object
             .iter()
@@ -949,10 +950,23 @@ fn member<'v>(value: &'v Value, name: &str) -> Option<&'v Value> {
     })
 }
 
+/// `path` without the core User schema's URN prefix (`urn:…:core:2.0:User:`, any case), or
+/// `None` when it has no such prefix. Sliced on character boundaries whatever the text.
+pub(crate) fn without_core_urn(path: &str) -> Option<&str> {
+    let prefix = USER_SCHEMA.len();
+    let head = path.get(..prefix)?;
+    if head.eq_ignore_ascii_case(USER_SCHEMA) && path.as_bytes().get(prefix) == Some(&b':') {
+        // The byte at `prefix` is an ASCII `:`, so the rest starts on a character boundary.
+        path.get(prefix + 1..)
+    } else {
+        None
+    }
+}
+
 fn member_at<'v>(element: &'v Value, path: &AttrPath) -> Option<&'v Value> {
-    let value = member(element, &path.attr)?;
+    let value = member(element.as_object()?, &path.attr)?;
     match &path.sub {
-        Some(sub) => member(value, sub),
+        Some(sub) => member(value.as_object()?, sub),
         None => Some(value),
     }
 }

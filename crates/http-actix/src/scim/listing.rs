@@ -8,7 +8,7 @@
 //! [`PageRequest::MAX_LIMIT`] as that limit (the `filter.maxResults` of the service provider
 //! configuration); without `count` a page holds [`DEFAULT_COUNT`] resources.
 
-use super::filter::{FilterError, parse_filter, sort_field, to_listing};
+use super::filter::{FilterError, member, parse_filter, sort_field, to_listing};
 use super::resource::Projection;
 use crate::error::Problem;
 use rollcall_domain::listing::{
@@ -82,12 +82,7 @@ impl ListParams {
         let Value::Object(map) = body else {
             return Err(syntax("The request body must be a JSON object.".into()));
         };
-        let get = |name: &str| {
-            map.iter()
-                .find(|(k, _)| k.eq_ignore_ascii_case(name))
-                .map(|(_, v)| v)
-                .filter(|v| !v.is_null())
-        };
+        let get = |name: &str| member(map, name).filter(|v| !v.is_null());
         let names_search = get("schemas")
             .and_then(Value::as_array)
             .is_some_and(|s| s.iter().any(|v| v.as_str() == Some(SEARCH_REQUEST_SCHEMA)));

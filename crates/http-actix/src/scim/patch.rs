@@ -22,7 +22,7 @@
 
 use super::filter::{
     CompValue, CompareOp, FilterError, PatchPath, ScimFilter, USER_SCHEMA, excerpt,
-    matches_element, parse_path,
+    matches_element, member, parse_path, without_core_urn,
 };
 use serde_json::{Map, Value};
 
@@ -329,7 +329,6 @@ fn apply_members(
     members: &Map<String, Value>,
     at_top: bool,
 ) -> Result<(), PatchError> {
-    let core_prefix = format!("{USER_SCHEMA}:");
     for (key, value) in members {
         if key.eq_ignore_ascii_case(USER_SCHEMA) && at_top {
             let Value::Object(inner) = value else {
@@ -341,10 +340,7 @@ fn apply_members(
             continue;
         }
         let is_urn = key.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("urn:"));
-        let is_core = key
-            .get(..core_prefix.len())
-            .is_some_and(|p| p.eq_ignore_ascii_case(&core_prefix));
-        if is_urn && !is_core {
+        if is_urn && without_core_urn(key).is_none() {
             continue;
         }
         let path = parse_path(key).map_err(|error| {
@@ -364,6 +360,16 @@ fn apply_members(
         apply_at(resource, resolve(&path)?, edit)?;
     }
     Ok(())
+}
+
+/// The canonical name of a User attribute a client may write (`userName`, `name`,
+/// `password`, …), matched case-insensitively; `None` for read-only, unstored and unknown
+/// ones. The body reader (`super::resource`) takes its attributes from here.
+pub(crate) fn writable_attribute(name: &str) -> Option<&'static str> {
+    match attribute(name)? {
+        (canonical, Kind::Simple | Kind::Complex(_) | Kind::MultiValued(_)) => Some(canonical),
+        (_, Kind::ReadOnly | Kind::NotStored) => None,
+    }
 }
 
 /// The canonical name and shape of a User attribute, matched case-insensitively.
@@ -685,16 +691,6 @@ fn take(object: &mut Map<String, Value>, name: &str) -> Option<Value> {
         first = first.or(removed);
     }
     exact.or(first)
-}
-
-/// A member of a JSON object by name, exact case first.
-fn member<'v>(object: &'v Map<String, Value>, name: &str) -> Option<&'v Value> {
-    object.get(name).or_else(|| {
-        object
-            .iter()
-            .find(|(key, _)| key.eq_ignore_ascii_case(name))
-            .map(|(_, value)| value)
-    })
 }
 
 fn push_unique(items: &mut Vec<Value>, item: Value) {

@@ -9,7 +9,8 @@
 //! is absent) the language, `password` write-only. `meta.version` is a weak ETag of the last
 //! change's instant.
 
-use super::filter::USER_SCHEMA;
+use super::filter::{USER_SCHEMA, member, without_core_urn};
+use super::patch::writable_attribute;
 use crate::body::{JsonFields, JsonObject};
 use crate::error::Problem;
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -133,17 +134,7 @@ impl Projection {
 
 /// A path without the core User schema's URN prefix.
 fn strip_urn(path: &str) -> &str {
-    let prefix = USER_SCHEMA.len();
-    match path.get(..prefix) {
-        Some(head)
-            if head.eq_ignore_ascii_case(USER_SCHEMA)
-                && path.as_bytes().get(prefix) == Some(&b':') =>
-        {
-            // The byte at `prefix` is an ASCII `:`, so the rest starts on a character boundary.
-            path.get(prefix + 1..).unwrap_or_default()
-        }
-        _ => path,
-    }
+    without_core_urn(path).unwrap_or(path)
 }
 
 /// The attributes that are always returned, whatever the projection.
@@ -241,18 +232,6 @@ fn keep_subs(map: JsonObject, subs: &[&str]) -> Value {
     )
 }
 
-/// The top-level attributes a User body may write, by canonical name.
-const WRITABLE: &[&str] = &[
-    "userName",
-    "externalId",
-    "name",
-    "emails",
-    "active",
-    "preferredLanguage",
-    "locale",
-    "password",
-];
-
 /// A body's writable attributes under their canonical names (SCIM attribute names are
 /// case-insensitive, RFC 7643 §2.1); a `urn:…:core:2.0:User:` prefix is read away, the
 /// read-only and unknown attributes are left out.
@@ -260,8 +239,8 @@ fn canonical(body: JsonObject) -> JsonObject {
     let mut out = Map::new();
     for (key, value) in body {
         let key = strip_urn(&key).to_owned();
-        if let Some(name) = WRITABLE.iter().find(|n| n.eq_ignore_ascii_case(&key)) {
-            out.insert((*name).to_owned(), value);
+        if let Some(name) = writable_attribute(&key) {
+            out.insert(name.to_owned(), value);
         }
     }
     out
@@ -281,9 +260,9 @@ fn boolean(value: &Value) -> Option<bool> {
 /// A string sub-attribute of an object, case-insensitively: `Some(None)` when absent or
 /// null, `None` when of another type.
 fn sub_string(map: &JsonObject, name: &str) -> Option<Option<String>> {
-    match map.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)) {
-        None | Some((_, Value::Null)) => Some(None),
-        Some((_, Value::String(s))) => Some(Some(s.clone())),
+    match member(map, name) {
+        None | Some(Value::Null) => Some(None),
+        Some(Value::String(s)) => Some(Some(s.clone())),
         Some(_) => None,
     }
 }
@@ -302,16 +281,12 @@ fn email_of(value: &Value) -> Option<Option<String>> {
     }
     let primary = objects
         .iter()
-        .find(|m| {
-            m.iter()
-                .any(|(k, v)| k.eq_ignore_ascii_case("primary") && boolean(v) == Some(true))
-        })
+        .find(|m| member(m, "primary").and_then(boolean) == Some(true))
         .or_else(|| {
             objects.iter().find(|m| {
-                m.iter().any(|(k, v)| {
-                    k.eq_ignore_ascii_case("type")
-                        && v.as_str().is_some_and(|t| t.eq_ignore_ascii_case("work"))
-                })
+                member(m, "type")
+                    .and_then(Value::as_str)
+                    .is_some_and(|t| t.eq_ignore_ascii_case("work"))
             })
         })
         .or_else(|| objects.first());
