@@ -118,6 +118,35 @@ impl PageRequest {
         ))
     }
 
+    /// Rows per page in the `startIndex`/`count` style when the request names no `count`.
+    pub const DEFAULT_COUNT: u32 = 100;
+
+    /// The `startIndex`/`count` style (SCIM, RFC 7644 §3.4.2.4): `startIndex` is 1-based and
+    /// below 1 reads as 1; `count` defaults to [`Self::DEFAULT_COUNT`], below 0 reads as 0 and
+    /// above 1000 as 1000. Returns the page and how many of its rows to show: none when
+    /// `count` is 0 (the answer is the total alone; the page then asks for one row, the
+    /// smallest a store serves).
+    ///
+    /// # Errors
+    /// [`PageError::NotANumber`] naming `startIndex` or `count`.
+    pub fn from_start_index(
+        start_index: Option<&str>,
+        count: Option<&str>,
+    ) -> Result<(Self, u32), PageError> {
+        let start_index = parse_int(start_index, "startIndex")?.unwrap_or(1).max(1);
+        let count = parse_int(count, "count")?
+            .unwrap_or(i64::from(Self::DEFAULT_COUNT))
+            .clamp(0, i64::from(Self::MAX_LIMIT));
+        let shown = u32::try_from(count).unwrap_or(Self::MAX_LIMIT);
+        let offset = u64::try_from(start_index - 1).unwrap_or(0);
+        Ok((Self::new(shown.max(1), offset), shown))
+    }
+
+    /// The 1-based index of the page's first row (the `startIndex` style).
+    pub fn start_index(&self) -> u64 {
+        self.offset.saturating_add(1)
+    }
+
     /// Rows per page.
     pub fn limit(&self) -> u32 {
         self.limit
@@ -901,6 +930,37 @@ mod tests {
         );
         assert_eq!(p.total_pages(0), 1);
         assert_eq!(PageRequest::new(50, 0).total_pages(120), 3);
+    }
+
+    #[test]
+    fn start_index_count_rules() {
+        let page = |s, c| PageRequest::from_start_index(s, c).unwrap();
+        let (p, shown) = page(None, None);
+        assert_eq!(
+            (p.offset(), p.limit(), shown, p.start_index()),
+            (0, 100, 100, 1)
+        );
+        let (p, shown) = page(Some("0"), Some("-5"));
+        assert_eq!(
+            (p.offset(), p.limit(), shown),
+            (0, 1, 0),
+            "count 0: the total alone"
+        );
+        let (p, shown) = page(Some("-9"), Some("0"));
+        assert_eq!((p.start_index(), shown), (1, 0));
+        let (p, shown) = page(Some("11"), Some("5000"));
+        assert_eq!(
+            (p.offset(), p.limit(), shown, p.start_index()),
+            (10, 1000, 1000, 11)
+        );
+        assert_eq!(
+            PageRequest::from_start_index(Some("x"), None),
+            Err(PageError::NotANumber("startIndex"))
+        );
+        assert_eq!(
+            PageRequest::from_start_index(None, Some("1.5")),
+            Err(PageError::NotANumber("count"))
+        );
     }
 
     #[test]

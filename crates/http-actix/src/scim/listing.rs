@@ -16,9 +16,6 @@ use rollcall_domain::listing::{
 };
 use serde_json::Value;
 
-/// Resources per page when the request names no `count`.
-pub(crate) const DEFAULT_COUNT: u32 = 100;
-
 /// The schema URN of a list.
 pub(crate) const LIST_RESPONSE_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
 
@@ -147,12 +144,10 @@ impl ListParams {
 /// A listing request, read.
 #[derive(Debug)]
 pub(crate) struct ListRequest {
-    /// The domain query (when `count` is 0, a page of one whose items are not shown).
+    /// The domain query: the page starts at `query.page.start_index()`.
     pub query: UserQuery,
-    /// The 1-based index of the first resource.
-    pub start_index: u64,
-    /// False when `count` is 0: the response carries only `totalResults`.
-    pub show_items: bool,
+    /// How many of the page's resources to show: 0 when `count` is 0 (only `totalResults`).
+    pub shown: u32,
     /// Which attributes to return.
     pub projection: Projection,
 }
@@ -174,17 +169,6 @@ fn invalid_value(message: String) -> Problem {
     Problem::Refused {
         rule: "invalidValue",
         message,
-    }
-}
-
-/// An integer parameter: `None` when absent or empty.
-fn integer(raw: Option<&str>, name: &str) -> Result<Option<i64>, Problem> {
-    match raw.map(str::trim) {
-        None | Some("") => Ok(None),
-        Some(s) => s
-            .parse::<i64>()
-            .map(Some)
-            .map_err(|_| invalid_value(format!("{name} must be an integer."))),
     }
 }
 
@@ -223,16 +207,9 @@ pub(crate) fn list_request(params: &ListParams) -> Result<ListRequest, Problem> 
             SortOrder::new(vec![SortKey { field, direction }])
         }
     };
-    let start_index = integer(params.start_index.as_deref(), "startIndex")?
-        .unwrap_or(1)
-        .max(1);
-    let count = integer(params.count.as_deref(), "count")?
-        .unwrap_or(i64::from(DEFAULT_COUNT))
-        .clamp(0, i64::from(PageRequest::MAX_LIMIT));
-    let start_index = u64::try_from(start_index).unwrap_or(1);
-    let show_items = count > 0;
-    let limit = u32::try_from(count.max(1)).unwrap_or(DEFAULT_COUNT);
-    let page = PageRequest::new(limit, start_index - 1);
+    let (page, shown) =
+        PageRequest::from_start_index(params.start_index.as_deref(), params.count.as_deref())
+            .map_err(|e| invalid_value(format!("{e}.")))?;
     let query = UserQuery::matching(filter, sort, page).map_err(|errors| {
         let message = errors
             .iter()
@@ -246,8 +223,7 @@ pub(crate) fn list_request(params: &ListParams) -> Result<ListRequest, Problem> 
     })?;
     Ok(ListRequest {
         query,
-        start_index,
-        show_items,
+        shown,
         projection: Projection::read(
             params.attributes.as_deref(),
             params.excluded_attributes.as_deref(),
@@ -273,13 +249,13 @@ mod tests {
         let read = |q: &str| list_request(&ListParams::from_query(q)).unwrap();
         let r = read("");
         assert_eq!(
-            (r.start_index, r.query.page.limit(), r.show_items),
-            (1, 100, true)
+            (r.query.page.start_index(), r.query.page.limit(), r.shown),
+            (1, 100, 100)
         );
         let r = read("startIndex=0&count=-5");
         assert_eq!(
-            (r.start_index, r.query.page.offset(), r.show_items),
-            (1, 0, false)
+            (r.query.page.start_index(), r.query.page.offset(), r.shown),
+            (1, 0, 0)
         );
         let r = read("StartIndex=11&COUNT=5000");
         assert_eq!((r.query.page.offset(), r.query.page.limit()), (10, 1000));

@@ -76,7 +76,7 @@ async fn listing(
         .directory
         .list_users(principal, &request.query)
         .await?;
-    let resources: Vec<Value> = if request.show_items {
+    let resources: Vec<Value> = if request.shown > 0 {
         listed
             .items
             .iter()
@@ -88,10 +88,10 @@ async fn listing(
     let mut body = json!({
         "schemas": [LIST_RESPONSE_SCHEMA],
         "totalResults": listed.total,
-        "startIndex": request.start_index,
+        "startIndex": request.query.page.start_index(),
         "itemsPerPage": resources.len(),
     });
-    if request.show_items {
+    if request.shown > 0 {
         body["Resources"] = Value::Array(resources);
     }
     Ok(scim_json(StatusCode::OK, &body))
