@@ -1814,7 +1814,8 @@ async fn credentials_and_scopes_are_checked_in_the_scim_envelope(backend: Backen
         )
         .await;
     assert_scim_error(&response, 401);
-    assert!(response.challenges().contains("Bearer"));
+    // The challenge names the scheme that was tried (api.md section 2).
+    assert_eq!(response.challenges(), "Bearer");
     let response = app
         .scim(
             Method::GET,
@@ -1824,7 +1825,7 @@ async fn credentials_and_scopes_are_checked_in_the_scim_envelope(backend: Backen
         )
         .await;
     assert_scim_error(&response, 401);
-    assert!(response.challenges().contains("Basic realm=\"rollcall\""));
+    assert_eq!(response.challenges(), "Basic realm=\"rollcall\"");
     let response = app
         .scim(
             Method::POST,
